@@ -1,0 +1,86 @@
+# LoanDesk — the two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+WEB := web
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install install-dev web-deps web-build lint typecheck pytest pytest-sqlite \
+	pytest-postgres vitest e2e bench clean help
+
+help:
+	@echo "make run    install everything and serve LoanDesk at http://$(HOST):$(PORT)"
+	@echo "make test   install everything and run every check (lint, types, unit, browser)"
+	@echo "make bench  run the benchmarks (SCALE=small|10k|100k|1m)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Stamps re-run an install step only when its inputs change.
+$(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
+	$(BIN)/pip install --disable-pip-version-check -q --no-deps -e .
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+$(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public $(WEB)/index.html $(WEB)/vite.config.ts -type f 2>/dev/null)
+$(WEB)/dist/index.html: $(WEB)/node_modules/.installed $(WEB_SOURCES)
+	cd $(WEB) && npm run build --silent
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+web-deps: $(WEB)/node_modules/.installed
+web-build: $(WEB)/dist/index.html
+
+run: install web-build
+	$(BIN)/loandesk migrate --noinput -v 0
+	$(BIN)/loandesk seed-demo --if-empty
+	@echo "Open http://$(HOST):$(PORT)  (demo accounts above; Ctrl-C stops)"
+	$(BIN)/loandesk serve --host $(HOST) --port $(PORT)
+
+lint: install-dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: install-dev web-deps
+	$(BIN)/mypy
+	cd $(WEB) && npm run typecheck --silent
+
+# Unit and integration tests on SQLite; again on PostgreSQL when DATABASE_URL points at one.
+pytest-sqlite: install-dev
+	env -u DATABASE_URL $(BIN)/pytest tests --ignore=tests/e2e -p no:randomly
+
+pytest-postgres: install-dev
+	@if [[ "$${DATABASE_URL:-}" == postgres* ]]; then \
+		echo "== pytest on PostgreSQL"; \
+		$(BIN)/pytest tests --ignore=tests/e2e; \
+	else \
+		echo "== DATABASE_URL is not PostgreSQL: PostgreSQL pass skipped"; \
+	fi
+
+pytest: pytest-sqlite pytest-postgres
+
+vitest: web-deps
+	cd $(WEB) && npm run test --silent
+
+e2e: install-dev web-build
+	env -u DATABASE_URL $(BIN)/pytest tests/e2e
+
+test: lint typecheck pytest vitest e2e
+	@echo "All checks passed."
+
+bench: install-dev
+	$(BIN)/python -m bench $(if $(SCALE),--scale $(SCALE),)
+
+clean:
+	rm -rf $(VENV) $(WEB)/node_modules $(WEB)/dist var/static

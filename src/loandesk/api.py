@@ -1,0 +1,170 @@
+"""The JSON API: one NinjaAPI at /api/v1 that mounts every app's router.
+
+All errors leave here as {"code", "message", "details"} in the caller's language.
+"""
+
+import json
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from loandesk import __version__
+from loandesk.accounts.api import accounts_router, auth_router
+from loandesk.accounts.auth import api_auth
+from loandesk.core import audit
+from loandesk.core.api import audit_router, core_router
+from loandesk.core.errors import LoanDeskError, PermissionDenied
+from loandesk.core.i18n import EN, current_language, message
+
+logger = logging.getLogger("loandesk.api")
+
+api = NinjaAPI(
+    title="LoanDesk API",
+    version=__version__,
+    urls_namespace="api-v1",
+    auth=api_auth,
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    description=(
+        "Session cookie (with X-CSRFToken on writes) or `Authorization: Bearer <token>`. "
+        'Errors: {"code", "message", "details"}; messages follow Accept-Language (zh-CN, en-US).'
+    ),
+)
+
+
+def error_response(
+    request: HttpRequest,
+    status: int,
+    code: str,
+    details: dict[str, Any] | None = None,
+    **params: Any,
+) -> HttpResponse:
+    body = {"code": code, "message": message(code, params), "details": details or {}}
+    return api.create_response(request, body, status=status)
+
+
+# Pydantic error types → our field message codes.
+_PYDANTIC_CODES = {
+    "missing": ("field.required", {}),
+    "string_too_long": ("field.too_long", {"max": "max_length"}),
+    "string_too_short": ("field.too_short", {"min": "min_length"}),
+    "too_long": ("field.too_long", {"max": "max_length"}),
+    "too_short": ("field.too_short", {"min": "min_length"}),
+    "less_than_equal": ("field.too_large", {"max": "le"}),
+    "less_than": ("field.too_large", {"max": "lt"}),
+    "greater_than_equal": ("field.too_small", {"min": "ge"}),
+    "greater_than": ("field.too_small", {"min": "gt"}),
+    "literal_error": ("field.choice", {}),
+    "enum": ("field.choice", {}),
+    "extra_forbidden": ("field.unknown", {}),
+}
+_TYPE_NAMES = {
+    "int": ("整数", "integer"),
+    "float": ("数字", "number"),
+    "decimal": ("数字", "number"),
+    "bool": ("布尔值", "boolean"),
+    "string": ("文本", "string"),
+    "str": ("文本", "string"),
+    "date": ("日期", "date"),
+    "datetime": ("日期时间", "datetime"),
+    "list": ("列表", "list"),
+    "dict": ("对象", "object"),
+    "model": ("对象", "object"),
+    "uuid": ("UUID", "UUID"),
+}
+
+
+def _field_name(loc: list[Any] | tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "form", "payload", "data")]
+    return ".".join(parts) or "body"
+
+
+def _field_message(err: dict[str, Any]) -> str:
+    kind = str(err.get("type", ""))
+    ctx = err.get("ctx") or {}
+    if kind in _PYDANTIC_CODES:
+        code, mapping = _PYDANTIC_CODES[kind]
+        return message(code, {k: ctx.get(v) for k, v in mapping.items()})
+    if kind.endswith(("_type", "_parsing")) or kind.endswith("_from_datetime_parsing"):
+        base = kind.split("_")[0]
+        zh, en = _TYPE_NAMES.get(base, (base, base))
+        return message("field.type", {"expected": en if current_language() == EN else zh})
+    if kind == "value_error" and ctx.get("error"):
+        return str(ctx["error"])
+    return message("field.invalid")
+
+
+@api.exception_handler(LoanDeskError)
+def _loandesk_error(request: HttpRequest, exc: LoanDeskError) -> HttpResponse:
+    if isinstance(exc, PermissionDenied):
+        audit.record(
+            action="permission_denied",
+            actor=getattr(request, "user", None),
+            request=request,
+            extra={"method": request.method, "path": request.path, "code": exc.code, **exc.details},
+        )
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    fields: dict[str, str] = {}
+    for err in exc.errors:
+        name = _field_name(err.get("loc", ()))
+        if name == "body" and err.get("type") in ("json_invalid", "model_attributes_type"):
+            return error_response(request, 400, "malformed_json")
+        fields.setdefault(name, _field_message(err))
+    return error_response(request, 422, "validation_error", {"fields": fields})
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(request, 401, "auth.not_authenticated")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400 and "parse" in str(exc).lower():
+        return error_response(request, 400, "malformed_json")
+    code = {401: "auth.not_authenticated", 403: "permission_denied", 404: "not_found"}.get(
+        exc.status_code, "bad_request"
+    )
+    return error_response(request, exc.status_code, code)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(request, 404, "not_found")
+
+
+@api.exception_handler(DjangoPermissionDenied)
+def _denied(request: HttpRequest, exc: DjangoPermissionDenied) -> HttpResponse:
+    return error_response(request, 403, "permission_denied")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return error_response(request, 413, "payload_too_large")
+
+
+@api.exception_handler(json.JSONDecodeError)
+def _bad_json(request: HttpRequest, exc: json.JSONDecodeError) -> HttpResponse:
+    return error_response(request, 400, "malformed_json")
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("unhandled error on %s %s", request.method, request.path)
+    return error_response(request, 500, "internal_error")
+
+
+api.add_router("/auth", auth_router)
+api.add_router("/accounts", accounts_router)
+api.add_router("/audit", audit_router)
+api.add_router("", core_router)

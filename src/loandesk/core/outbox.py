@@ -1,0 +1,145 @@
+"""Transactional outbox: events are rows written with the change; handlers run later, at least once.
+
+`publish` must be called inside the writing transaction. `dispatch_pending` (run by the task
+worker, nudged after each commit and swept by the scheduler) hands each event to every handler
+registered for its topic. A handler's own database writes commit together with its delivery row,
+so a (event, handler) pair takes effect once even when the event is dispatched twice; a failing
+handler is retried with backoff and the event goes to the dead-letter state after MAX_ATTEMPTS.
+"""
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from loandesk.core.models import OutboxDelivery, OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[OutboxEvent], None]
+MAX_ATTEMPTS = 8
+_handlers: dict[str, dict[str, Handler]] = {}
+
+
+def handler_name(func: Handler) -> str:
+    return f"{func.__module__}.{func.__qualname__}"
+
+
+def handles(*topics: str) -> Callable[[Handler], Handler]:
+    """Register a handler for topics; '*' receives every event."""
+
+    def register(func: Handler) -> Handler:
+        for topic in topics:
+            _handlers.setdefault(topic, {})[handler_name(func)] = func
+        return func
+
+    return register
+
+
+def unregister(func: Handler) -> None:
+    for handlers in _handlers.values():
+        handlers.pop(handler_name(func), None)
+
+
+def handlers_for(topic: str) -> dict[str, Handler]:
+    return {**_handlers.get("*", {}), **_handlers.get(topic, {})}
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(2**attempts * 5, 3600))
+
+
+def publish(
+    topic: str,
+    *,
+    payload: dict[str, Any] | None = None,
+    aggregate_type: str = "",
+    aggregate_id: str | int = "",
+) -> OutboxEvent:
+    if not connection.in_atomic_block:
+        raise RuntimeError("publish() must run inside the transaction that makes the change")
+    event = OutboxEvent.objects.create(
+        topic=topic,
+        payload=payload or {},
+        aggregate_type=aggregate_type,
+        aggregate_id=str(aggregate_id),
+    )
+    transaction.on_commit(_nudge_worker)
+    return event
+
+
+def _nudge_worker() -> None:
+    from loandesk.core.tasks import dispatch_outbox
+
+    try:
+        dispatch_outbox.enqueue()
+    except Exception:  # the scheduler's sweep delivers it anyway
+        logger.exception("could not enqueue outbox dispatch")
+
+
+def dispatch_event(event_id: Any) -> str:
+    """Process one event; returns its status afterwards."""
+    with transaction.atomic():
+        locked = OutboxEvent.objects.filter(pk=event_id, status=OutboxEvent.Status.PENDING)
+        if connection.features.has_select_for_update_skip_locked:
+            locked = locked.select_for_update(skip_locked=True)
+        event = locked.first()
+        if event is None:
+            return "skipped"
+        done = set(event.deliveries.values_list("handler", flat=True))
+        errors: list[str] = []
+        for name, func in handlers_for(event.topic).items():
+            if name in done:
+                continue
+            try:
+                with transaction.atomic():
+                    func(event)
+                    OutboxDelivery.objects.create(event=event, handler=name)
+            except IntegrityError:
+                # Another dispatcher delivered it meanwhile: that is the dedupe working.
+                continue
+            except Exception as exc:
+                logger.exception("outbox handler %s failed for %s", name, event.pk)
+                errors.append(f"{name}: {exc!r}"[:1000])
+        now = timezone.now()
+        if errors:
+            event.attempts += 1
+            event.last_error = "\n".join(errors)
+            if event.attempts >= MAX_ATTEMPTS:
+                event.status = OutboxEvent.Status.DEAD
+            else:
+                event.next_attempt_at = now + backoff(event.attempts)
+        else:
+            event.status = OutboxEvent.Status.DONE
+            event.processed_at = now
+            event.last_error = ""
+        event.save(
+            update_fields=["attempts", "last_error", "status", "next_attempt_at", "processed_at"]
+        )
+        return str(event.status)
+
+
+def dispatch_pending(limit: int = 200) -> int:
+    """Deliver due events in creation order; returns how many were processed."""
+    now = timezone.now()
+    due = (
+        OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING)
+        .exclude(next_attempt_at__gt=now)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    processed = 0
+    for event_id in list(due):
+        if dispatch_event(event_id) != "skipped":
+            processed += 1
+    return processed
+
+
+def retry_dead(event_id: Any) -> None:
+    """Admin action: give a dead-lettered event another round of attempts."""
+    OutboxEvent.objects.filter(pk=event_id, status=OutboxEvent.Status.DEAD).update(
+        status=OutboxEvent.Status.PENDING, attempts=0, next_attempt_at=None
+    )

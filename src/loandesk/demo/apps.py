@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DemoConfig(AppConfig):
+    name = "loandesk.demo"
+    label = "demo"
+    verbose_name = "Demo data"
