@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path, re_path
 from django.views.decorators.csrf import ensure_csrf_cookie
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from loandesk.api import api
 from loandesk.core.i18n import message
@@ -12,7 +12,7 @@ admin.site.site_header = "LoanDesk 信贷通"
 admin.site.site_title = "LoanDesk"
 
 
-@require_GET
+@require_safe
 @ensure_csrf_cookie
 def spa(request: HttpRequest, route: str = "") -> HttpResponse:
     """Serve the phone app's index.html for every front-end route (history mode)."""

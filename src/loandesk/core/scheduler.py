@@ -59,15 +59,26 @@ def fire(job: PeriodicJob, now: datetime | None = None) -> bool:
 
 
 def prune(older_than: timedelta = timedelta(days=2)) -> int:
-    deleted, _ = ScheduleFire.objects.filter(slot__lt=timezone.now() - older_than).delete()
-    return deleted
+    """Forget old slot claims and finished task results so neither table grows forever."""
+    from django_tasks_db.models import DBTaskResult
+
+    cutoff = timezone.now() - older_than
+    deleted, _ = ScheduleFire.objects.filter(slot__lt=cutoff).delete()
+    finished, _ = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
+    return deleted + finished
 
 
-def _enqueue_outbox() -> None:
+def _sweep_outbox() -> None:
+    """Safety net for nudges lost in a crash: enqueue a dispatch only when events are due."""
+    from loandesk.core.models import OutboxEvent
     from loandesk.core.tasks import dispatch_outbox
 
-    dispatch_outbox.enqueue()
+    due = OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING).exclude(
+        next_attempt_at__gt=timezone.now()
+    )
+    if due.exists():
+        dispatch_outbox.enqueue()
 
 
-register(PeriodicJob("outbox.sweep", timedelta(seconds=15), _enqueue_outbox))
+register(PeriodicJob("outbox.sweep", timedelta(seconds=15), _sweep_outbox))
 register(PeriodicJob("scheduler.prune", timedelta(hours=6), prune))

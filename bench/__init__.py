@@ -1,0 +1,1 @@
+"""LoanDesk benchmarks: `make bench` (or `python -m bench`) prints one table."""

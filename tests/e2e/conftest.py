@@ -1,0 +1,163 @@
+"""End-to-end harness: a real LoanDesk server (gunicorn + task worker + scheduler) on a fresh
+SQLite database, driven by Debian's Chromium through Playwright at a phone viewport (375×812).
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    Request,
+    sync_playwright,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
+PHONE = {"width": 375, "height": 812}
+DEMO_PASSWORD = "LoanDesk@2026"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"server did not answer {url} within {timeout}s")
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[str]:
+    if not (ROOT / "web" / "dist" / "index.html").exists():
+        pytest.fail("web/dist is missing: build the front end first (make web-build)")
+    var_dir = Path(tempfile.mkdtemp(prefix="loandesk-e2e-"))
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        "LOANDESK_VAR_DIR": str(var_dir),
+        "LOANDESK_DEMO_PASSWORD": DEMO_PASSWORD,
+        "DJANGO_SETTINGS_MODULE": "loandesk.settings",
+    }
+    manage = [sys.executable, "-m", "loandesk.manage"]
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
+    subprocess.run([*manage, "seed-demo"], env=env, check=True, stdout=subprocess.DEVNULL)
+    port = _free_port()
+    log = open(var_dir / "server.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [*manage, "serve", "--port", str(port), "--workers", "2", "--no-migrate"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(f"{base}/api/v1/health", proc)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        if os.environ.get("CI"):
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            shutil.copy(var_dir / "server.log", ARTIFACTS / "server.log")
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.fail("Debian's chromium is not on PATH (apt-get install chromium)")
+    browser = playwright_instance.chromium.launch(
+        executable_path=executable,
+        headless=True,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def context(browser: Browser, server: str) -> Iterator[BrowserContext]:
+    ctx = browser.new_context(
+        base_url=server,
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+    )
+    ctx.set_default_timeout(15000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[Page]:
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def no_other_hosts(req: Request) -> None:
+        # Private deployments are offline: the app must never reach another host.
+        if urlparse(req.url).hostname not in (None, "127.0.0.1", "localhost"):
+            errors.append(f"request to another host: {req.url}")
+
+    page.on("request", no_other_hosts)
+    yield page
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-final.png"))
+    assert not errors, f"browser errors: {errors}"
+
+
+def shot(page: Page, name: str) -> None:
+    """Keep a screenshot as a test artefact (and for the docs)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
