@@ -3,13 +3,16 @@
 All errors leave here as {"code", "message", "details"} in the caller's language.
 """
 
+import functools
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.urls import URLPattern, URLResolver
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -24,7 +27,33 @@ from loandesk.core.i18n import EN, current_language, message
 
 logger = logging.getLogger("loandesk.api")
 
-api = NinjaAPI(
+
+class LoanDeskAPI(NinjaAPI):
+    """NinjaAPI whose 405 answers use the error shape (Ninja's own are plain text)."""
+
+    def _get_urls(self) -> list[URLResolver | URLPattern]:
+        urls = super()._get_urls()
+        for pattern in urls:
+            if isinstance(pattern, URLPattern):
+                pattern.callback = _json_method_not_allowed(pattern.callback)
+        return urls
+
+
+def _json_method_not_allowed(view: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(view)  # keeps csrf_exempt, like Ninja's own view
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        response = view(request, *args, **kwargs)
+        if isinstance(response, HttpResponseNotAllowed):
+            allowed = sorted(m.strip() for m in response["Allow"].split(",") if m.strip())
+            json_response = error_response(request, 405, "method_not_allowed", {"allowed": allowed})
+            json_response["Allow"] = ", ".join(allowed)
+            return json_response
+        return response
+
+    return wrapper
+
+
+api = LoanDeskAPI(
     title="LoanDesk API",
     version=__version__,
     urls_namespace="api-v1",

@@ -8,18 +8,18 @@ MAX_YUAN = Decimal("100000000000")  # 1e11 yuan: beyond any single loan or book 
 
 def yuan_to_fen(amount: Decimal | int | str) -> int:
     """Exact conversion; refuses sub-fen amounts instead of silently rounding money."""
-    if isinstance(amount, float):
-        raise TypeError("money must not be a float")
+    if isinstance(amount, float | bool):
+        raise TypeError("money must not be a float (or a bool)")
     try:
         value = Decimal(amount)
     except (InvalidOperation, ValueError) as exc:
         raise ValueError(f"not an amount: {amount!r}") from exc
     if not value.is_finite():
         raise ValueError("amount must be finite")
+    if abs(value) > MAX_YUAN:  # before quantize, which raises InvalidOperation on huge values
+        raise ValueError("amount out of range")
     if value != value.quantize(FEN):
         raise ValueError("amount has more than two decimals")
-    if abs(value) > MAX_YUAN:
-        raise ValueError("amount out of range")
     return int(value * 100)
 
 
@@ -60,8 +60,15 @@ def _four_digits(group: int) -> str:
 
 
 def to_chinese_capital(amount: Decimal | int | str) -> str:
-    """大写金额 as written on contracts and cheques: 1234.56 → 壹仟贰佰叁拾肆元伍角陆分."""
-    value = round_fen(Decimal(amount))
+    """大写金额 as written on contracts and cheques: 1234.56 → 壹仟贰佰叁拾肆元伍角陆分.
+
+    Follows the PBoC rules for filling in bills: 整 after 元 only (¥1409.50 → 壹仟肆佰零玖元伍角),
+    never after 分; one 零 for a run of inner zeros; 零 between 元 and 分 when 角 is zero.
+    """
+    raw = Decimal(amount)
+    if not raw.is_finite() or abs(raw) >= 10**16:
+        raise ValueError("amount out of range")
+    value = round_fen(raw)
     if value < 0:
         return "负" + to_chinese_capital(-value)
     fen_total = int(value * 100)
@@ -95,6 +102,4 @@ def to_chinese_capital(amount: Decimal | int | str) -> str:
         parts.append("零")
     if fen:
         parts.append(_DIGITS[fen] + "分")
-    else:
-        parts.append("整")
     return "".join(parts)

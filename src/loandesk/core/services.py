@@ -24,8 +24,9 @@ def get_business_date() -> date:
 @transaction.atomic
 def set_business_date(*, actor: Any, new_date: date, allow_backwards: bool = False) -> date:
     row = BusinessDate.objects.select_for_update().filter(pk=1).first()
-    old = row.date if row else None
-    if old and new_date < old and not allow_backwards:
+    # Before the first set the business date is today: going earlier is going backwards too.
+    old = row.date if row else today_local()
+    if new_date < old and not allow_backwards:
         raise ValidationFailed.field("date", "business_date.invalid")
     BusinessDate.objects.update_or_create(pk=1, defaults={"date": new_date})
     audit.record(
@@ -34,6 +35,6 @@ def set_business_date(*, actor: Any, new_date: date, allow_backwards: bool = Fal
         target_type="core.businessdate",
         target_id=1,
         target_label=new_date.isoformat(),
-        changes={"date": [old.isoformat() if old else None, new_date.isoformat()]},
+        changes={"date": [old.isoformat(), new_date.isoformat()]},
     )
     return new_date
