@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "loandesk.core",
     "loandesk.accounts",
+    "loandesk.lending",
     "loandesk.demo",
 ]
 

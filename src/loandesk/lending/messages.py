@@ -1,0 +1,127 @@
+"""zh-CN / en-US texts for the loan-math error codes (finance.*) and lending messages."""
+
+from loandesk.core.i18n import register_messages
+
+register_messages(
+    {
+        "finance.required": ("此项为必填项", "This field is required"),
+        "finance.unknown_parameter": ("未知参数:{name}", "Unknown parameter: {name}"),
+        "finance.invalid_number": ("不是有效的数字:{value}", "Not a valid number: {value}"),
+        "finance.invalid_integer": ("不是有效的整数:{value}", "Not a valid integer: {value}"),
+        "finance.invalid_boolean": ("应为是/否:{value}", "Expected true or false: {value}"),
+        "finance.invalid_date": (
+            "日期格式应为 YYYY-MM-DD:{value}",
+            "Dates are YYYY-MM-DD: {value}",
+        ),
+        "finance.invalid_choice": ("不支持的选项:{value}", "Unsupported choice: {value}"),
+        "finance.float_not_allowed": (
+            '金额和利率请以字符串传入(如 "6.5"),避免浮点误差',
+            'Send amounts and rates as strings (e.g. "6.5") to avoid float errors',
+        ),
+        "finance.too_many_decimals": ("最多 {max} 位小数", "At most {max} decimals"),
+        "finance.principal_out_of_range": (
+            "贷款金额须大于 0 且不超过 100 亿元",
+            "The principal must be above 0 and at most 10,000,000,000 yuan",
+        ),
+        "finance.rate_out_of_range": (
+            "年利率须在 {min}% 到 {max}% 之间",
+            "The annual rate must be between {min}% and {max}%",
+        ),
+        "finance.periods_out_of_range": (
+            "期数须在 {min} 到 {max} 之间",
+            "The number of periods must be between {min} and {max}",
+        ),
+        "finance.first_due_not_after_start": (
+            "首期还款日必须晚于放款日",
+            "The first due date must be after the start date",
+        ),
+        "finance.first_due_too_late": (
+            "首期还款日过晚,最晚 {latest}",
+            "The first due date is too late; the latest is {latest}",
+        ),
+        "finance.first_due_not_applicable": (
+            "{frequency} 频率不支持指定首期还款日",
+            "A first due date does not apply to {frequency} loans",
+        ),
+        "finance.first_due_not_on_due_day": (
+            "首期还款日与每月还款日不一致",
+            "The first due date is not on the due day of month",
+        ),
+        "finance.due_day_out_of_range": (
+            "每月还款日须在 {min} 到 {max} 之间",
+            "The due day must be between {min} and {max}",
+        ),
+        "finance.due_day_not_applicable": (
+            "{frequency} 频率不支持指定每月还款日",
+            "A due day of month does not apply to {frequency} loans",
+        ),
+        "finance.installment_multiple_invalid": (
+            "取整单位须为正数(如 0.01、1、10)",
+            "The rounding multiple must be positive (e.g. 0.01, 1, 10)",
+        ),
+        "finance.grace_out_of_range": (
+            "宽限期数须小于总期数",
+            "Grace periods must be fewer than the number of periods",
+        ),
+        "finance.interest_grace_out_of_range": (
+            "利息宽限期数不能超过本金宽限期数",
+            "Interest grace cannot exceed the principal grace",
+        ),
+        "finance.grace_not_applicable": (
+            "{method} 还款方式不支持宽限期",
+            "Grace periods do not apply to {method}",
+        ),
+        "finance.grace_days_out_of_range": (
+            "宽限天数超出范围:{value}",
+            "Grace days out of range: {value}",
+        ),
+        "finance.fee_out_of_range": ("费用超出范围", "The fee is out of range"),
+        "finance.amount_not_positive": ("金额必须大于 0", "The amount must be above 0"),
+        "finance.amount_negative": ("金额不能为负数", "The amount cannot be negative"),
+        "finance.amount_out_of_range": ("金额超出范围:{value}", "Amount out of range: {value}"),
+        "finance.multiplier_out_of_range": (
+            "罚息倍数超出范围:{value}",
+            "Penalty multiplier out of range: {value}",
+        ),
+        "finance.apr_above_cap": (
+            "年化利率 {apr}% 超过上限 {cap}%",
+            "The APR {apr}% is above the cap of {cap}%",
+        ),
+        "finance.as_of_before_start": (
+            "计算日 {as_of} 早于放款日 {start}",
+            "The quote date {as_of} is before the start date {start}",
+        ),
+        "finance.no_remaining_installments": (
+            "{as_of} 之后没有剩余期次",
+            "No installments remain after {as_of}",
+        ),
+        "finance.overdue_not_past_due": (
+            "第 {seq} 期在 {as_of} 尚未逾期",
+            "Installment {seq} is not past due on {as_of}",
+        ),
+        "finance.duplicate_installment": ("期次重复", "Duplicate installment"),
+        "finance.range_reversed": ("开始日期晚于结束日期", "The start is after the end"),
+        "finance.prepayment_out_of_range": (
+            "提前还款金额须大于 0 且小于剩余本金",
+            "The prepayment must be above 0 and below the outstanding principal",
+        ),
+        "finance.prepayment_mode_not_supported": (
+            "{method} 还款方式不支持该提前还款方式",
+            "This prepayment mode is not supported for {method}",
+        ),
+        "finance.allocation_order_invalid": ("分配顺序无效", "Invalid allocation order"),
+        "finance.calendar_conflict": (
+            "同一天不能既是节假日又是调休上班日:{dates}",
+            "A day cannot be both a holiday and a make-up workday: {dates}",
+        ),
+        "finance.calendar_no_working_day": (
+            "{from} 起 {days} 天内没有工作日,请检查节假日设置",
+            "No working day within {days} days of {from}; check the holiday calendar",
+        ),
+        "finance.invalid_calendar": ("节假日日历无效", "Invalid holiday calendar"),
+        "finance.calendar_year_not_covered": (
+            "{year} 年节假日未设置,仅按周末顺延",
+            "No holidays entered for {year}; only weekends were skipped",
+        ),
+    }
+)

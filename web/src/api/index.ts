@@ -1,0 +1,6 @@
+export * from './client'
+export * from './types'
+export { authApi } from './auth'
+export { usersApi, departmentsApi, rolesApi } from './accounts'
+export { auditApi } from './audit'
+export { systemApi } from './system'

@@ -1,0 +1,15 @@
+import { ADMIN_PERMISSIONS } from '@/stores/user'
+
+/** Admin pages, shown only to users holding the permission (or superusers). */
+export const ADMIN_ENTRIES = [
+  { key: 'users', to: '/manage/users', icon: 'manager-o', label: 'admin.users.title', perm: ADMIN_PERMISSIONS.users },
+  {
+    key: 'departments',
+    to: '/manage/departments',
+    icon: 'cluster-o',
+    label: 'admin.departments.title',
+    perm: ADMIN_PERMISSIONS.departments,
+  },
+  { key: 'roles', to: '/manage/roles', icon: 'shield-o', label: 'admin.roles.title', perm: ADMIN_PERMISSIONS.roles },
+  { key: 'audit', to: '/manage/audit', icon: 'records-o', label: 'admin.audit.title', perm: ADMIN_PERMISSIONS.audit },
+] as const

@@ -1,0 +1,72 @@
+import { fileURLToPath, URL } from 'node:url'
+import vue from '@vitejs/plugin-vue'
+import type { Plugin } from 'vite'
+import { defineConfig } from 'vitest/config'
+
+/**
+ * Vant's icon stylesheet embeds the icon font as a woff2 data: URL but also lists a
+ * protocol-relative woff fallback on a CDN. LoanDesk must never load anything from another
+ * host, so drop every non-data url(...) from @font-face src lists in Vant's CSS.
+ */
+export function stripExternalFontUrls(): Plugin {
+  const external = /,\s*url\(\s*(['"]?)(?:https?:)?\/\/[^)]*\)\s*format\([^)]*\)/g
+  return {
+    name: 'loandesk:strip-external-font-urls',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!/[\\/]vant[\\/].*\.css(\?|$)/.test(id)) return null
+      if (!external.test(code)) return null
+      external.lastIndex = 0
+      return { code: code.replace(external, ''), map: null }
+    },
+  }
+}
+
+export default defineConfig(({ command }) => ({
+  // Django serves the built files under /static/ and index.html for every other path.
+  base: command === 'build' ? '/static/' : '/',
+  plugins: [vue(), stripExternalFontUrls()],
+  resolve: {
+    alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) },
+  },
+  define: {
+    __VUE_OPTIONS_API__: 'true',
+    __VUE_PROD_DEVTOOLS__: 'false',
+    __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false',
+    __VUE_I18N_FULL_INSTALL__: 'true',
+    __VUE_I18N_LEGACY_API__: 'false',
+    __INTLIFY_PROD_DEVTOOLS__: 'false',
+  },
+  server: {
+    port: 5173,
+    proxy: {
+      '/api': { target: 'http://127.0.0.1:8000', changeOrigin: false },
+      '/admin': { target: 'http://127.0.0.1:8000', changeOrigin: false },
+    },
+  },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2020',
+    sourcemap: false,
+    chunkSizeWarningLimit: 600,
+    rollupOptions: {
+      output: {
+        manualChunks(id) {
+          if (!id.includes('node_modules')) return undefined
+          if (id.includes('/vant/') || id.includes('/@vant/')) return 'vant'
+          return 'vendor'
+        },
+      },
+    },
+  },
+  test: {
+    environment: 'jsdom',
+    include: ['tests/**/*.spec.ts'],
+    setupFiles: ['tests/setup.ts'],
+    restoreMocks: true,
+    unstubGlobals: true,
+    // Vant's style entries import .css files: let Vite (not Node) load them.
+    server: { deps: { inline: [/[\\/]vant[\\/]/] } },
+  },
+}))
