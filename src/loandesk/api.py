@@ -24,6 +24,9 @@ from loandesk.core import audit
 from loandesk.core.api import audit_router, core_router
 from loandesk.core.errors import LoanDeskError, PermissionDenied
 from loandesk.core.i18n import EN, current_language, message
+from loandesk.lending.api import calculator_router, calendar_router
+from loandesk.lending.calculator import error_fields
+from loandesk.lending.finance import FinanceInputError
 
 logger = logging.getLogger("loandesk.api")
 
@@ -141,6 +144,12 @@ def _loandesk_error(request: HttpRequest, exc: LoanDeskError) -> HttpResponse:
     return api.create_response(request, exc.as_dict(), status=exc.status)
 
 
+@api.exception_handler(FinanceInputError)
+def _finance_error(request: HttpRequest, exc: FinanceInputError) -> HttpResponse:
+    details = {"fields": error_fields(exc), "error": exc.code, "params": exc.message_params}
+    return error_response(request, 422, "validation_error", details)
+
+
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     fields: dict[str, str] = {}
@@ -197,3 +206,5 @@ api.add_router("/auth", auth_router)
 api.add_router("/accounts", accounts_router)
 api.add_router("/audit", audit_router)
 api.add_router("", core_router)
+api.add_router("/calculator", calculator_router)
+api.add_router("/lending", calendar_router)

@@ -210,6 +210,9 @@ TASKS = {
     }
 }
 
+# One-year Loan Prime Rate in percent: the judicial cap on lending rates is 4 × LPR.
+LOANDESK_LPR_ONE_YEAR = os.environ.get("LOANDESK_LPR_ONE_YEAR", "3.0")
+
 NINJA_PAGINATION_PER_PAGE = 20
 LOANDESK_MAX_PAGE_SIZE = 100
 

@@ -97,6 +97,21 @@ CASES = [
         {"admin"},
     ),
     Case("outbox", "get", lambda d: "outbox/events", None, {"admin"}),
+    Case(
+        "calculator",
+        "post",
+        lambda d: "calculator/schedule",
+        lambda d: {"principal": "1000", "annual_rate": "6", "periods": 3},
+        EVERYONE,
+    ),
+    Case("holiday calendar", "get", lambda d: "lending/calendar/years", None, EVERYONE),
+    Case(
+        "edit holiday calendar",
+        "put",
+        lambda d: "lending/calendar/years/2031",
+        lambda d: {"holidays": [{"date": "2031-01-01", "name": "元旦"}], "workdays": []},
+        {"admin"},
+    ),
 ]
 
 
