@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import validation as v
 from .dates import MONTH_STEPS, add_months
@@ -228,13 +228,13 @@ def _validate_fees(inp: ScheduleInput, principal: Decimal) -> None:
     _set(inp, "period_fee", fee)
 
 
-@dataclass(frozen=True, slots=True)
-class ScheduleRow:
+class ScheduleRow(NamedTuple):
     """One installment. `days` runs from the previous due date (or start) to `due_date`.
 
     `accrued_interest` is the interest that accrued in this period; it differs from
     `interest` (what is payable) only around an interest grace, where payable interest is
-    deferred to the first row after the grace.
+    deferred to the first row after the grace. A NamedTuple: schedules build many rows, and
+    a tuple is several times cheaper to construct than a frozen dataclass.
     """
 
     seq: int
