@@ -99,6 +99,8 @@ INSTALLED_APPS = [
     "loandesk.core",
     "loandesk.accounts",
     "loandesk.lending",
+    "loandesk.forms",
+    "loandesk.customers",
     "loandesk.demo",
 ]
 

@@ -1,0 +1,3 @@
+from ninja import Router
+
+customers_router = Router(tags=["customers"])

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class FormsConfig(AppConfig):
+    name = "loandesk.forms"
+    label = "forms"
+    verbose_name = "Forms"
