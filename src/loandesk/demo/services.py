@@ -6,6 +6,7 @@ from django.db import transaction
 from loandesk.accounts.models import Department, Role, User
 from loandesk.accounts.permissions import CATALOG
 from loandesk.accounts.phones import phone_index
+from loandesk.demo import registry
 from loandesk.demo.data import DEPARTMENTS, ROLES, USERS
 
 
@@ -63,6 +64,11 @@ def seed_demo() -> dict[str, int]:
         if heads and departments[heads].head_id is None:
             departments[heads].head = user
             departments[heads].save(update_fields=["head"])
+    context = {"users": {u.username: u for u in User.objects.all()}, "departments": departments}
+    for _order, name, seeder in registry.seeders():
+        result = seeder(context)
+        if isinstance(result, int):
+            created[name] = result
     return created
 
 
