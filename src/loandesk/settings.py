@@ -227,6 +227,7 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
+        "apscheduler": {"level": "WARNING"},
     },
 }
 
