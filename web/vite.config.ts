@@ -55,6 +55,9 @@ export default defineConfig(({ command }) => ({
         manualChunks(id) {
           if (!id.includes('node_modules')) return undefined
           if (id.includes('/vant/') || id.includes('/@vant/')) return 'vant'
+          // ECharts (+ zrender and its tslib helpers) is only imported dynamically by chart
+          // pages: keep it out of the vendor chunk that every page preloads.
+          if (/[\\/]node_modules[\\/](echarts|zrender|tslib)[\\/]/.test(id)) return 'echarts'
           return 'vendor'
         },
       },

@@ -181,3 +181,113 @@ export interface Health {
   version: string
   business_date: string
 }
+
+// ---- Loan calculator (/calculator/*). Amounts and rates are decimal strings ("1234.56", "6.00").
+
+export const REPAYMENT_METHODS = ['equal_installment', 'equal_principal', 'interest_only', 'bullet', 'flat'] as const
+export type RepaymentMethod = (typeof REPAYMENT_METHODS)[number]
+export const FREQUENCIES = ['monthly', 'weekly', 'biweekly', 'quarterly', 'daily'] as const
+export type Frequency = (typeof FREQUENCIES)[number]
+export const INTEREST_PERIODS = ['period', 'daily'] as const
+export type InterestPeriod = (typeof INTEREST_PERIODS)[number]
+export const DAY_COUNTS = ['act/365', 'act/360', 'act/act', '30/360'] as const
+export type DayCount = (typeof DAY_COUNTS)[number]
+export const FEE_KINDS = ['fixed', 'percent'] as const
+export type FeeKind = (typeof FEE_KINDS)[number]
+export const CAP_LINES = ['judicial', '24', '36'] as const
+export type CapLine = (typeof CAP_LINES)[number]
+
+/** Inputs shared by /calculator/schedule, /compare and /payoff-quote; optional fields are omitted when empty. */
+export interface CalculatorTerms {
+  principal: string
+  annual_rate: string
+  periods: number | string
+  start: string
+  first_due?: string
+  interest_period?: InterestPeriod
+  day_count?: DayCount
+  installment_multiple?: string
+  frequency?: Frequency
+  grace_periods?: number | string
+  holiday_shift?: boolean
+  due_day?: number | string
+  upfront_fee?: string
+  period_fee?: string
+  period_fee_kind?: FeeKind
+  cap_line?: CapLine
+}
+
+export interface ScheduleRequest extends CalculatorTerms {
+  method: RepaymentMethod
+}
+
+export interface ScheduleRow {
+  seq: number
+  due_date: string
+  days: number
+  opening_balance: string
+  principal: string
+  interest: string
+  fee: string
+  total: string
+  balance: string
+}
+
+export interface ScheduleTotals {
+  principal: string
+  interest: string
+  fee: string
+  total: string
+}
+
+export interface CalculatorWarning {
+  code: string
+  message: string
+}
+
+export interface CapCheck {
+  line: CapLine
+  rate: string
+  exceeded: boolean
+  message: string
+}
+
+export interface ScheduleQuote {
+  installment: string
+  rows: ScheduleRow[]
+  totals: ScheduleTotals
+  apr: string
+  monthly_rate: string
+  effective_annual_rate: string
+  warnings: CalculatorWarning[]
+  cap: CapCheck
+}
+
+export interface MethodComparison {
+  method: RepaymentMethod
+  installment: string
+  first_total: string
+  last_total: string
+  total_interest: string
+  total: string
+  apr: string
+}
+
+export interface CompareResponse {
+  methods: MethodComparison[]
+}
+
+export interface PayoffQuoteRequest extends ScheduleRequest {
+  as_of: string
+  prepayment_fee_percent?: string
+}
+
+export interface PayoffQuote {
+  as_of: string
+  principal: string
+  interest: string
+  fee: string
+  penalty: string
+  prepayment_fee: string
+  total: string
+}

@@ -46,12 +46,28 @@ export function toIsoDate(d: Date): string {
   return `${y}-${m}-${day}`
 }
 
-/** Integer fen → "1,234.56". */
-export function formatFen(fen: number): string {
-  const negative = fen < 0
-  const abs = Math.abs(fen)
-  const yuan = Math.floor(abs / 100)
-  const cents = String(abs % 100).padStart(2, '0')
-  const grouped = String(yuan).replace(/\B(?=(\d{3})+(?!\d))/g, ',')
-  return `${negative ? '-' : ''}${grouped}.${cents}`
+const DECIMAL = /^([+-]?)(\d+)(?:\.(\d*))?$/
+
+/**
+ * A decimal string from the server ("1234.5", "-0.05") → "¥1,234.50", by string manipulation
+ * only: amounts never pass through a binary float. More than two decimals are rounded half-up
+ * (the server sends exactly two). Anything that is not a plain decimal comes back unchanged.
+ */
+export function formatMoney(value: string | null | undefined, options: { symbol?: boolean } = {}): string {
+  if (value === null || value === undefined) return ''
+  const m = DECIMAL.exec(value.trim().replace(/,/g, ''))
+  if (!m) return value
+  const [, sign, int = '0', frac = ''] = m
+  let fen = BigInt(int + frac.slice(0, 2).padEnd(2, '0'))
+  if ((frac[2] ?? '0') >= '5') fen += 1n
+  const digits = fen.toString().padStart(3, '0')
+  const yuan = digits.slice(0, -2).replace(/\B(?=(\d{3})+(?!\d))/g, ',')
+  const negative = sign === '-' && fen !== 0n
+  return `${negative ? '-' : ''}${options.symbol === false ? '' : '¥'}${yuan}.${digits.slice(-2)}`
+}
+
+/** A percent string from the server ("6.17") → "6.17%"; '' for null. */
+export function formatPercent(value: string | null | undefined): string {
+  if (value === null || value === undefined || value === '') return ''
+  return `${value}%`
 }
