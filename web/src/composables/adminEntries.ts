@@ -1,4 +1,5 @@
 import { ADMIN_PERMISSIONS } from '@/stores/user'
+import { MANAGE_CALENDAR_PERM } from '@/api/calendar'
 
 /** Admin pages, shown only to users holding the permission (or superusers). */
 export const ADMIN_ENTRIES = [
@@ -12,4 +13,11 @@ export const ADMIN_ENTRIES = [
   },
   { key: 'roles', to: '/manage/roles', icon: 'shield-o', label: 'admin.roles.title', perm: ADMIN_PERMISSIONS.roles },
   { key: 'audit', to: '/manage/audit', icon: 'records-o', label: 'admin.audit.title', perm: ADMIN_PERMISSIONS.audit },
+  {
+    key: 'holidays',
+    to: '/manage/holidays',
+    icon: 'calendar-o',
+    label: 'admin.holidays.title',
+    perm: MANAGE_CALENDAR_PERM,
+  },
 ] as const

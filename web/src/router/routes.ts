@@ -1,5 +1,6 @@
 import type { RouteRecordRaw } from 'vue-router'
 import { ADMIN_PERMISSIONS } from '@/stores/user'
+import { MANAGE_CALENDAR_PERM } from '@/api/calendar'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -115,6 +116,19 @@ export const routes: RouteRecordRaw[] = [
     name: 'admin-audit',
     component: () => import('@/views/admin/AuditView.vue'),
     meta: { title: 'admin.audit.title', perm: ADMIN_PERMISSIONS.audit },
+  },
+  {
+    path: '/manage/holidays',
+    name: 'admin-holidays',
+    component: () => import('@/views/admin/HolidaysView.vue'),
+    meta: { title: 'admin.holidays.title', perm: MANAGE_CALENDAR_PERM },
+  },
+  {
+    path: '/manage/holidays/:year(\\d{4})',
+    name: 'admin-holiday-year',
+    component: () => import('@/views/admin/HolidayYearEditView.vue'),
+    props: true,
+    meta: { title: 'admin.holidays.title', perm: MANAGE_CALENDAR_PERM },
   },
   {
     path: '/:pathMatch(.*)*',
