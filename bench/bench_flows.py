@@ -8,9 +8,8 @@ the flow engine's Django layer.
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from json_logic import jsonLogic
-
 from bench.harness import Row, measure, row_from
+from loandesk.core.expression import evaluate_condition
 from loandesk.flows.engine import Definition, FlowEngine, InstanceState, StaticDirectory
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -42,7 +41,7 @@ def _engine() -> FlowEngine:
     return FlowEngine(
         Definition.from_json(DEFINITION),
         directory=StaticDirectory(roles={}, departments={}, member_of={}, admin_ids=["admin"]),
-        evaluate_condition=lambda logic, data: bool(jsonLogic(logic, dict(data))),
+        evaluate_condition=evaluate_condition,
     )
 
 

@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from json_logic import jsonLogic
-
+from loandesk.core.expression import evaluate_condition
 from loandesk.flows.engine import (
     Definition,
     FlowEngine,
@@ -27,7 +26,7 @@ def at(minutes: float = 0, *, hours: float = 0, days: float = 0) -> datetime:
 
 
 def evaluate(logic: Any, data: Mapping[str, Any]) -> bool:
-    return bool(jsonLogic(logic, dict(data)))
+    return evaluate_condition(logic, data)
 
 
 def directory() -> StaticDirectory:
