@@ -79,8 +79,12 @@ def test_admin_enters_and_deletes_a_holiday_year(page: Page) -> None:
     expect(page).to_have_url(re.compile(r"/manage/holidays/2027$"))
     page.reload()
     expect(page.get_by_test_id("holiday-source")).to_have_text("管理员录入")
-    expect(page.get_by_test_id("holiday-list-holidays").locator("[data-testid^=holiday-day-]")).to_have_count(8)
-    expect(page.get_by_test_id("holiday-list-workdays").locator("[data-testid^=holiday-day-]")).to_have_count(1)
+    expect(
+        page.get_by_test_id("holiday-list-holidays").locator("[data-testid^=holiday-day-]")
+    ).to_have_count(8)
+    expect(
+        page.get_by_test_id("holiday-list-workdays").locator("[data-testid^=holiday-day-]")
+    ).to_have_count(1)
     expect(page.get_by_test_id("holiday-day-holidays-2027-02-09")).to_contain_text("春节")
 
     # Delete the year: it is gone from the list.
