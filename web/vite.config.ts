@@ -54,6 +54,16 @@ export default defineConfig(({ command }) => ({
       output: {
         manualChunks(id) {
           if (!id.includes('node_modules')) return undefined
+          // Libraries only lazy pages use (form designer/renderer, region data): let Rollup put them
+          // in those pages' chunks instead of the vendor/vant chunks every page preloads.
+          if (/[\\/]node_modules[\\/](sortablejs|signature_pad|json-logic-js|@vant[\\/]area-data)[\\/]/.test(id)) {
+            return undefined
+          }
+          // Vant widgets only lazy pages use (pickers, uploader, rate, slider…): a chunk of their own,
+          // or Vant's barrel would pull them into the vant chunk every page preloads.
+          if (/[\\/]vant[\\/]es[\\/](area|uploader|rate|slider|date-picker|time-picker|stepper)[\\/]/.test(id) && !id.includes('utils')) {
+            return 'vant-extra'
+          }
           if (id.includes('/vant/') || id.includes('/@vant/')) return 'vant'
           // ECharts (+ zrender and its tslib helpers) is only imported dynamically by chart
           // pages: keep it out of the vendor chunk that every page preloads.

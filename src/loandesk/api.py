@@ -26,7 +26,7 @@ from loandesk.core.errors import LoanDeskError, PermissionDenied
 from loandesk.core.i18n import EN, current_language, message
 from loandesk.customers.api import customers_router
 from loandesk.forms.api import forms_router, public_router
-from loandesk.lending.api import calculator_router, calendar_router
+from loandesk.lending.api import calculator_router, calendar_router, lending_router
 from loandesk.lending.calculator import error_fields
 from loandesk.lending.finance import FinanceInputError
 
@@ -210,6 +210,7 @@ api.add_router("/audit", audit_router)
 api.add_router("", core_router)
 api.add_router("/calculator", calculator_router)
 api.add_router("/lending", calendar_router)
+api.add_router("/lending", lending_router)
 api.add_router("/customers", customers_router)
 api.add_router("/forms", forms_router)
 api.add_router("/public", public_router)

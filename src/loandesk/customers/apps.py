@@ -5,3 +5,10 @@ class CustomersConfig(AppConfig):
     name = "loandesk.customers"
     label = "customers"
     verbose_name = "Customers"
+
+    def ready(self) -> None:
+        from loandesk.customers import messages, permissions  # noqa: F401  (registrations)
+        from loandesk.customers.demo import seed
+        from loandesk.demo import registry
+
+        registry.register(20, "customers", seed)

@@ -7,4 +7,11 @@ class LendingConfig(AppConfig):
     verbose_name = "Lending"
 
     def ready(self) -> None:
+        from loandesk.customers.services import register_merge_hook
+        from loandesk.demo import registry
         from loandesk.lending import messages, permissions  # noqa: F401  (registrations)
+        from loandesk.lending.demo import seed
+        from loandesk.lending.loans import move_loans_on_merge
+
+        registry.register(30, "lending", seed)
+        register_merge_hook(move_loans_on_merge)

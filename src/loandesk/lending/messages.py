@@ -125,3 +125,92 @@ register_messages(
         ),
     }
 )
+
+register_messages(
+    {
+        # products
+        "lending.number_invalid": ("不是有效的数字", "Not a valid number"),
+        "lending.integer_invalid": ("不是有效的整数", "Not a valid whole number"),
+        "lending.boolean_invalid": ("应为是/否", "Expected true or false"),
+        "lending.too_many_decimals": ("最多 {max} 位小数", "At most {max} decimals"),
+        "lending.value_out_of_range": (
+            "须在 {min} 到 {max} 之间",
+            "Must be between {min} and {max}",
+        ),
+        "lending.choice_invalid": (
+            "不支持的选项,可选:{choices}",
+            "Unsupported choice; one of: {choices}",
+        ),
+        "lending.product.code_invalid": (
+            "编码只能包含字母、数字、下划线和连字符,以字母或数字开头,最多 40 个字符",
+            "Letters, digits, _ and - only, starting with a letter or digit, at most 40",
+        ),
+        "lending.product.code_taken": ("产品编码已存在", "This product code is taken"),
+        "lending.product.code_immutable": (
+            "产品编码创建后不能修改",
+            "A product code cannot change after creation",
+        ),
+        "lending.product.name_invalid": (
+            "请填写产品名称(最多 100 个字符)",
+            "Enter a product name (at most 100 characters)",
+        ),
+        "lending.product.max_below_min": (
+            "不能小于下限 {min}",
+            "Cannot be below the minimum of {min}",
+        ),
+        "lending.product.allocation_order_invalid": (
+            "须为 罚息、费用、利息、本金 四项各出现一次的顺序",
+            "Must list penalty, fee, interest and principal, each exactly once",
+        ),
+        # terms
+        "lending.product_inactive": (
+            "产品「{product}」已停用",
+            "The product {product} is inactive",
+        ),
+        "lending.amount_out_of_range": (
+            "金额须在 {min} 到 {max} 之间",
+            "The amount must be between {min} and {max}",
+        ),
+        "lending.periods_out_of_range": (
+            "期数须在 {min} 到 {max} 期之间",
+            "The term must be between {min} and {max} periods",
+        ),
+        "lending.rate_out_of_range": (
+            "年利率须在 {min}% 到 {max}% 之间",
+            "The annual rate must be between {min}% and {max}%",
+        ),
+        "lending.apr_above_cap": (
+            "年化利率 {apr}% 超过产品利率上限 {cap}%,不能放款",
+            "The APR {apr}% is above the product's cap of {cap}%; the loan is refused",
+        ),
+        # disbursement
+        "lending.idempotency_key_required": (
+            "缺少幂等键(Idempotency-Key)",
+            "An idempotency key (Idempotency-Key) is required",
+        ),
+        "lending.idempotency_key_invalid": (
+            "幂等键须为 8–100 位字母、数字或 _ . : -",
+            "The idempotency key must be 8-100 letters, digits or _ . : -",
+        ),
+        "lending.idempotency_key_mismatch": (
+            "请求头与请求体中的幂等键不一致",
+            "The Idempotency-Key header and the body disagree",
+        ),
+        "lending.idempotency_conflict": (
+            "该幂等键已用于另一笔条件不同的放款,请刷新后重新发起",
+            "This idempotency key was already used for a disbursement with other terms",
+        ),
+        "lending.customer_inactive": (
+            "客户已归档或已合并,不能放款",
+            "The customer is archived or merged; no loan can be disbursed",
+        ),
+        "lending.account_number_invalid": (
+            "收款账号应为 8–30 位数字",
+            "The account number must be 8-30 digits",
+        ),
+        "lending.timeline.disbursed": (
+            "放款 {amount}({product},{periods} 期),合同号 {contract_no}",
+            "Disbursed {amount} ({product}, {periods} periods), contract {contract_no}",
+        ),
+    }
+)

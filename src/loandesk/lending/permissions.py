@@ -4,5 +4,19 @@ register_permissions(
     ("贷款", "Lending"),
     {
         "lending.manage_calendar": ("维护节假日日历", "Maintain the holiday calendar"),
+        "lending.manage_products": ("管理贷款产品", "Manage loan products"),
+        "lending.disburse": ("放款", "Disburse loans"),
+        "lending.view_loans": ("查看贷款(按数据范围)", "View loans (within the data scope)"),
     },
 )
+
+# Demo role → lending permissions (the admin role holds every code anyway). Finance also needs
+# customers.view: a disbursement looks the customer up through the scoped customer selector.
+DEMO_ROLE_GRANTS: dict[str, list[str]] = {
+    "finance": ["lending.disburse", "lending.view_loans", "customers.view"],
+    "gm": ["lending.view_loans"],
+    "risk": ["lending.view_loans"],
+    "manager": ["lending.view_loans"],
+    "officer": ["lending.view_loans"],
+    "collector": ["lending.view_loans"],
+}

@@ -1,8 +1,8 @@
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 # Money and rates travel as decimal strings; numbers are accepted too and parsed as Decimal.
 DecimalIn = Decimal | str
@@ -123,3 +123,229 @@ class CalendarYearOut(Schema):
     source: str
     holidays: list[CalendarDayOut]
     workdays: list[CalendarDayOut]
+
+
+# --- products --------------------------------------------------------------------------------
+
+
+class ProductIn(Schema):
+    """Create (every required field) or update (any subset). Amounts in yuan, rates in percent,
+    as decimal strings; the service validates and names every bad field at once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str | None = Field(None, max_length=40)
+    name: str | None = Field(None, max_length=100)
+    method: str | None = Field(None, max_length=30)
+    frequency: str | None = Field(None, max_length=20)
+    interest_period: str | None = Field(None, max_length=10)
+    day_count: str | None = Field(None, max_length=10)
+    min_amount: DecimalIn | None = None
+    max_amount: DecimalIn | None = None
+    min_periods: int | None = None
+    max_periods: int | None = None
+    min_rate: DecimalIn | None = None
+    max_rate: DecimalIn | None = None
+    installment_multiple: DecimalIn | None = None
+    holiday_shift: bool | None = None
+    penalty_rate_multiplier: DecimalIn | None = None
+    grace_days: int | None = None
+    compound_penalty: bool | None = None
+    allocation_order: list[str] | None = Field(None, max_length=10)
+    allocation_strategy: str | None = Field(None, max_length=20)
+    overpayment: str | None = Field(None, max_length=10)
+    upfront_fee_percent: DecimalIn | None = None
+    period_fee_kind: str | None = Field(None, max_length=10)
+    period_fee: DecimalIn | None = None
+    prepayment_fee_percent: DecimalIn | None = None
+    cap_line: str | None = Field(None, max_length=10)
+    cap_policy: str | None = Field(None, max_length=10)
+    active: bool | None = None
+
+
+class ProductOut(Schema):
+    id: int
+    code: str
+    name: str
+    method: str
+    frequency: str
+    interest_period: str
+    day_count: str
+    min_amount: str
+    max_amount: str
+    min_periods: int
+    max_periods: int
+    min_rate: str
+    max_rate: str
+    installment_multiple: str
+    holiday_shift: bool
+    penalty_rate_multiplier: str
+    grace_days: int
+    compound_penalty: bool
+    allocation_order: list[str]
+    allocation_strategy: str
+    overpayment: str
+    upfront_fee_percent: str
+    period_fee_kind: str
+    period_fee: str
+    prepayment_fee_percent: str
+    cap_line: str
+    cap_policy: str
+    cap_rate: str
+    active: bool
+    updated_at: datetime
+
+
+class ProductFilter(Schema):
+    active: bool | None = None
+
+
+class QuoteIn(Schema):
+    amount: DecimalIn | None = None
+    periods: int | str | None = None
+    annual_rate: DecimalIn | None = None
+    start: date | None = None
+    first_due: date | None = None
+
+
+class ProductCapOut(CapOut):
+    policy: str
+
+
+class QuoteOut(Schema):
+    installment: str
+    rows: list[RowOut]
+    totals: TotalsOut
+    apr: str
+    monthly_rate: str
+    effective_annual_rate: str
+    warnings: list[WarningOut]
+    cap: ProductCapOut
+    upfront_fee: str
+    net_amount: str
+    start: str
+
+
+# --- disbursements and loans -----------------------------------------------------------------
+
+
+class DisbursementIn(Schema):
+    """The idempotency key may come in the `Idempotency-Key` header instead."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: int
+    product_id: int
+    amount: DecimalIn | None = None
+    periods: int | str | None = None
+    annual_rate: DecimalIn | None = None
+    start: date | None = None
+    first_due: date | None = None
+    account_name: str = Field("", max_length=100)
+    account_number: str = Field("", max_length=40)
+    bank_name: str = Field("", max_length=100)
+    idempotency_key: str | None = Field(None, max_length=100)
+    source_record_id: int | None = None
+
+
+class LoanFilter(Schema):
+    status: str | None = Field(None, pattern=r"^(active|overdue|closed|written_off)$")
+    customer_id: int | None = None
+    product_id: int | None = None
+    q: str | None = Field(None, max_length=40)
+
+
+class RefOut(Schema):
+    id: int
+    name: str
+
+
+class ProductRefOut(RefOut):
+    code: str
+
+
+class UserRefOut(Schema):
+    id: int
+    username: str
+    full_name: str
+
+
+class NextDueOut(Schema):
+    seq: int | None = None
+    due_date: date
+    amount: str
+
+
+class LoanListItem(Schema):
+    id: int
+    contract_no: str
+    status: str
+    customer: RefOut
+    product: ProductRefOut
+    owner: UserRefOut | None
+    principal: str
+    annual_rate: str
+    apr: str
+    periods: int
+    method: str
+    start_date: date
+    maturity_date: date
+    outstanding_principal: str
+    days_past_due: int
+    bucket: str
+    disbursed_at: datetime
+    next_due: NextDueOut | None
+
+
+class InstallmentOut(Schema):
+    seq: int
+    due_date: date
+    days: int
+    opening_principal: str
+    principal: str
+    interest: str
+    fee: str
+    penalty: str
+    total: str
+    paid: str
+    outstanding: str
+    status: str
+
+
+class LoanTotalsOut(Schema):
+    principal: str
+    interest: str
+    fee: str
+    penalty: str
+    total: str
+    paid: str
+    outstanding: str
+
+
+class DisbursementOut(Schema):
+    id: int
+    amount: str
+    upfront_fee: str
+    net_amount: str
+    value_date: date
+    account_name: str
+    account_number: str  # masked
+    bank_name: str
+    created_by: UserRefOut | None
+    created_at: datetime
+
+
+class LoanOut(LoanListItem):
+    department: RefOut | None
+    frequency: str
+    first_due_date: date
+    cap_rate: str
+    cap_exceeded: bool
+    penalty_rate: str
+    grace_days: int
+    classification: str
+    overdue_since: date | None
+    installments: list[InstallmentOut]
+    totals: LoanTotalsOut
+    disbursement: DisbursementOut | None
+    created_by: UserRefOut | None

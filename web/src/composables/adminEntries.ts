@@ -1,5 +1,6 @@
 import { ADMIN_PERMISSIONS } from '@/stores/user'
 import { MANAGE_CALENDAR_PERM } from '@/api/calendar'
+import { DISBURSE_PERM, MANAGE_PRODUCTS_PERM } from '@/api/lending'
 
 /** Admin pages, shown only to users holding the permission (or superusers). */
 export const ADMIN_ENTRIES = [
@@ -20,4 +21,7 @@ export const ADMIN_ENTRIES = [
     label: 'admin.holidays.title',
     perm: MANAGE_CALENDAR_PERM,
   },
+  { key: 'forms', to: '/manage/forms', icon: 'todo-list-o', label: 'forms.list.title', perm: 'forms.design' },
+  { key: 'products', to: '/manage/products', icon: 'gold-coin-o', label: 'lending.products.title', perm: MANAGE_PRODUCTS_PERM },
+  { key: 'disburse', to: '/lending/disburse', icon: 'balance-pay', label: 'lending.disburse.entry', perm: DISBURSE_PERM },
 ] as const

@@ -1,6 +1,7 @@
 import type { RouteRecordRaw } from 'vue-router'
 import { ADMIN_PERMISSIONS } from '@/stores/user'
 import { MANAGE_CALENDAR_PERM } from '@/api/calendar'
+import { DISBURSE_PERM, MANAGE_PRODUCTS_PERM, VIEW_LOANS_PERM } from '@/api/lending'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -28,6 +29,39 @@ export const routes: RouteRecordRaw[] = [
     name: 'customers',
     component: () => import('@/views/CustomersView.vue'),
     meta: { tab: true, title: 'customers.title' },
+  },
+  {
+    path: '/customers/new',
+    name: 'customer-new',
+    component: () => import('@/views/customers/CustomerEditView.vue'),
+    meta: { title: 'customers.form.createTitle', perm: 'customers.create' },
+  },
+  {
+    path: '/customers/import',
+    name: 'customer-import',
+    component: () => import('@/views/customers/CustomerImportView.vue'),
+    meta: { title: 'customers.import.title', perm: 'customers.import' },
+  },
+  {
+    path: '/customers/:id(\\d+)',
+    name: 'customer',
+    component: () => import('@/views/customers/CustomerDetailView.vue'),
+    props: true,
+    meta: { title: 'customers.detail.title', perm: 'customers.view' },
+  },
+  {
+    path: '/customers/:id(\\d+)/edit',
+    name: 'customer-edit',
+    component: () => import('@/views/customers/CustomerEditView.vue'),
+    props: true,
+    meta: { title: 'customers.form.editTitle', perm: 'customers.update' },
+  },
+  {
+    path: '/customers/:id(\\d+)/follow-up',
+    name: 'customer-follow-up',
+    component: () => import('@/views/customers/FollowUpEditView.vue'),
+    props: true,
+    meta: { title: 'customers.followUp.title', perm: 'customers.update' },
   },
   {
     path: '/approvals',
@@ -129,6 +163,101 @@ export const routes: RouteRecordRaw[] = [
     component: () => import('@/views/admin/HolidayYearEditView.vue'),
     props: true,
     meta: { title: 'admin.holidays.title', perm: MANAGE_CALENDAR_PERM },
+  },
+  // Form engine: designer, records, and the public pages behind shared links (no sign-in).
+  {
+    path: '/manage/forms',
+    name: 'forms-design-list',
+    component: () => import('@/views/forms/FormsListView.vue'),
+    meta: { title: 'forms.list.title', perm: 'forms.design' },
+  },
+  {
+    path: '/manage/forms/:code/design',
+    name: 'forms-designer',
+    component: () => import('@/views/forms/FormDesignerView.vue'),
+    props: true,
+    meta: { title: 'forms.design.title', perm: 'forms.design' },
+  },
+  {
+    path: '/forms',
+    name: 'forms-index',
+    component: () => import('@/views/forms/FormsIndexView.vue'),
+    meta: { title: 'forms.index.title', perm: 'forms.view_records' },
+  },
+  {
+    path: '/forms/:code/records',
+    name: 'forms-records',
+    component: () => import('@/views/forms/RecordsView.vue'),
+    props: true,
+    meta: { title: 'forms.records.title', perm: 'forms.view_records' },
+  },
+  {
+    path: '/forms/:code/new',
+    name: 'forms-record-new',
+    component: () => import('@/views/forms/RecordEditView.vue'),
+    props: true,
+    meta: { title: 'forms.records.new', perm: 'forms.submit' },
+  },
+  {
+    path: '/forms/:code/records/:id(\\d+)',
+    name: 'forms-record',
+    component: () => import('@/views/forms/RecordDetailView.vue'),
+    props: true,
+    meta: { title: 'forms.records.detailTitle', perm: 'forms.view_records' },
+  },
+  {
+    path: '/forms/:code/records/:id(\\d+)/edit',
+    name: 'forms-record-edit',
+    component: () => import('@/views/forms/RecordEditView.vue'),
+    props: true,
+    meta: { title: 'forms.records.edit', perm: 'forms.submit' },
+  },
+  {
+    path: '/f/:token',
+    name: 'public-form',
+    component: () => import('@/views/forms/PublicFormView.vue'),
+    props: true,
+    meta: { public: true, title: 'forms.public.title' },
+  },
+  {
+    path: '/s/:token',
+    name: 'public-status',
+    component: () => import('@/views/forms/PublicStatusView.vue'),
+    props: true,
+    meta: { public: true, title: 'forms.public.statusTitle' },
+  },
+  // Lending: product admin, disbursement, loan detail.
+  {
+    path: '/manage/products',
+    name: 'admin-products',
+    component: () => import('@/views/lending/ProductsView.vue'),
+    meta: { title: 'lending.products.title', perm: MANAGE_PRODUCTS_PERM },
+  },
+  {
+    path: '/manage/products/new',
+    name: 'admin-product-new',
+    component: () => import('@/views/lending/ProductEditView.vue'),
+    meta: { title: 'lending.products.create', perm: MANAGE_PRODUCTS_PERM },
+  },
+  {
+    path: '/manage/products/:id(\\d+)',
+    name: 'admin-product-edit',
+    component: () => import('@/views/lending/ProductEditView.vue'),
+    props: true,
+    meta: { title: 'lending.products.edit', perm: MANAGE_PRODUCTS_PERM },
+  },
+  {
+    path: '/lending/disburse',
+    name: 'lending-disburse',
+    component: () => import('@/views/lending/DisburseView.vue'),
+    meta: { title: 'lending.disburse.title', perm: DISBURSE_PERM },
+  },
+  {
+    path: '/loans/:id(\\d+)',
+    name: 'loan',
+    component: () => import('@/views/lending/LoanDetailView.vue'),
+    props: true,
+    meta: { title: 'lending.loan.title', perm: VIEW_LOANS_PERM },
   },
   {
     path: '/:pathMatch(.*)*',

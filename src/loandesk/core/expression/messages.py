@@ -11,7 +11,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "formula.syntax": ("公式语法错误:“{token}”附近", "Formula syntax error near “{token}”"),
     "formula.empty": ("公式为空", "The formula is empty"),
     "formula.too_long": ("公式太长(最多 {max} 个字符)", "The formula is too long (max {max})"),
-    "formula.too_deep": ("公式嵌套太深(最多 {max} 层)", "The formula is nested too deep"),
+    "formula.too_deep": (
+        "公式嵌套太深(最多 {max} 层)",
+        "The formula is nested too deep (at most {max} levels)",
+    ),
     "formula.unknown_function": ("没有函数 {function}", "Unknown function {function}"),
     "formula.wrong_arity": (
         "函数 {function} 的参数个数不对",

@@ -1,0 +1,565 @@
+"""Customer-center reads. Every query is limited to the caller's data scope
+(ScopeSpec(owner="owner", department="department")); ids outside it answer 404.
+
+PII leaves here masked unless the caller holds customers.view_pii; every response that carries
+plaintext PII writes one `pii.view` audit entry naming the customers shown.
+"""
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from loandesk.accounts.models import Department, User
+from loandesk.accounts.phones import normalize_mobile
+from loandesk.accounts.scoping import ScopeSpec, get_scoped, has_perm, require_perm, scoped
+from loandesk.core import audit
+from loandesk.core.crypto import mask_bank_card
+from loandesk.core.errors import NotFound
+from loandesk.core.i18n import message
+from loandesk.customers import identity
+from loandesk.customers.messages import CHOICES, choice_label, field_label
+from loandesk.customers.models import (
+    BankCard,
+    Customer,
+    CustomerImport,
+    Document,
+    FollowUp,
+    Tag,
+    TimelineEvent,
+)
+from loandesk.customers.profile import (
+    bank_card_index,
+    fen_to_yuan_text,
+    id_number_index,
+    masked_pii,
+    phone_index,
+)
+
+CUSTOMER_SCOPE = ScopeSpec(owner="owner", department="department")
+NESTED_SCOPE = ScopeSpec(owner="customer__owner", department="customer__department")
+IMPORT_SCOPE = ScopeSpec(owner="created_by", department="department")
+API = "/api/v1/customers"
+
+
+# --- lookups --------------------------------------------------------------------------------
+
+
+def visible_customers(actor: User) -> QuerySet[Customer]:
+    require_perm(actor, "customers.view")
+    return scoped(Customer.objects.all(), actor, CUSTOMER_SCOPE)
+
+
+def customer_for(actor: User, customer_id: int, *, perm: str = "customers.view") -> Customer:
+    """The customer if in the caller's scope, else 404. `perm` (checked first, so a missing
+    permission is a 403 whatever the id) is the one the intended action needs."""
+    require_perm(actor, perm)
+    if perm != "customers.view":
+        require_perm(actor, "customers.view")
+    qs = Customer.objects.select_related("owner", "department", "merged_into", "created_by")
+    return get_scoped(qs, actor, CUSTOMER_SCOPE, customer_id)
+
+
+def get_customer(*, actor: User, customer_id: int) -> Customer:
+    """For other engines: the customer if `actor` may see it, else NotFound (also when the
+    actor lacks customers.view, so the id is never confirmed)."""
+    if not has_perm(actor, "customers.view"):
+        raise NotFound()
+    return customer_for(actor, customer_id)
+
+
+def customer_label(customer: Customer) -> str:
+    """张伟 138****0001 / 某某科技有限公司 91110000…: a name plus a masked identifier."""
+    if customer.kind == Customer.Kind.ENTERPRISE:
+        return f"{customer.name} {customer.uscc}".strip() if customer.uscc else customer.name
+    if customer.phone:
+        return f"{customer.name} {masked_pii('phone', customer.phone)}"
+    if customer.id_number:
+        return f"{customer.name} {masked_pii('id_number', customer.id_number)}"
+    return customer.name
+
+
+# --- search ---------------------------------------------------------------------------------
+
+
+def _prefix(field: str, prefix: str) -> Q:
+    """Index-friendly prefix match on a lowercase ASCII column: LIKE 'p%' on PostgreSQL (served
+    by the varchar_pattern_ops index); a range on SQLite, whose LIKE cannot use a BINARY index."""
+    if connection.vendor == "postgresql":
+        return Q(**{f"{field}__startswith": prefix})
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
+
+
+def _identifier_ids(q: str) -> set[int] | None:
+    """Customer ids for a query that is a mobile, ID or bank-card number (exact, via blind
+    index; merged duplicates lead to their survivor), or None when q is not such a number."""
+    compact = "".join(ch for ch in q if ch not in " -")
+    if not compact or not (compact.lstrip("+").isdigit() or identity.looks_like_id_number(q)):
+        return None
+    # One indexed equality per kind of number (an OR across them defeats the indexes).
+    conditions: list[Q] = []
+    mobile = normalize_mobile(q) if len(compact) <= 14 else None
+    if mobile:
+        conditions.append(Q(phone_bidx=phone_index(mobile)))
+    if identity.looks_like_id_number(q):
+        conditions.append(Q(id_number_bidx=id_number_index(compact.upper())))
+    if identity.looks_like_bank_card(q):
+        owners = BankCard.objects.filter(number_bidx=bank_card_index(compact))
+        conditions.append(Q(pk__in=list(owners.values_list("customer_id", flat=True))))
+    if not conditions:
+        return None
+    return {
+        merged_into or pk
+        for condition in conditions
+        for pk, merged_into in Customer.objects.filter(condition)
+        .order_by()
+        .values_list("pk", "merged_into")
+    }
+
+
+# A text condition matching at most this many customers is resolved to ids first, through its
+# own index (or one scan of the narrow name index); broader ones are left to the list query,
+# which walks its (…, updated_at) index and finds a page of matches quickly.
+NARROW_MATCHES = 5000
+
+
+def _narrowed(condition: Q) -> Q:
+    ids = list(
+        Customer.objects.filter(condition)
+        .order_by()
+        .values_list("pk", flat=True)[: NARROW_MATCHES + 1]
+    )
+    return Q(pk__in=ids) if len(ids) <= NARROW_MATCHES else condition
+
+
+def search_q(q: str) -> Q:
+    """The condition for the search box: identifiers exactly, pinyin/initials by prefix
+    (张伟 ← "zhangwei", "zw", "zhangw"), Chinese text anywhere in the name."""
+    q = q.strip()[:100]
+    ids = _identifier_ids(q)
+    if ids is not None:
+        return Q(pk__in=ids)
+    if identity.has_cjk(q):
+        return _narrowed(Q(name__contains=q))
+    key = identity.pinyin_query(q)
+    if not key:
+        return _narrowed(Q(name__icontains=q))
+    if len(key) == 1:
+        condition = _prefix("name_initials", key)  # same set as the full pinyin's first letter
+    else:
+        condition = _prefix("name_pinyin", key) | _prefix("name_initials", key)
+    if len(key) == 18:
+        condition |= Q(uscc=q.strip().upper())
+    return _narrowed(condition)
+
+
+def search_customers(
+    *,
+    actor: User,
+    q: str | None = None,
+    tag: int | None = None,
+    owner_id: int | None = None,
+    credit_level: str | None = None,
+    kind: str | None = None,
+    mine: bool | None = None,
+    department_id: int | None = None,
+    status: str | None = "active",
+) -> QuerySet[Customer]:
+    qs = visible_customers(actor)
+    if status and status != "all":
+        qs = qs.filter(status=status)
+    if q and q.strip():
+        qs = qs.filter(search_q(q))
+    if tag:
+        qs = qs.filter(tags__id=tag)
+    if mine:
+        qs = qs.filter(owner_id=actor.pk)
+    elif mine is False:
+        qs = qs.exclude(owner_id=actor.pk)
+    if owner_id:
+        qs = qs.filter(owner_id=owner_id)
+    if credit_level is not None and credit_level != "":
+        qs = qs.filter(credit_level="" if credit_level == "none" else credit_level)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if department_id:
+        department = Department.objects.filter(pk=department_id).first()
+        if department is None:
+            return qs.none()
+        qs = qs.filter(department__path__startswith=department.path)
+    return qs.order_by("-updated_at", "-id")
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def user_ref(user: User | None) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {"id": user.pk, "username": user.username, "full_name": user.full_name or user.username}
+
+
+def _age(birth: date | None, today: date) -> int | None:
+    if birth is None:
+        return None
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def _pii(value: str, field: str, unmasked: bool) -> str:
+    return value if unmasked or not value else masked_pii(field, value)
+
+
+def _audit_unmasked(actor: User, customers: list[Customer], request: HttpRequest | None) -> None:
+    """One `pii.view` entry per response that shows plaintext PII."""
+    shown = [c for c in customers if c.phone or c.id_number]
+    fields = ["id_number", "phone"]
+    if not shown:
+        return
+    if len(shown) == 1:
+        audit.record(
+            action="pii.view",
+            actor=actor,
+            target=shown[0],
+            extra={"customer_ids": [shown[0].pk], "fields": fields},
+            request=request,
+        )
+    else:
+        audit.record(
+            action="pii.view",
+            actor=actor,
+            target_type="customers.customer",
+            target_label=f"{len(shown)} customers",
+            extra={"customer_ids": [c.pk for c in shown], "fields": fields},
+            request=request,
+        )
+
+
+def customer_rows(
+    actor: User,
+    customers: Iterable[Customer],
+    *,
+    request: HttpRequest | None = None,
+    record: bool = True,
+) -> list[dict[str, Any]]:
+    """List items. Call with a page of customers (tags, owner, department are prefetched)."""
+    items = list(customers)
+    unmasked = has_perm(actor, "customers.view_pii")
+    today = timezone.localdate()
+    rows = [
+        {
+            "id": c.pk,
+            "kind": c.kind,
+            "name": c.name,
+            "status": c.status,
+            "phone": _pii(c.phone, "phone", unmasked),
+            "id_number": _pii(c.id_number, "id_number", unmasked),
+            "uscc": c.uscc or "",
+            "gender": c.gender,
+            "age": _age(c.birth_date, today),
+            "credit_level": c.credit_level,
+            "source_channel": c.source_channel,
+            "owner": user_ref(c.owner),
+            "department": {"id": c.department.pk, "name": c.department.name}
+            if c.department
+            else None,
+            "tags": [{"id": t.pk, "name": t.name, "color": t.color} for t in c.tags.all()],
+            "last_follow_up_at": c.last_follow_up_at,
+            "next_follow_up_at": c.next_follow_up_at,
+            "created_at": c.created_at,
+            "updated_at": c.updated_at,
+            "pii_masked": not unmasked,
+        }
+        for c in items
+    ]
+    if unmasked and record:
+        _audit_unmasked(actor, items, request)
+    return rows
+
+
+COUNT_CAP = 10_000
+
+
+def paginate_customers(qs: QuerySet[Customer], page: int, page_size: int) -> dict[str, Any]:
+    """Like core.pagination.paginate, but the total is counted up to COUNT_CAP only (exact
+    counts of broad filters over a million rows cost seconds; the phone list scrolls anyway)."""
+    size = min(page_size, settings.LOANDESK_MAX_PAGE_SIZE)
+    start = (page - 1) * size
+    items = list(page_queryset(qs)[start : start + size])
+    count = qs.order_by()[: COUNT_CAP + 1].count()
+    return {
+        "items": items,
+        "count": min(count, COUNT_CAP),
+        "count_capped": count > COUNT_CAP,
+        "page": page,
+        "page_size": size,
+    }
+
+
+def page_queryset(qs: QuerySet[Customer]) -> QuerySet[Customer]:
+    return qs.select_related("owner", "department").prefetch_related("tags")
+
+
+def customer_detail(
+    actor: User, customer: Customer, *, request: HttpRequest | None = None
+) -> dict[str, Any]:
+    """The 360° header and profile, with counts for the tabs."""
+    fresh = page_queryset(Customer.objects.filter(pk=customer.pk)).get()
+    row = customer_rows(actor, [fresh], record=False)[0]
+    unmasked = not row["pii_masked"]
+    counts = {
+        "follow_ups": FollowUp.objects.filter(customer=customer).count(),
+        "documents": Document.objects.filter(customer=customer, deleted_at__isnull=True).count(),
+    }
+    cards = list(customer.bank_cards.all())
+    row.update(
+        {
+            "birth_date": customer.birth_date,
+            "legal_representative": customer.legal_representative,
+            "industry": customer.industry,
+            "province_code": customer.province_code,
+            "province_name": customer.province_name,
+            "city_code": customer.city_code,
+            "city_name": customer.city_name,
+            "district_code": customer.district_code,
+            "district_name": customer.district_name,
+            "address": customer.address,
+            "employer": customer.employer,
+            "monthly_income": fen_to_yuan_text(customer.monthly_income),
+            "marital_status": customer.marital_status,
+            "education": customer.education,
+            "remark": customer.remark,
+            "custom": customer.custom,
+            "bank_cards": [
+                {
+                    "id": card.pk,
+                    "number": card.number if unmasked else mask_bank_card(card.number),
+                    "bank_name": card.bank_name,
+                    "created_at": card.created_at,
+                }
+                for card in cards
+            ],
+            "merged_into": (
+                {"id": customer.merged_into.pk, "name": customer.merged_into.name}
+                if customer.merged_into_id and customer.merged_into
+                else None
+            ),
+            "created_by": user_ref(customer.created_by),
+            "counts": {
+                "follow_ups": counts["follow_ups"],
+                "documents": counts["documents"],
+                # Filled by later issues (lending, post-loan); honest zeros until then.
+                "applications": 0,
+                "loans": 0,
+                "repayments": 0,
+                "collections": 0,
+            },
+        }
+    )
+    if unmasked:
+        fields = [f for f in ("id_number", "phone") if getattr(customer, f)]
+        if cards:
+            fields.append("bank_card")
+        if fields:
+            audit.record(
+                action="pii.view",
+                actor=actor,
+                target=customer,
+                extra={"customer_ids": [customer.pk], "fields": fields},
+                request=request,
+            )
+    return row
+
+
+# --- tags -----------------------------------------------------------------------------------
+
+
+def tags(*, actor: User) -> list[dict[str, Any]]:
+    require_perm(actor, "customers.view")
+    rows = Tag.objects.annotate(
+        customer_count=Count("customers", filter=Q(customers__status="active"))
+    ).order_by("name")
+    return [
+        {"id": t.pk, "name": t.name, "color": t.color, "customer_count": t.customer_count}
+        for t in rows
+    ]
+
+
+# --- timeline -------------------------------------------------------------------------------
+
+
+def timeline(*, actor: User, customer: Customer) -> QuerySet[TimelineEvent]:
+    require_perm(actor, "customers.view")
+    return (
+        TimelineEvent.objects.filter(customer=customer)
+        .select_related("actor")
+        .order_by("-at", "-id")
+    )
+
+
+def _render_params(params: dict[str, Any]) -> dict[str, Any]:
+    out = dict(params)
+    if isinstance(out.get("fields"), list):
+        sep = "、" if message("customers.field.name") != "Name" else ", "
+        out["fields"] = sep.join(field_label(str(f)) for f in out["fields"])
+    if isinstance(out.get("field"), str):
+        out["field"] = field_label(out["field"])
+    if isinstance(out.get("kind"), str) and out["kind"] in CHOICES["follow_up_kind"]:
+        out["kind"] = choice_label("follow_up_kind", out["kind"])
+    return out
+
+
+def timeline_rows(events: Iterable[TimelineEvent]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": e.pk,
+            "at": e.at,
+            "kind": e.kind,
+            "actor": user_ref(e.actor),
+            "summary": message(e.summary_code, _render_params(e.params)),
+            "ref_type": e.ref_type,
+            "ref_id": e.ref_id,
+        }
+        for e in events
+    ]
+
+
+# --- follow-ups -----------------------------------------------------------------------------
+
+
+def follow_ups(*, actor: User, customer: Customer) -> QuerySet[FollowUp]:
+    require_perm(actor, "customers.view")
+    return (
+        FollowUp.objects.filter(customer=customer)
+        .select_related("author")
+        .prefetch_related("photos")
+        .order_by("-created_at", "-id")
+    )
+
+
+def _document_url(document: Document) -> str:
+    return f"{API}/{document.customer_id}/documents/{document.pk}/file"
+
+
+def follow_up_rows(items: Iterable[FollowUp]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": f.pk,
+            "customer_id": f.customer_id,
+            "author": user_ref(f.author),
+            "kind": f.kind,
+            "content": f.content,
+            "photos": [
+                {
+                    "id": p.pk,
+                    "original_name": p.original_name,
+                    "content_type": p.content_type,
+                    "url": _document_url(p),
+                }
+                for p in f.photos.all()
+                if p.deleted_at is None
+            ],
+            "latitude": str(f.latitude) if f.latitude is not None else None,
+            "longitude": str(f.longitude) if f.longitude is not None else None,
+            "location_address": f.location_address,
+            "next_follow_up_at": f.next_follow_up_at,
+            "closed_at": f.closed_at,
+            "created_at": f.created_at,
+        }
+        for f in items
+    ]
+
+
+def todo(*, actor: User, within_days: int = 7) -> QuerySet[FollowUp]:
+    """The caller's open planned follow-ups (written by them or on customers they own), due or
+    due within `within_days`, soonest first; only customers still in their scope and active."""
+    require_perm(actor, "customers.view")
+    horizon = timezone.now() + timedelta(days=within_days)
+    qs = FollowUp.objects.filter(
+        Q(author=actor) | Q(customer__owner=actor),
+        closed_at__isnull=True,
+        next_follow_up_at__isnull=False,
+        next_follow_up_at__lte=horizon,
+        customer__status=Customer.Status.ACTIVE,
+    )
+    return (
+        scoped(qs, actor, NESTED_SCOPE)
+        .select_related("customer", "author")
+        .order_by("next_follow_up_at", "id")
+    )
+
+
+def todo_rows(items: Iterable[FollowUp]) -> list[dict[str, Any]]:
+    now = timezone.now()
+    return [
+        {
+            "follow_up_id": f.pk,
+            "customer": {"id": f.customer_id, "name": f.customer.name},
+            "author": user_ref(f.author),
+            "kind": f.kind,
+            "content": f.content[:200],
+            "next_follow_up_at": f.next_follow_up_at,
+            "overdue": f.next_follow_up_at is not None and f.next_follow_up_at <= now,
+        }
+        for f in items
+    ]
+
+
+# --- documents ------------------------------------------------------------------------------
+
+
+def documents(*, actor: User, customer: Customer, kind: str | None = None) -> QuerySet[Document]:
+    require_perm(actor, "customers.view")
+    qs = Document.objects.filter(customer=customer, deleted_at__isnull=True)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.select_related("uploaded_by").order_by("-created_at", "-id")
+
+
+def document_rows(items: Iterable[Document]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": d.pk,
+            "customer_id": d.customer_id,
+            "kind": d.kind,
+            "original_name": d.original_name,
+            "content_type": d.content_type,
+            "size": d.size,
+            "sha256": d.sha256,
+            "uploaded_by": user_ref(d.uploaded_by),
+            "created_at": d.created_at,
+            "url": _document_url(d),
+        }
+        for d in items
+    ]
+
+
+def document_for(*, actor: User, customer: Customer, document_id: int) -> Document:
+    document = documents(actor=actor, customer=customer).filter(pk=document_id).first()
+    if document is None:
+        raise NotFound()
+    return document
+
+
+# --- imports --------------------------------------------------------------------------------
+
+
+def import_for(*, actor: User, import_id: int) -> CustomerImport:
+    require_perm(actor, "customers.import")
+    return get_scoped(CustomerImport.objects.all(), actor, IMPORT_SCOPE, import_id)
+
+
+# --- choices for the UI ---------------------------------------------------------------------
+
+
+def meta() -> dict[str, Any]:
+    """Every choice list with labels in the caller's language, for pickers and filters."""
+    return {
+        group: [{"value": value, "label": choice_label(group, value)} for value in values]
+        for group, values in CHOICES.items()
+    }

@@ -1,0 +1,157 @@
+"""Follow-ups (跟进记录): contact history with photos and location; a planned next follow-up
+feeds the to-do list until the next contact is recorded."""
+
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from loandesk.core.models import OutboxEvent
+from loandesk.customers.models import Customer, FollowUp
+from tests.customers.conftest import PDF_BYTES, create, jpeg_bytes, upload
+
+
+def _iso(delta: timedelta) -> str:
+    return (timezone.now() + delta).isoformat()
+
+
+def _todo(client: Any, **params: Any) -> list[dict[str, Any]]:
+    response = client.get("customers/follow-ups/todo", {"page_size": 100, **params})
+    assert response.status_code == 200, response.content
+    return response.json()["items"]
+
+
+def test_follow_up_with_next_time_feeds_the_todo_list(client_for: Any, demo: Any) -> None:
+    FollowUp.objects.all().delete()  # start from an empty to-do list
+    officer = client_for("officer1")
+    customer = create(officer, name="待跟进")
+    path = f"customers/{customer['id']}/follow-ups"
+    response = officer.post(
+        path,
+        {
+            "kind": "visit",
+            "content": "上门拜访,核实经营场所",
+            "latitude": "39.908722",
+            "longitude": "116.397499",
+            "location_address": "北京市东城区",
+            "next_follow_up_at": _iso(timedelta(days=3)),
+        },
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["kind"] == "visit" and body["author"]["username"] == "officer1"
+    assert (body["latitude"], body["longitude"]) == ("39.908722", "116.397499")
+    todo = _todo(officer)
+    assert [t["customer"]["id"] for t in todo] == [customer["id"]]
+    assert todo[0]["overdue"] is False and todo[0]["follow_up_id"] == body["id"]
+    assert _todo(officer, within_days=1) == []  # due in 3 days: outside a 1-day horizon
+    detail = officer.get(f"customers/{customer['id']}").json()
+    assert detail["next_follow_up_at"] is not None and detail["last_follow_up_at"] is not None
+    assert detail["counts"]["follow_ups"] == 1
+
+    # The next contact closes the plan; its own next time becomes the to-do.
+    officer.post(
+        path,
+        {"kind": "call", "content": "电话确认材料", "next_follow_up_at": _iso(timedelta(hours=1))},
+    )
+    todo = _todo(officer)
+    assert len(todo) == 1 and todo[0]["content"] == "电话确认材料"
+    assert FollowUp.objects.get(pk=body["id"]).closed_at is not None
+    listed = officer.get(path).json()["items"]
+    assert [f["content"] for f in listed] == ["电话确认材料", "上门拜访,核实经营场所"]
+    # A contact without a next time leaves nothing to do.
+    officer.post(path, {"kind": "note", "content": "已放款,结束跟进"})
+    assert _todo(officer) == []
+    assert Customer.objects.get(pk=customer["id"]).next_follow_up_at is None
+
+
+def test_overdue_and_other_authors(client_for: Any, demo: Any) -> None:
+    FollowUp.objects.all().delete()
+    officer = client_for("officer1")
+    customer = create(officer)
+    plan = FollowUp.objects.create(
+        customer_id=customer["id"],
+        author=demo["users"]["officer1"],
+        kind="call",
+        content="逾期的计划",
+        next_follow_up_at=timezone.now() - timedelta(days=1),
+    )
+    todo = _todo(officer)
+    assert todo[0]["follow_up_id"] == plan.pk and todo[0]["overdue"] is True
+    # The manager plans a visit on officer1's customer: both see it (author and owner).
+    manager = client_for("manager")
+    manager.post(
+        f"customers/{customer['id']}/follow-ups",
+        {"kind": "visit", "content": "经理陪访", "next_follow_up_at": _iso(timedelta(days=2))},
+    )
+    assert [t["content"] for t in _todo(officer)] == ["经理陪访"]
+    assert [t["content"] for t in _todo(manager)] == ["经理陪访"]
+    assert _todo(client_for("officer2")) == []
+
+
+def test_follow_up_validation(client_for: Any) -> None:
+    officer = client_for("officer1")
+    customer = create(officer)
+    path = f"customers/{customer['id']}/follow-ups"
+    cases = [
+        ({"kind": "fax", "content": "x"}, "kind"),
+        ({"kind": "call", "content": "  "}, "content"),
+        (
+            {"kind": "call", "content": "x", "next_follow_up_at": _iso(-timedelta(days=1))},
+            "next_follow_up_at",
+        ),
+        ({"kind": "call", "content": "x", "latitude": "39.9"}, "latitude"),
+        ({"kind": "call", "content": "x", "latitude": "91", "longitude": "116"}, "latitude"),
+        ({"kind": "call", "content": "x", "next_follow_up_at": "明天"}, "next_follow_up_at"),
+        ({"kind": "call", "content": "x", "photo_ids": [999999]}, "photo_ids"),
+    ]
+    for body, field in cases:
+        response = officer.post(path, body)
+        assert response.status_code == 422, (body, response.content)
+        assert field in response.json()["details"]["fields"], (body, response.json())
+    assert not FollowUp.objects.filter(customer_id=customer["id"]).exists()
+
+
+def test_photos_are_image_documents_of_the_customer(client_for: Any) -> None:
+    officer = client_for("officer1")
+    customer = create(officer)
+    base = f"customers/{customer['id']}"
+    photo = upload(officer, f"{base}/documents", "现场.jpg", jpeg_bytes(), kind="photo").json()
+    pdf = upload(officer, f"{base}/documents", "合同.pdf", PDF_BYTES, kind="contract").json()
+    refused = officer.post(
+        f"{base}/follow-ups", {"kind": "visit", "content": "拜访", "photo_ids": [pdf["id"]]}
+    )
+    assert refused.status_code == 422
+    ok = officer.post(
+        f"{base}/follow-ups", {"kind": "visit", "content": "拜访", "photo_ids": [photo["id"]]}
+    )
+    assert ok.status_code == 201
+    photos = ok.json()["photos"]
+    assert photos == [
+        {
+            "id": photo["id"],
+            "original_name": "现场.jpg",
+            "content_type": "image/jpeg",
+            "url": f"/api/v1/customers/{customer['id']}/documents/{photo['id']}/file",
+        }
+    ]
+
+
+def test_follow_up_writes_event_and_timeline(client_for: Any, demo: Any) -> None:
+    officer = client_for("officer1")
+    customer = create(officer)
+    response = officer.post(
+        f"customers/{customer['id']}/follow-ups",
+        {
+            "kind": "wechat",
+            "content": "微信发送材料清单",
+            "next_follow_up_at": _iso(timedelta(days=1)),
+        },
+    )
+    event = OutboxEvent.objects.get(topic="follow_up.created")
+    assert event.payload["follow_up_id"] == response.json()["id"]
+    assert event.payload["customer_id"] == customer["id"]
+    assert event.payload["author_id"] == demo["users"]["officer1"].pk
+    assert event.payload["next_follow_up_at"] is not None
+    line = officer.get(f"customers/{customer['id']}/timeline").json()["items"][0]
+    assert line["kind"] == "follow_up" and line["summary"] == "微信跟进:微信发送材料清单"

@@ -1,0 +1,158 @@
+"""Search and list filters: pinyin and initials by prefix, Chinese within the name, identifiers
+exactly through their blind index; always inside the caller's data scope; newest first."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from loandesk.customers import identity
+from loandesk.customers.models import Customer, Tag
+from tests.customers.conftest import create, new_card, new_id_number, new_phone
+
+
+@pytest.fixture
+def officer(client_for: Any) -> Any:
+    return client_for("officer1")
+
+
+def _ids(client: Any, **params: Any) -> list[int]:
+    response = client.get("customers", {"page_size": 100, **params})
+    assert response.status_code == 200, response.content
+    return [c["id"] for c in response.json()["items"]]
+
+
+def test_pinyin_initials_and_chinese(officer: Any) -> None:
+    zhang = create(officer, name="张伟")["id"]
+    zeng = create(officer, name="曾小贤")["id"]
+    other = create(officer, name="李娜")["id"]
+    for q in ("zhangwei", "ZhangWei", "zhang wei", "zhangw", "zw", "ZW", "张伟", "伟", "张"):
+        ids = _ids(officer, q=q)
+        assert zhang in ids and other not in ids, q
+    assert zeng in _ids(officer, q="zeng") and zeng in _ids(officer, q="zxx")
+    assert zeng not in _ids(officer, q="ceng")
+    assert zeng in _ids(officer, q="zx")
+    assert zhang not in _ids(officer, q="wz")  # initials match from the start only
+
+
+def test_enterprise_by_latin_name_and_uscc(officer: Any) -> None:
+    code = identity.make_uscc("91110105MA01XK8T5")
+    company = create(officer, kind="enterprise", name="TCL科技有限公司", uscc=code, id_number=None)
+    assert company["id"] in _ids(officer, q="tcl")
+    assert company["id"] in _ids(officer, q="tclkeji")
+    assert company["id"] in _ids(officer, q=code.lower())
+
+
+def test_exact_identifier_search(officer: Any) -> None:
+    id_number, phone, card = new_id_number(), new_phone(), new_card()
+    target = create(officer, id_number=id_number, phone=phone, bank_cards=[{"number": card}])["id"]
+    create(officer)
+    assert _ids(officer, q=phone) == [target]
+    assert _ids(officer, q=f"+86 {phone[:3]} {phone[3:7]} {phone[7:]}") == [target]
+    assert _ids(officer, q=id_number.lower()) == [target]
+    assert _ids(officer, q=card) == [target]
+    assert _ids(officer, q=phone[:7]) == []  # partial numbers are not searchable: blind index
+    assert _ids(officer, q=phone[:3] + "****" + phone[-4:]) == []
+
+
+def test_search_stays_in_scope(client_for: Any, demo: Any) -> None:
+    theirs = Customer.objects.filter(owner=demo["users"]["officer2"], kind="individual").first()
+    assert theirs is not None
+    officer1 = client_for("officer1")
+    assert _ids(officer1, q=theirs.phone) == []
+    assert _ids(officer1, q=theirs.name) == [
+        c.pk
+        for c in Customer.objects.filter(
+            owner=demo["users"]["officer1"], name=theirs.name
+        ).order_by("-updated_at", "-id")
+    ]
+    assert _ids(client_for("gm"), q=theirs.phone) == [theirs.pk]
+
+
+def test_filters(officer: Any, client_for: Any, demo: Any) -> None:
+    tag = Tag.objects.create(name="筛选标签")
+    a = create(officer, credit_level="A", tag_ids=[tag.pk])["id"]
+    b = create(officer, credit_level="watch")["id"]
+    assert _ids(officer, tag=tag.pk) == [a]
+    assert b in _ids(officer, credit_level="watch") and a not in _ids(officer, credit_level="watch")
+    company = create(
+        officer,
+        kind="enterprise",
+        name="某某公司",
+        uscc=identity.make_uscc("91110105MA01XK8T6"),
+        id_number=None,
+    )["id"]
+    assert company in _ids(officer, kind="enterprise") and a not in _ids(officer, kind="enterprise")
+    admin = client_for("admin")
+    officer1 = demo["users"]["officer1"]
+    assert set(_ids(admin, owner_id=officer1.pk)) == set(
+        Customer.objects.filter(owner=officer1, status="active").values_list("pk", flat=True)
+    )
+    shanghai = demo["departments"]["上海分公司"]
+    rows = admin.get("customers", {"department_id": shanghai.pk, "page_size": 100}).json()["items"]
+    assert rows and {r["department"]["name"] for r in rows} == {"上海一组"}
+    mine = _ids(admin, mine="true")
+    assert all(Customer.objects.get(pk=i).owner.username == "admin" for i in mine)
+    not_mine = _ids(admin, mine="false")
+    assert a in not_mine
+    assert admin.delete(f"customers/{a}").status_code == 204
+    assert a not in _ids(admin) and a in _ids(admin, status="archived")
+    assert admin.post(f"customers/{a}/restore").status_code == 200
+    assert a in _ids(admin)
+    bad = admin.get("customers", {"status": "gone"})
+    assert bad.status_code == 422 and "status" in bad.json()["details"]["fields"]
+
+
+def test_ordered_by_updated_desc_with_stable_tiebreak(officer: Any) -> None:
+    ids = [create(officer)["id"] for _ in range(3)]
+    same = timezone.now() + timedelta(days=1)
+    Customer.objects.filter(pk__in=ids).update(updated_at=same)
+    listed = _ids(officer)
+    assert listed[:3] == sorted(ids, reverse=True)
+    officer.patch(f"customers/{ids[0]}", {"remark": "最新"})
+    Customer.objects.filter(pk=ids[0]).update(updated_at=same + timedelta(seconds=1))
+    assert _ids(officer)[0] == ids[0]
+    page1 = officer.get("customers", {"page_size": 2, "page": 1}).json()
+    page2 = officer.get("customers", {"page_size": 2, "page": 2}).json()
+    assert not {c["id"] for c in page1["items"]} & {c["id"] for c in page2["items"]}
+    assert page1["count"] == page2["count"]
+
+
+def test_list_item_shape(officer: Any) -> None:
+    create(officer, name="形状测试", credit_level="B")
+    item = officer.get("customers", {"q": "形状测试"}).json()["items"][0]
+    assert set(item) == {
+        "id", "kind", "name", "status", "phone", "id_number", "uscc", "gender", "age",
+        "credit_level", "source_channel", "owner", "department", "tags", "last_follow_up_at",
+        "next_follow_up_at", "created_at", "updated_at", "pii_masked",
+    }  # fmt: skip
+    assert item["owner"]["username"] == "officer1" and item["department"]["name"] == "北京一组"
+
+
+def test_count_is_capped_for_broad_lists(officer: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from loandesk.customers import selectors
+
+    for _ in range(3):
+        create(officer)
+    total = Customer.objects.filter(owner__username="officer1", status="active").count()
+    exact = officer.get("customers").json()
+    assert exact["count"] == total and exact["count_capped"] is False
+    monkeypatch.setattr(selectors, "COUNT_CAP", 5)
+    capped = officer.get("customers", {"page_size": 3, "page": 2}).json()
+    assert capped["count"] == 5 and capped["count_capped"] is True
+    assert len(capped["items"]) == 3  # pages beyond the cap still work
+
+
+def test_broad_and_narrow_text_conditions_agree(
+    officer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Few matches are resolved to ids first; many are left to the list query: same result."""
+    from loandesk.customers import selectors
+
+    ids = {create(officer, name=name)["id"] for name in ("张伟", "张伟明", "章维")}
+    narrow = set(_ids(officer, q="zw")) & ids
+    monkeypatch.setattr(selectors, "NARROW_MATCHES", 0)
+    broad = set(_ids(officer, q="zw")) & ids
+    assert narrow == broad == ids
+    assert set(_ids(officer, q="张伟")) & ids == {i for i in ids} - {max(ids)}
