@@ -29,7 +29,7 @@ def main() -> int:
     from django.db import connection
     from django.test.utils import setup_test_environment
 
-    from bench import bench_api, bench_expression, bench_finance, bench_flows
+    from bench import bench_api, bench_expression, bench_finance, bench_flows, bench_forms
     from bench.harness import render, save
     from loandesk.demo.services import seed_demo
 
@@ -47,6 +47,7 @@ def main() -> int:
             ("finance", bench_finance),
             ("flows", bench_flows),
             ("expression", bench_expression),
+            ("forms", bench_forms),
         ]
         for name, module in modules:
             if args.only and args.only not in name:

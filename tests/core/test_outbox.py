@@ -504,3 +504,14 @@ def test_api_outbox_validation_and_permissions(client_for: Any, register: Regist
 @pytest.mark.django_db
 def test_api_outbox_requires_login(anon: Any) -> None:
     assert anon.get("outbox/events").status_code == 401
+
+
+def test_admins_read_event_payloads_such_as_demo_sms(client_for: Any) -> None:
+    """In the demo, SMS codes go to the outbox; admins read them in the event payload."""
+    with transaction.atomic():
+        outbox.publish(
+            "notify.sms", payload={"phone_masked": "139****0005", "text": "验证码 123456"}
+        )
+    items = client_for("admin").get("outbox/events", {"page_size": 5}).json()["items"]
+    sms = next(e for e in items if e["topic"] == "notify.sms")
+    assert sms["payload"]["text"] == "验证码 123456"

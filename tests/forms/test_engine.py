@@ -1,7 +1,6 @@
 """The plain-Python core: sanitiser, pipeline rules, validate_form_data (the contract with the
-customer center) and the validation speed of a 30-field form."""
+customer center) and the 30-field form that make bench times."""
 
-import timeit
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -192,19 +191,10 @@ def _bench_data() -> dict[str, Any]:
     }
 
 
-def test_thirty_field_validation_speed() -> None:
-    """Server-side validation of a 30-field submission: the pipeline alone, no database."""
+def test_thirty_field_submission_is_valid() -> None:
+    """The 30-field submission `make bench` times (bench/bench_forms.py): valid, with formulas."""
     form = compile_schema(_bench_schema())
-    data = _bench_data()
-    today = date(2026, 3, 1)
-    outcome = engine.process(form, data, today=today)
+    outcome = engine.process(form, _bench_data(), today=date(2026, 3, 1))
     assert outcome.errors == {}
     assert outcome.data["payment"] == "27273.40"
     assert Decimal(outcome.data["household"]) == Decimal("44000.50")
-    runs = 400
-    seconds = min(
-        timeit.repeat(lambda: engine.process(form, data, today=today), number=runs, repeat=3)
-    )
-    per_second = runs / seconds
-    print(f"\n30-field validation: {per_second:,.0f}/s ({seconds / runs * 1e6:.0f} µs each)")
-    assert per_second > 500  # measured ~3,000/s; a generous floor so slow CI machines pass

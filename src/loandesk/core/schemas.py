@@ -57,6 +57,7 @@ class OutboxEventOut(Schema):
     topic: str
     aggregate_type: str
     aggregate_id: str
+    payload: dict[str, Any]
     status: str
     attempts: int
     last_error: str
