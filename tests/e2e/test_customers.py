@@ -87,6 +87,24 @@ def test_officer_creates_a_customer_with_id_photo_and_follow_up(
     # Tabs later issues fill are honest empty states.
     page.locator(".tab-applications").click()
     expect(page.get_by_test_id("tab-empty-applications")).to_contain_text("暂无申请")
+    page.locator(".tab-loans").click()
+    expect(page.get_by_test_id("tab-empty-loans")).to_contain_text("暂无贷款")
+
+    # 扩展信息 from the demo 客户档案 form: edit, fill 工作年限, see it in the 资料 tab.
+    page.get_by_test_id("customer-menu").click()
+    page.get_by_test_id("customer-menu-sheet").get_by_text("编辑").click()
+    expect(page).to_have_url(re.compile(r"/customers/\d+/edit$"))
+    expect(page.get_by_test_id("customer-custom-title")).to_have_text("扩展信息")
+    page.get_by_test_id("field-work_years").fill("8")
+    page.get_by_test_id("field-work_years").scroll_into_view_if_needed()
+    shot(page, "customer-edit-custom")
+    page.get_by_test_id("customer-save").click()
+    expect(page).to_have_url(re.compile(r"/customers/\d+$"))
+    custom_row = page.get_by_test_id("profile-custom-work_years")
+    expect(custom_row).to_contain_text("工作年限")
+    expect(custom_row).to_contain_text("8年")
+    custom_row.scroll_into_view_if_needed()
+    shot(page, "customer-profile-custom")
 
     # Documents: ID card photo side through the file chooser.
     page.locator(".tab-documents").click()

@@ -149,6 +149,8 @@ export interface CustomerProfileBody {
   source_channel?: string | null
   remark?: string | null
   owner_id?: number | null
+  /** 扩展信息 (the 客户档案 form's fields); on PATCH only the changed keys, null clears one. */
+  custom?: Record<string, unknown>
 }
 
 export interface CustomerCreateBody extends CustomerProfileBody {

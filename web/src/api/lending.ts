@@ -9,6 +9,7 @@ import type {
   InterestPeriod,
   RepaymentMethod,
   ScheduleRow,
+  Page,
   ScheduleTotals,
 } from './types'
 
@@ -204,6 +205,8 @@ export const lendingApi = {
   /** 201 for a new loan, 200 when the key was already used with the same terms. */
   disburse: (body: DisburseRequest, options?: Options) => http.post<Loan>('/lending/disbursements', body, options),
   loan: (id: number, options?: Options) => http.get<Loan>(`/lending/loans/${id}`, undefined, options),
+  loans: (query: { customer_id?: number; status?: LoanStatus; page?: number; page_size?: number }, options?: Options) =>
+    http.get<Page<LoanListItem>>('/lending/loans', query, options),
   customer: (id: number, options?: Options) => http.get<CustomerSummary>(`/customers/${id}`, undefined, options),
 }
 

@@ -117,6 +117,7 @@ const enUS: MessageSchema = {
       basic: 'Basic information',
       addressSection: 'Address',
       workSection: 'Work and income',
+      customSection: 'Additional information',
       companySection: 'Company',
       manageSection: 'Management',
       kind: 'Type',
@@ -199,6 +200,7 @@ const enUS: MessageSchema = {
         documents: 'Documents',
         timeline: 'Timeline',
       },
+      loans: { nextDue: 'Next due {date}: {amount}', settled: 'Nothing due', principal: 'Principal' },
       empty: {
         applications: 'No applications yet',
         loans: 'No loans yet',

@@ -116,6 +116,7 @@ const zhCN = {
       basic: '基本信息',
       addressSection: '地址',
       workSection: '工作与收入',
+      customSection: '扩展信息',
       companySection: '企业信息',
       manageSection: '客户管理',
       kind: '客户类型',
@@ -198,6 +199,7 @@ const zhCN = {
         documents: '资料文件',
         timeline: '时间线',
       },
+      loans: { nextDue: '下期 {date} 应还 {amount}', settled: '无待还款', principal: '本金' },
       empty: {
         applications: '暂无申请',
         loans: '暂无贷款',
