@@ -96,6 +96,20 @@ def test_reveal_needs_view_pii_and_is_audited(client_for: Any, demo: Any) -> Non
     assert risk.post(path, {"field": "password"}).status_code == 422
 
 
+def test_owner_may_reveal_own_customers_phone_to_call(client_for: Any, demo: Any) -> None:
+    officer = client_for("officer1")
+    phone = new_phone()
+    body = create(officer, id_number=new_id_number(), phone=phone)
+    path = f"customers/{body['id']}/reveal"
+    response = officer.post(path, {"field": "phone"})
+    assert response.json() == {"field": "phone", "value": phone}
+    entry = AuditEntry.objects.get(action="pii.reveal")
+    assert entry.actor == demo["users"]["officer1"] and entry.extra["field"] == "phone"
+    # Only the phone, and only for the owner.
+    assert officer.post(path, {"field": "id_number"}).status_code == 403
+    assert client_for("officer2").post(path, {"field": "phone"}).status_code == 404
+
+
 def test_reveal_bank_card_choice_and_missing_values(client_for: Any) -> None:
     officer = client_for("officer1")
     cards = [new_card(), new_card()]
