@@ -25,10 +25,13 @@ from loandesk.core.api import audit_router, core_router
 from loandesk.core.errors import LoanDeskError, PermissionDenied
 from loandesk.core.i18n import EN, current_language, message
 from loandesk.customers.api import customers_router
+from loandesk.flows.api import flows_router
 from loandesk.forms.api import forms_router, public_router
 from loandesk.lending.api import calculator_router, calendar_router, lending_router
 from loandesk.lending.calculator import error_fields
+from loandesk.lending.contracts_api import contracts_router
 from loandesk.lending.finance import FinanceInputError
+from loandesk.risk.api import risk_router
 
 logger = logging.getLogger("loandesk.api")
 
@@ -214,3 +217,6 @@ api.add_router("/lending", lending_router)
 api.add_router("/customers", customers_router)
 api.add_router("/forms", forms_router)
 api.add_router("/public", public_router)
+api.add_router("/flows", flows_router)
+api.add_router("/risk", risk_router)
+api.add_router("/contracts", contracts_router)

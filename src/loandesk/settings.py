@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "loandesk.lending",
     "loandesk.forms",
     "loandesk.customers",
+    "loandesk.risk",
+    "loandesk.flows",
     "loandesk.demo",
 ]
 

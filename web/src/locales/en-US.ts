@@ -1,4 +1,8 @@
 import type { MessageSchema } from './zh-CN'
+import { contractsEn } from './modules/contracts'
+import { flowDesignerEn } from './modules/flowDesigner'
+import { flowsEn } from './modules/flows'
+import { riskEn } from './modules/risk'
 
 // English. Typed against the zh-CN schema so a missing key fails type checking too.
 const enUS: MessageSchema = {
@@ -1275,6 +1279,10 @@ const enUS: MessageSchema = {
       installmentStatus: 'Status',
     },
   },
+  flows: flowsEn,
+  flowDesigner: flowDesignerEn,
+  risk: riskEn,
+  contracts: contractsEn,
   notFound: {
     title: 'Page not found',
     desc: 'The page does not exist or has been removed',

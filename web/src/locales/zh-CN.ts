@@ -1,5 +1,10 @@
 // Simplified Chinese — the source of truth for message keys (en-US must mirror it exactly).
 // vue-i18n syntax: {name} interpolates; avoid raw @ $ | { } in text.
+import { contractsZh } from './modules/contracts'
+import { flowDesignerZh } from './modules/flowDesigner'
+import { flowsZh } from './modules/flows'
+import { riskZh } from './modules/risk'
+
 const zhCN = {
   app: {
     name: '信贷通',
@@ -1271,6 +1276,10 @@ const zhCN = {
       installmentStatus: '状态',
     },
   },
+  flows: flowsZh,
+  flowDesigner: flowDesignerZh,
+  risk: riskZh,
+  contracts: contractsZh,
   notFound: {
     title: '页面不存在',
     desc: '你访问的页面不存在或已被移除',

@@ -2,6 +2,10 @@ import type { RouteRecordRaw } from 'vue-router'
 import { ADMIN_PERMISSIONS } from '@/stores/user'
 import { MANAGE_CALENDAR_PERM } from '@/api/calendar'
 import { DISBURSE_PERM, MANAGE_PRODUCTS_PERM, VIEW_LOANS_PERM } from '@/api/lending'
+import { contractsRoutes } from './modules/contracts'
+import { flowDesignerRoutes } from './modules/flowDesigner'
+import { flowsRoutes } from './modules/flows'
+import { riskRoutes } from './modules/risk'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -259,6 +263,10 @@ export const routes: RouteRecordRaw[] = [
     props: true,
     meta: { title: 'lending.loan.title', perm: VIEW_LOANS_PERM },
   },
+  ...flowsRoutes,
+  ...flowDesignerRoutes,
+  ...riskRoutes,
+  ...contractsRoutes,
   {
     path: '/:pathMatch(.*)*',
     name: 'not-found',

@@ -1,0 +1,1 @@
+"""Flow definitions, versions, instances, tasks, timers and history (the engine's rows)."""

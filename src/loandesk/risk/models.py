@@ -1,0 +1,1 @@
+"""Risk scorecards (configurable rules with points and reasons) and their results."""
