@@ -61,8 +61,10 @@ def _wait_for(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> N
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[str]:
-    if not (ROOT / "web" / "dist" / "index.html").exists():
-        pytest.fail("web/dist is missing: build the front end first (make web-build)")
+    # LOANDESK_WEB_DIST (also read by the settings) lets parallel work test its own build.
+    dist = Path(os.environ.get("LOANDESK_WEB_DIST", ROOT / "web" / "dist"))
+    if not (dist / "index.html").exists():
+        pytest.fail(f"{dist} is missing: build the front end first (make web-build)")
     var_dir = Path(tempfile.mkdtemp(prefix="loandesk-e2e-"))
     env = {
         **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
