@@ -23,5 +23,21 @@ export const ADMIN_ENTRIES = [
   },
   { key: 'forms', to: '/manage/forms', icon: 'todo-list-o', label: 'forms.list.title', perm: 'forms.design' },
   { key: 'products', to: '/manage/products', icon: 'gold-coin-o', label: 'lending.products.title', perm: MANAGE_PRODUCTS_PERM },
+  { key: 'flows', to: '/manage/flows', icon: 'cluster-o', label: 'flowDesigner.title', perm: 'flows.design' },
+  {
+    key: 'flow-analytics',
+    to: '/manage/flow-analytics',
+    icon: 'chart-trending-o',
+    label: 'flows.analytics.title',
+    perm: 'flows.analytics',
+  },
+  { key: 'scorecards', to: '/manage/scorecards', icon: 'medal-o', label: 'risk.scorecards.title', perm: 'risk.manage_scorecards' },
+  {
+    key: 'contract-templates',
+    to: '/manage/contract-templates',
+    icon: 'description',
+    label: 'contracts.templates.title',
+    perm: 'contracts.manage_templates',
+  },
   { key: 'disburse', to: '/lending/disburse', icon: 'balance-pay', label: 'lending.disburse.entry', perm: DISBURSE_PERM },
 ] as const
