@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "loandesk.customers",
     "loandesk.risk",
     "loandesk.flows",
+    "loandesk.postloan",
     "loandesk.demo",
 ]
 

@@ -39,5 +39,6 @@ export const ADMIN_ENTRIES = [
     label: 'contracts.templates.title',
     perm: 'contracts.manage_templates',
   },
+  { key: 'cob', to: '/manage/cob', icon: 'clock-o', label: 'postloan.cob.title', perm: 'postloan.run_cob' },
   { key: 'disburse', to: '/lending/disburse', icon: 'balance-pay', label: 'lending.disburse.entry', perm: DISBURSE_PERM },
 ] as const

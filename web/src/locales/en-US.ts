@@ -2,6 +2,7 @@ import type { MessageSchema } from './zh-CN'
 import { contractsEn } from './modules/contracts'
 import { flowDesignerEn } from './modules/flowDesigner'
 import { flowsEn } from './modules/flows'
+import { postloanEn } from './modules/postloan'
 import { riskEn } from './modules/risk'
 
 // English. Typed against the zh-CN schema so a missing key fails type checking too.
@@ -1283,6 +1284,7 @@ const enUS: MessageSchema = {
   flowDesigner: flowDesignerEn,
   risk: riskEn,
   contracts: contractsEn,
+  postloan: postloanEn,
   notFound: {
     title: 'Page not found',
     desc: 'The page does not exist or has been removed',

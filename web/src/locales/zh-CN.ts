@@ -3,6 +3,7 @@
 import { contractsZh } from './modules/contracts'
 import { flowDesignerZh } from './modules/flowDesigner'
 import { flowsZh } from './modules/flows'
+import { postloanZh } from './modules/postloan'
 import { riskZh } from './modules/risk'
 
 const zhCN = {
@@ -1280,6 +1281,7 @@ const zhCN = {
   flowDesigner: flowDesignerZh,
   risk: riskZh,
   contracts: contractsZh,
+  postloan: postloanZh,
   notFound: {
     title: '页面不存在',
     desc: '你访问的页面不存在或已被移除',

@@ -5,6 +5,7 @@ import { DISBURSE_PERM, MANAGE_PRODUCTS_PERM, VIEW_LOANS_PERM } from '@/api/lend
 import { contractsRoutes } from './modules/contracts'
 import { flowDesignerRoutes } from './modules/flowDesigner'
 import { flowsRoutes } from './modules/flows'
+import { postloanRoutes } from './modules/postloan'
 import { riskRoutes } from './modules/risk'
 
 declare module 'vue-router' {
@@ -267,6 +268,7 @@ export const routes: RouteRecordRaw[] = [
   ...flowDesignerRoutes,
   ...riskRoutes,
   ...contractsRoutes,
+  ...postloanRoutes,
   {
     path: '/:pathMatch(.*)*',
     name: 'not-found',

@@ -1,0 +1,1 @@
+"""Close of business (COB) runs and steps, delinquency settings and portfolio snapshots."""
