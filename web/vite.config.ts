@@ -77,6 +77,8 @@ export default defineConfig(({ command }) => ({
     environment: 'jsdom',
     include: ['tests/**/*.spec.ts'],
     setupFiles: ['tests/setup.ts'],
+    // Whole-page mounts take seconds on a loaded 2-core CI machine; 5 s (the default) flakes.
+    testTimeout: 20_000,
     restoreMocks: true,
     unstubGlobals: true,
     // Vant's style entries import .css files: let Vite (not Node) load them.
