@@ -12,6 +12,48 @@ import tempfile
 import time
 
 SCALES = ("small", "10k", "100k", "1m")
+# At these scales the data set is generated once (python -m bench.generate, minutes) and kept:
+# PostgreSQL database loandesk_bench_<scale> next to DATABASE_URL's, or the SQLite file
+# $LOANDESK_BENCH_DATA/bench-<scale>.sqlite3 (default var/bench/).
+PERSISTENT = ("100k", "1m")
+
+
+def _persistent_database(scale: str) -> None:
+    """Points DATABASE_URL at the kept data set for `scale`, generating it when missing."""
+    import subprocess
+    from pathlib import Path
+
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
+        base, _, _ = url.rpartition("/")
+        os.environ["DATABASE_URL"] = f"{base}/loandesk_bench_{scale}"
+        admin_url = f"{base}/postgres"
+        exists = subprocess.run(
+            [
+                "psql",
+                admin_url,
+                "-Atc",
+                f"SELECT 1 FROM pg_database WHERE datname = 'loandesk_bench_{scale}'",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        if not exists:
+            subprocess.run(
+                ["psql", admin_url, "-c", f"CREATE DATABASE loandesk_bench_{scale}"], check=True
+            )
+            subprocess.run([sys.executable, "-m", "bench.generate", "--scale", scale], check=True)
+        return
+    folder = Path(os.environ.get("LOANDESK_BENCH_DATA", "var/bench")).resolve()
+    path = folder / f"bench-{scale}.sqlite3"
+    if not path.exists():
+        subprocess.run(
+            [sys.executable, "-m", "bench.generate", "--scale", scale, "--sqlite", str(path)],
+            check=True,
+            env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        )
+    os.environ["DATABASE_URL"] = f"sqlite:///{path}"
 
 
 def main() -> int:
@@ -19,6 +61,13 @@ def main() -> int:
     parser.add_argument("--scale", default=os.environ.get("SCALE", "small"), choices=SCALES)
     parser.add_argument("--only", help="run only benchmark modules whose name contains this")
     args = parser.parse_args()
+    persistent = args.scale in PERSISTENT
+    if persistent:
+        # The kept data set's PII was encrypted with the keys in its generator's var dir.
+        os.environ.setdefault(
+            "LOANDESK_VAR_DIR", os.environ.get("LOANDESK_BENCH_DATA", "var/bench")
+        )
+        _persistent_database(args.scale)
 
     os.environ.setdefault("LOANDESK_VAR_DIR", tempfile.mkdtemp(prefix="loandesk-bench-"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loandesk.settings")
@@ -29,16 +78,29 @@ def main() -> int:
     from django.db import connection
     from django.test.utils import setup_test_environment
 
-    from bench import bench_api, bench_expression, bench_finance, bench_flows, bench_forms
+    from bench import (
+        bench_api,
+        bench_customers,
+        bench_expression,
+        bench_finance,
+        bench_flows,
+        bench_forms,
+    )
     from bench.harness import render, save
     from loandesk.demo.services import seed_demo
 
     settings.DEBUG = False
-    if connection.vendor == "sqlite":
+    if connection.vendor == "sqlite" and not persistent:
         # A real file in WAL mode, as in production, not the in-memory test database.
         connection.settings_dict["TEST"]["NAME"] = str(settings.VAR_DIR / "bench.sqlite3")
     setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    old_name = ""
+    if persistent:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0, interactive=False)
+    else:
+        old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     rows = []
     try:
         seed_demo()
@@ -48,6 +110,7 @@ def main() -> int:
             ("flows", bench_flows),
             ("expression", bench_expression),
             ("forms", bench_forms),
+            ("customers", bench_customers),
         ]
         for name, module in modules:
             if args.only and args.only not in name:
@@ -56,7 +119,8 @@ def main() -> int:
             rows.extend(module.run(args.scale))
             print(f"  {name}: {time.perf_counter() - started:.1f}s", file=sys.stderr)
     finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        if not persistent:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
     print(render(rows))
     path = save(rows, args.scale)
     print(f"\nresults written to {path}")

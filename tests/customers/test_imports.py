@@ -68,6 +68,12 @@ def _thousand_rows() -> list[list[Any]]:
     return rows
 
 
+@pytest.fixture(autouse=True)
+def run_tasks_now(settings: Any) -> None:
+    """The commit is a background task: run it as it is enqueued."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
 @pytest.fixture
 def officer(client_for: Any) -> Any:
     return client_for("officer1")
@@ -109,8 +115,10 @@ def test_thousand_rows_with_three_bad_ones(officer: Any, demo: Any) -> None:
 
     officer.post(f"{base}/dry-run", {"mapping": MAPPING, "skip_bad_rows": True})
     done = officer.post(f"{base}/commit")
-    assert done.status_code == 200, done.content
-    assert done.json()["committed"] is True and done.json()["created_count"] == 997
+    assert done.status_code == 202, done.content
+    assert done.json()["status"] == "committed"
+    assert done.json()["progress"] == {"rows_done": 997, "rows_total": 997}
+    assert done.json()["report"]["committed"] is True and done.json()["created_count"] == 997
     assert Customer.objects.count() == before + 997
     imported = Customer.objects.filter(name__startswith="导入客户")
     assert {c.owner.username for c in imported} == {"officer1"}
@@ -152,7 +160,7 @@ def test_duplicates_against_customers_and_within_the_file(officer: Any, demo: An
     }
     assert dups[4]["duplicate_of"] == {"row": 2}
     assert "第 2 行" in dups[4]["errors"]["phone"]
-    result = officer.post(f"{base}/commit").json()
+    result = officer.post(f"{base}/commit").json()["report"]
     assert result["created_count"] == 2  # duplicates are reported, never created
     assert Customer.objects.filter(name__startswith="新客户").count() == 2
 
@@ -256,7 +264,7 @@ def test_commit_rechecks_what_changed_since_the_dry_run(officer: Any, demo: Any)
     # Meanwhile someone creates the first person.
     created = officer.post("customers", {"name": "壬", "id_number": id_taken})
     assert created.status_code == 201
-    result = officer.post(f"{base}/commit").json()
+    result = officer.post(f"{base}/commit").json()["report"]
     assert result["created_count"] == 1 and result["duplicate_rows"] == 1
     assert result["rows"][0]["duplicate_of"] == {"customer_id": created.json()["id"]}
     assert Customer.objects.filter(name="癸").count() == 1
@@ -271,6 +279,10 @@ def test_commit_refuses_rows_whose_owner_left(client_for: Any, demo: Any) -> Non
     officer2 = demo["users"]["officer2"]
     officer2.is_active = False
     officer2.save(update_fields=["is_active"])
-    refused = admin.post(f"{base}/commit")
-    assert refused.status_code == 422 and refused.json()["details"]["error_rows"] == 1
+    failed = admin.post(f"{base}/commit")
+    assert failed.status_code == 202
+    assert failed.json()["status"] == "failed"
+    assert failed.json()["failure"]["code"] == "customers.import_has_errors"
+    assert "1 行数据不合格" in failed.json()["failure"]["message"]
+    assert failed.json()["report"]["error_rows"] == 1
     assert not Customer.objects.filter(name="丑").exists()

@@ -260,3 +260,32 @@ def test_import_reports_exactly_the_bad_rows(page: Page) -> None:
     page.get_by_test_id("import-to-list").click()
     page.get_by_test_id("customers-search").fill("导入客户0998")
     expect(page.locator("[data-testid^='customer-card-']")).to_have_count(1)
+
+
+def test_owner_taps_call_and_dials_the_revealed_number(page: Page, context: BrowserContext) -> None:
+    """拨打电话 on the 360 view: the officer sees a masked phone, the tap reveals their own
+    customer's number (audited on the server) and hands tel:<number> to the phone's dialler."""
+    login(page, "officer1")
+    mine = page.request.get("/api/v1/customers", params={"mine": "true", "page_size": 50})
+    assert mine.ok
+    customer = next(c for c in mine.json()["items"] if c["kind"] == "individual" and c["phone"])
+    assert customer["pii_masked"] and "*" in customer["phone"]  # officers see masked numbers
+    page.goto(f"/customers/{customer['id']}")
+    expect(page.get_by_test_id("customer-call")).to_be_enabled()
+    shot(page, "customer-360-call")
+
+    # Navigations to tel: leave no page behind; Chromium reports the request over CDP.
+    cdp = context.new_cdp_session(page)
+    cdp.send("Page.enable")
+    requested: list[str] = []
+    cdp.on("Page.frameRequestedNavigation", lambda event: requested.append(event["url"]))
+    with page.expect_response(re.compile(r"/customers/\d+/reveal$")) as reveal:
+        page.get_by_test_id("customer-call").click()
+    revealed = reveal.value.json()
+    assert reveal.value.status == 200 and revealed["field"] == "phone"
+    number = revealed["value"]
+    assert re.fullmatch(r"1\d{10}", number)
+    masked = customer["phone"]
+    assert number[:3] == masked[:3] and number[-4:] == masked[-4:]
+    page.wait_for_timeout(300)
+    assert f"tel:{number}" in requested, requested

@@ -88,6 +88,8 @@ const uploaded: CustomerImport = {
   created_count: 0,
   created_at: '2026-11-28T01:00:00Z',
   committed_at: null,
+  progress: { rows_done: 0, rows_total: 0 },
+  failure: null,
 }
 
 describe('import screen', () => {

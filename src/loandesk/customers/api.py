@@ -164,11 +164,13 @@ def dry_run_import(request: HttpRequest, import_id: int, payload: DryRunIn) -> d
     )
 
 
-@customers_router.post("/imports/{import_id}/commit", response=ImportReport)
-def commit_import(request: HttpRequest, import_id: int) -> dict[str, Any]:
+@customers_router.post("/imports/{import_id}/commit", response={202: ImportOut})
+def commit_import(request: HttpRequest, import_id: int) -> Status[dict[str, Any]]:
+    """Starts the commit in the background; poll GET /imports/{id} for progress."""
     actor = _actor(request)
     imp = selectors.import_for(actor=actor, import_id=import_id)
-    return imports.commit_import(actor=actor, imp=imp, request=request)
+    started = imports.commit_import(actor=actor, imp=imp, request=request)
+    return Status(202, imports.import_out(started))
 
 
 # --- one customer ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ class CustomersConfig(AppConfig):
     verbose_name = "Customers"
 
     def ready(self) -> None:
-        from loandesk.customers import messages, permissions  # noqa: F401  (registrations)
+        from loandesk.customers import messages, permissions, tasks  # noqa: F401  (registrations)
         from loandesk.customers.demo import seed
         from loandesk.demo import registry
 

@@ -6,9 +6,11 @@
 2. `dry_run`: every row is cleaned exactly as the API would (same validators), duplicates are
    found within the file and against existing customers (blind indexes, in bulk), and a report
    says which rows fail and why, which duplicate, and how many would be created.
-3. `commit_import`: the same analysis on fresh data, then — all or nothing — one transaction of
-   bulk inserts (customers, tags, bank cards, timeline, audit, outbox). With skip_bad_rows the
-   valid rows are imported and the bad ones left out. Duplicates are never created.
+3. `commit_import`: starts a background task (tasks.commit_import_task) that re-checks the
+   prepared rows against fresh data and writes them — all or nothing — in batches of bulk
+   inserts (customers, tags, bank cards, timeline, audit, outbox), reporting progress the
+   phone polls. With skip_bad_rows the valid rows are imported and the bad ones left out.
+   Duplicates are never created. See "The commit runs in the background" below.
 
 Speed: no per-row queries; values are validated in Python and written with bulk_create.
 """
@@ -25,12 +27,12 @@ import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import IO, Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -45,7 +47,14 @@ from loandesk.core.i18n import message
 from loandesk.core.models import AuditEntry, OutboxEvent
 from loandesk.customers import bulk, files, identity
 from loandesk.customers.messages import CHOICES, field_label
-from loandesk.customers.models import BankCard, Customer, CustomerImport, Tag, TimelineEvent
+from loandesk.customers.models import (
+    BankCard,
+    Customer,
+    CustomerImport,
+    CustomerNameGram,
+    Tag,
+    TimelineEvent,
+)
 from loandesk.customers.profile import (
     INDIVIDUAL,
     Errors,
@@ -345,6 +354,12 @@ def import_out(imp: CustomerImport) -> dict[str, Any]:
         "created_count": imp.created_count,
         "created_at": imp.created_at,
         "committed_at": imp.committed_at,
+        "progress": {"rows_done": imp.rows_done, "rows_total": imp.rows_total},
+        "failure": (
+            {"code": imp.failure_code, "message": message(imp.failure_code, imp.failure_params)}
+            if imp.status == CustomerImport.Status.FAILED and imp.failure_code
+            else None
+        ),
     }
 
 
@@ -692,7 +707,7 @@ def clean_mapping(imp: CustomerImport, mapping: Mapping[str, Any]) -> dict[str, 
 
 
 def _ensure_open(imp: CustomerImport) -> None:
-    if imp.status == CustomerImport.Status.COMMITTED:
+    if imp.status in (CustomerImport.Status.COMMITTED, CustomerImport.Status.COMMITTING):
         raise Conflict("customers.import_state")
 
 
@@ -792,40 +807,126 @@ class ImportHasErrors(LoanDeskError):
     code = "customers.import_has_errors"
 
 
+# The commit runs in the background (tasks.commit_import_task) in batches of COMMIT_BATCH rows,
+# reporting rows_done / rows_total for the phone to poll. All or nothing:
+# - every check runs before the first write (the dry run validated each row; the commit
+#   re-checks owners, tags and duplicates against current data and, when that finds bad rows
+#   and the user did not choose to skip them, fails without writing anything);
+# - PostgreSQL: all batches run in one transaction (MVCC: nobody waits on it; progress is
+#   written through a second connection), so any failure leaves nothing behind;
+# - SQLite: each batch is its own short transaction, so other users' writes are not locked
+#   out for the whole import (one transaction of 100,000 rows held the write lock ~13 s);
+#   the customers' events (outbox) are written last, with the status change, and a failure
+#   before that deletes the rows this import wrote (their ids are kept on the import).
+# A worker that dies is noticed by the watchdog (no heartbeat for STALE_AFTER): the import is
+# marked failed with the reason and its partial rows removed. Committing again is safe either
+# way: rows whose ID number / mobile / USCC now exist are reported as duplicates, never created.
+COMMIT_BATCH = 1000
+STALE_AFTER = timedelta(minutes=5)
+_COMMITTABLE = (CustomerImport.Status.CHECKED, CustomerImport.Status.FAILED)
+
+
 def commit_import(
     *, actor: User, imp: CustomerImport, request: HttpRequest | None = None
-) -> dict[str, Any]:
-    """Imports what the last dry run prepared, re-checked against current data (duplicates,
-    owners, tags), in one transaction: all or nothing unless skip_bad_rows."""
+) -> CustomerImport:
+    """Starts the background commit of what the last dry run prepared."""
+    from loandesk.customers.tasks import commit_import_task
+
     require_perm(actor, "customers.import")
     require_perm(actor, "customers.create")
     _ensure_open(imp)
-    if imp.status != CustomerImport.Status.CHECKED:
+    if imp.status not in _COMMITTABLE or not imp.prepared_file:
         raise Conflict("customers.import_not_checked")
-    started = time.perf_counter()
-    with _bulk_work():
-        result = _load_prepared(actor, imp)
-    analysed = time.perf_counter()
-    header_row = int(imp.report.get("header_row", 1))
-    if result.error_rows and not imp.skip_bad_rows:
-        imp.report = result.report(header_row)
-        imp.save(update_fields=["report"])
+    errors = int(imp.report.get("error_rows", 0))
+    if errors and not imp.skip_bad_rows:
         report = report_out(imp.report)
         raise ImportHasErrors(
-            params={"count": result.error_rows},
-            details={"error_rows": result.error_rows, "rows": report["rows"][:50]},
+            params={"count": errors}, details={"error_rows": errors, "rows": report["rows"][:50]}
         )
+    # One UPDATE claims the import (two taps → one commit); the task is enqueued after it, so
+    # an immediate backend does not run the commit inside this request's transaction either.
+    claimed = CustomerImport.objects.filter(pk=imp.pk, status__in=_COMMITTABLE).update(
+        status=CustomerImport.Status.COMMITTING,
+        rows_total=int(imp.report.get("create_rows", 0)),
+        rows_done=0,
+        commit_started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        failure_code="",
+        failure_params={},
+    )
+    if not claimed:
+        raise Conflict("customers.import_state")
+    commit_import_task.enqueue(imp.pk, actor.pk, audit.client_ip(request))
+    imp.refresh_from_db()
+    return imp
+
+
+class _Progress:
+    """rows_done / heartbeat, visible to the phone while the commit's transaction is open:
+    through a second connection on PostgreSQL, in each batch's transaction on SQLite."""
+
+    def __init__(self, imp: CustomerImport) -> None:
+        self.imp = imp
+        self.other = (
+            connections.create_connection(DEFAULT_DB_ALIAS)
+            if connection.vendor == "postgresql" and connection.in_atomic_block
+            else None
+        )
+
+    def update(self, done: int) -> None:
+        now = timezone.now()
+        if self.other is None:
+            CustomerImport.objects.filter(pk=self.imp.pk).update(rows_done=done, heartbeat_at=now)
+            return
+        table = CustomerImport._meta.db_table
+        with self.other.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET rows_done = %s, heartbeat_at = %s WHERE id = %s",  # noqa: S608
+                [done, now, self.imp.pk],
+            )
+
+    def close(self) -> None:
+        if self.other is not None:
+            self.other.close()
+
+
+def run_commit(*, import_id: int, actor_id: int, ip: str | None = None) -> None:
+    """The background commit (see above). Never raises for expected failures: the import ends
+    committed, or failed with a reason the phone shows."""
+    imp = CustomerImport.objects.filter(pk=import_id).first()
+    actor = User.objects.filter(pk=actor_id, is_active=True).first()
+    if imp is None or imp.status != CustomerImport.Status.COMMITTING:
+        return  # already finished, failed by the watchdog, or deleted
+    if actor is None:
+        _fail(imp, "customers.import_failed_actor")
+        return
+    started = time.perf_counter()
     try:
-        with _bulk_work(), transaction.atomic():
-            created = _insert(actor=actor, imp=imp, result=result, request=request)
-            imp.status = CustomerImport.Status.COMMITTED
-            imp.committed_at = timezone.now()
-            imp.created_count = created
-            imp.report = {**result.report(header_row), "committed": True, "created_count": created}
-            imp.save(update_fields=["status", "committed_at", "created_count", "report"])
-    except IntegrityError as exc:
-        # Someone created one of these customers meanwhile: nothing was written; retry.
-        raise Conflict("conflict") from exc
+        with _bulk_work():
+            result = _load_prepared(actor, imp)
+        header_row = int(imp.report.get("header_row", 1))
+        if result.error_rows and not imp.skip_bad_rows:
+            imp.report = result.report(header_row)
+            _fail(imp, "customers.import_has_errors", count=result.error_rows)
+            return
+        analysed = time.perf_counter()
+        CustomerImport.objects.filter(pk=imp.pk).update(rows_total=len(result.prepared))
+        if connection.vendor == "postgresql":
+            with _bulk_work(), transaction.atomic():
+                created = _write(actor=actor, imp=imp, result=result, ip=ip)
+        else:
+            created = _write(actor=actor, imp=imp, result=result, ip=ip)
+    except IntegrityError:
+        # Someone created one of these customers meanwhile; nothing of this import remains.
+        logger.info("customer import %s: conflict, rolled back", import_id)
+        _undo(imp)
+        _fail(imp, "customers.import_failed_conflict")
+        return
+    except Exception:
+        logger.exception("customer import %s failed", import_id)
+        _undo(imp)
+        _fail(imp, "customers.import_failed_error")
+        return
     logger.info(
         "customer import %s committed: %s created, analysed in %.1f s, written in %.1f s",
         imp.pk,
@@ -836,7 +937,52 @@ def commit_import(
     # The spreadsheet holds PII in the clear (encrypted at rest here); it is not needed any more.
     default_storage.delete(imp.file.name)
     default_storage.delete(imp.prepared_file.name)
-    return report_out(imp.report)
+
+
+def _fail(imp: CustomerImport, code: str, **params: Any) -> None:
+    imp.status = CustomerImport.Status.FAILED
+    imp.failure_code = code
+    imp.failure_params = params
+    imp.heartbeat_at = timezone.now()
+    imp.save(update_fields=["status", "failure_code", "failure_params", "heartbeat_at", "report"])
+
+
+def _undo(imp: CustomerImport) -> None:
+    """Deletes what a failed SQLite commit wrote (PostgreSQL's transaction left nothing)."""
+    if connection.vendor == "postgresql":
+        return
+    imp.refresh_from_db(fields=["report"])
+    ranges = imp.report.get("written_ids", [])
+    ids = [i for first, last in ranges for i in range(first, last + 1)]
+    for start in range(0, len(ids), QUERY_CHUNK):
+        chunk = ids[start : start + QUERY_CHUNK]
+        with transaction.atomic():
+            AuditEntry.objects.filter(
+                action="record.create",
+                target_type="customers.customer",
+                target_id__in=[str(i) for i in chunk],
+            ).delete()
+            TimelineEvent.objects.filter(customer_id__in=chunk).delete()
+            BankCard.objects.filter(customer_id__in=chunk).delete()
+            Customer.tags.through.objects.filter(customer_id__in=chunk).delete()
+            CustomerNameGram.objects.filter(customer_id__in=chunk).delete()
+            Customer.objects.filter(pk__in=chunk).delete()
+    imp.report = {k: v for k, v in imp.report.items() if k != "written_ids"}
+    imp.save(update_fields=["report"])
+
+
+def fail_stalled_imports(now: datetime | None = None) -> int:
+    """The watchdog: commits whose worker stopped reporting are marked failed (and undone)."""
+    limit = (now or timezone.now()) - STALE_AFTER
+    stalled = list(
+        CustomerImport.objects.filter(
+            status=CustomerImport.Status.COMMITTING, heartbeat_at__lt=limit
+        )
+    )
+    for imp in stalled:
+        _undo(imp)
+        _fail(imp, "customers.import_failed_worker")
+    return len(stalled)
 
 
 def _audit_changes(p: Prepared) -> dict[str, Any]:
@@ -854,19 +1000,99 @@ def _audit_changes(p: Prepared) -> dict[str, Any]:
     return changes
 
 
-def _insert(
-    *, actor: User, imp: CustomerImport, result: Analysis, request: HttpRequest | None
-) -> int:
-    """Bulk inserts (see bulk.py): customers, tag links, bank cards, one timeline line, one
-    audit entry (record.create, PII masked) and one customer.created event per customer."""
+def _write(*, actor: User, imp: CustomerImport, result: Analysis, ip: str | None) -> int:
+    """Bulk inserts (see bulk.py) in batches of COMMIT_BATCH: customers, tag links, bank cards,
+    one timeline line and one audit entry (record.create, PII masked) per customer; then, with
+    the status change, one customer.created event per customer and the import's own audit."""
     now = timezone.now()
-    for name in sorted(result.new_tags):
-        Tag.objects.get_or_create(name=name, defaults={"created_by": actor})
+    with transaction.atomic():
+        for name in sorted(result.new_tags):
+            Tag.objects.get_or_create(name=name, defaults={"created_by": actor})
     tags = {t.name: t.pk for t in Tag.objects.all()}
-    actor_name = actor.get_username()
-    ip = audit.client_ip(request)
-    prepared = result.prepared
-    ids = bulk.reserve_ids(Customer, len(prepared))
+    progress = _Progress(imp)
+    header_row = int(imp.report.get("header_row", 1))
+    written: list[list[int]] = []
+    events: list[dict[str, Any]] = []
+    try:
+        prepared = result.prepared
+        for start in range(0, len(prepared), COMMIT_BATCH):
+            batch = prepared[start : start + COMMIT_BATCH]
+            with transaction.atomic():
+                ids = bulk.reserve_ids(Customer, len(batch))
+                rows = _write_batch(actor, imp, batch, ids, tags, now, ip)
+                events.extend(rows)
+                written.extend(_ranges(ids))
+                if connection.vendor == "sqlite":
+                    # Which rows to delete should a later batch fail (see run_commit).
+                    CustomerImport.objects.filter(pk=imp.pk).update(
+                        report={**imp.report, "written_ids": written}
+                    )
+                progress.update(start + len(batch))
+    finally:
+        progress.close()
+    created = len(events)
+    with transaction.atomic():
+        bulk.insert(OutboxEvent, events, with_pk=True, now=now)
+        entry = audit.record(
+            action="customers.import",
+            actor=actor,
+            target=imp,
+            extra={
+                "created": created,
+                "errors_skipped": result.error_rows,
+                "duplicates_skipped": result.duplicate_rows,
+                "file_sha256": imp.sha256,
+            },
+        )
+        if ip:  # the request that started the commit is gone; its address was kept
+            AuditEntry.objects.filter(pk=entry.pk).update(ip=ip)
+        # One event through publish() so the worker is nudged once after commit.
+        outbox.publish(
+            "customers.import_committed",
+            payload={"import_id": imp.pk, "created": created, "actor_id": actor.pk},
+            aggregate_type="customers.import",
+            aggregate_id=imp.pk,
+        )
+        imp.status = CustomerImport.Status.COMMITTED
+        imp.committed_at = timezone.now()
+        imp.created_count = created
+        imp.rows_done = created
+        imp.heartbeat_at = imp.committed_at
+        imp.report = {**result.report(header_row), "committed": True, "created_count": created}
+        imp.save(
+            update_fields=[
+                "status",
+                "committed_at",
+                "created_count",
+                "rows_done",
+                "heartbeat_at",
+                "report",
+            ]
+        )
+    return created
+
+
+def _ranges(ids: list[int]) -> list[list[int]]:
+    """[[first, last], …] of consecutive ids."""
+    out: list[list[int]] = []
+    for i in ids:
+        if out and out[-1][1] == i - 1:
+            out[-1][1] = i
+        else:
+            out.append([i, i])
+    return out
+
+
+def _write_batch(
+    actor: User,
+    imp: CustomerImport,
+    prepared: list[Prepared],
+    ids: list[int],
+    tags: dict[str, int],
+    now: datetime,
+    ip: str | None,
+) -> list[dict[str, Any]]:
+    """One batch's rows; returns its customer.created events (written at the end)."""
     customers: list[dict[str, Any]] = []
     for customer_id, p in zip(ids, prepared, strict=True):
         row = dict(p.fields)
@@ -926,7 +1152,7 @@ def _insert(
         (
             {
                 "actor_id": actor.pk,
-                "actor_username": actor_name,
+                "actor_username": actor.get_username(),
                 "action": "record.create",
                 "target_type": "customers.customer",
                 "target_id": str(cid),
@@ -939,45 +1165,19 @@ def _insert(
         ),
         now=now,
     )
-    bulk.insert(
-        OutboxEvent,
-        (
-            {
-                "topic": "customer.created",
-                "payload": {
-                    "customer_id": cid,
-                    "kind": row["kind"],
-                    "owner_id": row["owner_id"],
-                    "department_id": row["department_id"],
-                    "source_channel": row["source_channel"],
-                    "import_id": imp.pk,
-                },
-                "aggregate_type": "customers.customer",
-                "aggregate_id": str(cid),
-            }
-            for cid, row in zip(ids, customers, strict=True)
-        ),
-        with_pk=True,
-        now=now,
-    )
-    created = len(ids)
-    audit.record(
-        action="customers.import",
-        actor=actor,
-        target=imp,
-        extra={
-            "created": created,
-            "errors_skipped": result.error_rows,
-            "duplicates_skipped": result.duplicate_rows,
-            "file_sha256": imp.sha256,
-        },
-        request=request,
-    )
-    # One event through publish() so the worker is nudged once after commit.
-    outbox.publish(
-        "customers.import_committed",
-        payload={"import_id": imp.pk, "created": created, "actor_id": actor.pk},
-        aggregate_type="customers.import",
-        aggregate_id=imp.pk,
-    )
-    return created
+    return [
+        {
+            "topic": "customer.created",
+            "payload": {
+                "customer_id": row["id"],
+                "kind": row["kind"],
+                "owner_id": row["owner_id"],
+                "department_id": row["department_id"],
+                "source_channel": row["source_channel"],
+                "import_id": imp.pk,
+            },
+            "aggregate_type": "customers.customer",
+            "aggregate_id": str(row["id"]),
+        }
+        for row in customers
+    ]

@@ -293,6 +293,23 @@ register_messages(
             "有 {count} 行数据不合格,未导入任何数据;请修正,或选择跳过错误行",
             "{count} rows are invalid and nothing was imported; fix them or skip bad rows",
         ),
+        "customers.import_failed_conflict": (
+            "导入期间有人新建了其中的客户,本次未导入任何数据;请重新提交",
+            "Someone created one of these customers meanwhile; nothing was imported. Commit again",
+        ),
+        "customers.import_failed_error": (
+            "导入出错,未导入任何数据;请重新提交",
+            "The import failed and nothing was imported; commit again",
+        ),
+        "customers.import_failed_worker": (
+            "后台任务中断,未导入任何数据;请重新提交(已存在的客户不会重复导入)",
+            "The background task stopped and nothing was imported; commit again "
+            "(existing customers are never imported twice)",
+        ),
+        "customers.import_failed_actor": (
+            "提交导入的用户已停用,未导入任何数据",
+            "The user who started the import is no longer active; nothing was imported",
+        ),
         "customers.import_duplicate_row": (
             "与第 {row} 行重复({field})",
             "Duplicates row {row} ({field})",

@@ -12,7 +12,9 @@ Indexes (chosen for 1,000,000 customers on SQLite and PostgreSQL; see docs/api-c
   LIKE 'x%' uses it on PostgreSQL whatever the database collation);
 - exact PII search and dedupe: unique blind-index columns (NULL when empty);
 - to-do: (owner, next_follow_up_at);
-- Chinese text inside names: a narrow (name) index that one scan reads instead of the table.
+- Chinese text inside names: CustomerNameGram, every one- and two-character piece of each
+  name, kept in sync by database triggers (migration 0003), so 张 / 张伟 / 小明 are index
+  lookups instead of a scan of a million names.
 """
 
 from django.conf import settings
@@ -304,7 +306,9 @@ class CustomerImport(models.Model):
     class Status(models.TextChoices):
         UPLOADED = "uploaded", "已上传"
         CHECKED = "checked", "已预检"
+        COMMITTING = "committing", "导入中"
         COMMITTED = "committed", "已导入"
+        FAILED = "failed", "导入失败"
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
@@ -321,7 +325,7 @@ class CustomerImport(models.Model):
     samples = models.JSONField(default=list)
     suggested_mapping = models.JSONField(default=dict)
     row_count = models.PositiveIntegerField(default=0)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPLOADED)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.UPLOADED)
     mapping = models.JSONField(default=dict, blank=True)
     skip_bad_rows = models.BooleanField(default=False)
     report = models.JSONField(default=dict, blank=True)
@@ -330,6 +334,14 @@ class CustomerImport(models.Model):
     created_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     committed_at = models.DateTimeField(null=True, blank=True)
+    # The background commit (tasks.commit_import_task): progress the phone polls, a heartbeat
+    # so a dead worker is noticed, and the reason when it failed.
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    commit_started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    failure_code = models.CharField(max_length=80, blank=True, default="")
+    failure_params = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -337,3 +349,25 @@ class CustomerImport(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class CustomerNameGram(models.Model):
+    """Every one- and two-character piece of a customer's name (ASCII letters lowercased), for
+    "Chinese text anywhere in the name": 张 → all customers whose name holds 张, 小明 → those
+    holding 小明. Written only by database triggers on customers_customer (migration 0003), so
+    every write path — services, imports, bulk COPY, other apps — keeps it in sync.
+
+    Why not pg_trgm / FTS5 trigram: most searches of Chinese names are one or two characters
+    (a surname, a given name), which trigram indexes cannot serve (they fall back to a scan).
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    gram = models.CharField(max_length=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["gram", "customer"], name="name_gram_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.gram

@@ -311,6 +311,16 @@ class ImportReport(Schema):
     created_count: int
 
 
+class ImportProgress(Schema):
+    rows_done: int
+    rows_total: int
+
+
+class ImportFailure(Schema):
+    code: str
+    message: str
+
+
 class ImportOut(Schema):
     id: int
     status: str
@@ -327,6 +337,8 @@ class ImportOut(Schema):
     created_count: int
     created_at: datetime
     committed_at: datetime | None
+    progress: ImportProgress
+    failure: ImportFailure | None
 
 
 class DryRunIn(StrictIn):

@@ -28,6 +28,7 @@ from loandesk.customers.models import (
     BankCard,
     Customer,
     CustomerImport,
+    CustomerNameGram,
     Document,
     FollowUp,
     Tag,
@@ -138,6 +139,30 @@ def _narrowed(condition: Q) -> Q:
     return Q(pk__in=ids) if len(ids) <= NARROW_MATCHES else condition
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _gram_ids(gram: str) -> QuerySet[CustomerNameGram, Any]:
+    ids: QuerySet[CustomerNameGram, Any] = CustomerNameGram.objects.filter(gram=gram).values(
+        "customer_id"
+    )
+    return ids
+
+
+def name_contains_q(text: str) -> Q:
+    """Names holding `text` (ASCII letters case-insensitive, everything else exact), through
+    the name-gram index on both engines: a one- or two-character text is one posting list;
+    a longer one is the customers holding all its two-character pieces, checked in full."""
+    text = text.translate(_ASCII_LOWER)
+    if len(text) <= 2:
+        return Q(pk__in=_gram_ids(text))
+    pairs = sorted({text[i : i + 2] for i in range(len(text) - 1)})
+    condition = Q(name__icontains=text)
+    for pair in pairs:
+        condition &= Q(pk__in=_gram_ids(pair))
+    return condition
+
+
 def search_q(q: str) -> Q:
     """The condition for the search box: identifiers exactly, pinyin/initials by prefix
     (张伟 ← "zhangwei", "zw", "zhangw"), Chinese text anywhere in the name."""
@@ -146,10 +171,10 @@ def search_q(q: str) -> Q:
     if ids is not None:
         return Q(pk__in=ids)
     if identity.has_cjk(q):
-        return _narrowed(Q(name__contains=q))
+        return _narrowed(name_contains_q(identity.clean_name(q)))
     key = identity.pinyin_query(q)
     if not key:
-        return _narrowed(Q(name__icontains=q))
+        return _narrowed(name_contains_q(identity.clean_name(q)))
     if len(key) == 1:
         condition = _prefix("name_initials", key)  # same set as the full pinyin's first letter
     else:

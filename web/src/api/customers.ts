@@ -297,6 +297,10 @@ export interface CustomerImport {
   created_count: number
   created_at: string
   committed_at: string | null
+  /** The background commit: rows written so far of the rows to write. */
+  progress: { rows_done: number; rows_total: number }
+  /** Why the last commit failed (status "failed"), in the caller's language. */
+  failure: { code: string; message: string } | null
 }
 
 /** Details of a 409 customers.duplicate answer. */
@@ -513,6 +517,7 @@ export const customersApi = {
   getImport: (id: number) => http.get<CustomerImport>(`/customers/imports/${id}`),
   dryRun: (id: number, mapping: Record<string, string | null>, skipBadRows: boolean, options?: Options) =>
     http.post<ImportReport>(`/customers/imports/${id}/dry-run`, { mapping, skip_bad_rows: skipBadRows }, options),
+  /** Starts the commit in the background (202); poll getImport for progress. */
   commitImport: (id: number, options?: Options) =>
-    http.post<ImportReport>(`/customers/imports/${id}/commit`, undefined, options),
+    http.post<CustomerImport>(`/customers/imports/${id}/commit`, undefined, options),
 }

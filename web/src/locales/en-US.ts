@@ -298,6 +298,8 @@ const enUS: MessageSchema = {
       stepMapping: 'Columns',
       stepCheck: 'Check',
       stepDone: 'Done',
+      committing: 'Importing; you may leave and come back later',
+      progressRows: '{done} of {total} rows written',
       choose: 'Choose an Excel file',
       uploading: 'Reading…',
       fileHint: '.xlsx only, up to 20 MB',

@@ -298,6 +298,8 @@ const zhCN = {
       stepMapping: '对应字段',
       stepCheck: '试运行',
       stepDone: '完成',
+      committing: '正在导入，可离开本页，稍后回来查看',
+      progressRows: '已写入 {done} / {total} 行',
       choose: '选择 Excel 文件',
       uploading: '正在读取…',
       fileHint: '仅支持 .xlsx，最大 20 MB',

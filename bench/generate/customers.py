@@ -1,0 +1,269 @@
+"""Customers with follow-ups, tags and document metadata.
+
+Names: surnames by their real frequency (王 李 张 刘 陈 … about 30% of people share the top
+five), given names of one or two characters from a pool of common ones; ~5% enterprises
+(北京恒信科技有限公司). Identity: checksum-valid resident ID numbers and mobiles, unique by
+construction. Owners: the demo officers plus 48 bench officers in the four branch groups,
+skewed (a few officers carry large books); department = the owner's. Credit levels, tags,
+status (3% archived), follow-ups (0–3, with planned next follow-ups) and documents (0–2,
+metadata only: the files do not exist) with realistic proportions.
+"""
+
+import random
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+
+from bench.generate import SEED
+from bench.generate.org import ensure_org
+from loandesk.accounts.models import User
+from loandesk.customers import bulk, identity
+from loandesk.customers.models import Customer, Document, FollowUp, Tag
+from loandesk.customers.profile import INDIVIDUAL, Errors, clean_fields
+
+# (surname, weight ‰) — approximate shares of the population.
+SURNAMES = [
+    ("王", 73), ("李", 72), ("张", 69), ("刘", 54), ("陈", 45), ("杨", 31), ("黄", 22),
+    ("赵", 22), ("吴", 20), ("周", 19), ("徐", 16), ("孙", 15), ("马", 15), ("朱", 13),
+    ("胡", 13), ("郭", 12), ("何", 12), ("高", 11), ("林", 11), ("罗", 9), ("郑", 9),
+    ("梁", 9), ("谢", 8), ("宋", 7), ("唐", 7), ("许", 7), ("韩", 7), ("冯", 6), ("邓", 6),
+    ("曹", 6), ("彭", 6), ("曾", 6), ("肖", 6), ("田", 5), ("董", 5), ("袁", 5), ("潘", 5),
+    ("于", 5), ("蒋", 5), ("蔡", 5), ("余", 5), ("杜", 5), ("叶", 4), ("程", 4), ("苏", 4),
+    ("魏", 4), ("吕", 4), ("丁", 4), ("任", 4), ("沈", 4), ("姚", 4), ("卢", 4), ("姜", 3),
+    ("崔", 3), ("钟", 3), ("谭", 3), ("陆", 3), ("汪", 3), ("范", 3), ("金", 3), ("石", 3),
+    ("廖", 3), ("贾", 3), ("夏", 3), ("韦", 3), ("付", 3), ("方", 3), ("白", 2), ("邹", 2),
+    ("孟", 2), ("熊", 2), ("秦", 2), ("邱", 2), ("江", 2), ("尹", 2), ("薛", 2), ("闫", 2),
+    ("段", 2), ("雷", 2), ("侯", 2), ("龙", 2), ("史", 2), ("陶", 2), ("黎", 2), ("贺", 2),
+    ("顾", 2), ("毛", 2), ("郝", 2), ("龚", 2), ("邵", 2), ("万", 2), ("钱", 2), ("严", 2),
+    ("覃", 1), ("武", 2), ("戴", 2), ("莫", 1), ("孔", 1), ("向", 1), ("汤", 1), ("欧阳", 1),
+    ("司马", 1), ("单", 1), ("解", 1),
+]  # fmt: skip
+GIVEN_CHARS = (
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超霞平刚华辉鹏飞玉兰英桂秀红梅琳婷雪建国志海燕欣怡子涵"
+    "浩然宇轩梓萱雨桐俊思远佳琪晓东文斌波宁亮成德龙凤云峰晨阳鑫斌凯博诚睿嘉瑞萌颖琦玲晶莉"
+    "慧瑶婧倩璐茜蕾薇彤悦欢小春秋冬金银宝家安康乐福永长荣翠珍丹红梓涵一诺紫若晗轩泽铭宏"
+)
+CITIES = ["北京", "上海", "天津", "深圳", "杭州", "南京", "成都", "武汉", "西安", "苏州"]
+BRANDS = "恒信华宇鑫源瑞丰金通新元盛达宏远中科天和顺通锦程浦江嘉禾长城卓越汇通"
+INDUSTRIES = [
+    ("科技", "软件和信息技术服务业"), ("商贸", "批发和零售业"), ("物流", "交通运输业"),
+    ("餐饮管理", "餐饮业"), ("建筑工程", "建筑业"), ("农业发展", "农林牧渔业"),
+    ("服饰", "制造业"), ("文化传媒", "文化、体育和娱乐业"),
+]  # fmt: skip
+DISTRICTS = [
+    "110105", "110108", "110101", "110106", "110114", "310115", "310104", "310106", "310112",
+    "310110", "120101", "440305", "330106", "320102", "510104", "420106", "610113",
+]  # fmt: skip
+BIRTH_REGIONS = [
+    "110105", "310115", "130102", "370102", "410105", "510104", "320102", "330106", "420106",
+    "440305", "350102", "430102", "610113", "500103", "340102", "360102", "210102", "230102",
+]  # fmt: skip
+MOBILE_PREFIXES = ["138", "139", "135", "136", "137", "150", "151", "158", "186", "187", "188"]
+CREDIT = [("", 40), ("A", 15), ("B", 25), ("C", 12), ("watch", 5), ("blacklist", 3)]
+CHANNELS = [("walk_in", 30), ("referral", 25), ("phone", 15), ("online", 15), ("partner", 10)]
+MARITAL = ["", "single", "married", "married", "married", "divorced"]
+EDUCATION = ["", "junior_high", "senior_high", "college", "bachelor", "bachelor", "master"]
+EMPLOYERS = ["个体经营", "自由职业", "务农", "", "某某科技有限公司", "某某商贸有限公司"]
+STREETS = ["建国路", "中关村大街", "世纪大道", "淮海中路", "人民路", "解放路", "长安街"]
+BENCH_TAGS = [("按时还款", "#07c160"), ("多头借贷", "#ee0a24"), ("续贷意向", "#1989fa")]
+FOLLOW_UP_TEXTS = [
+    "电话沟通，客户有资金需求，约定下周面谈。",
+    "上门拜访，了解经营情况，店铺运营正常。",
+    "微信发送产品资料，客户表示考虑中。",
+    "客户资料已补齐，提交审批。",
+    "提醒客户本月还款日，客户确认按时还款。",
+]
+DOC_KINDS = [
+    ("id_front", "image/jpeg"),
+    ("id_back", "image/jpeg"),
+    ("income_proof", "application/pdf"),
+]
+
+EPOCH = datetime(2023, 1, 1, tzinfo=UTC)
+SPAN_SECONDS = 3 * 365 * 86400  # customers were created over three years
+BATCH = 20_000
+
+
+def _weighted(rng: random.Random, pairs: list[tuple[str, int]], k: int) -> list[str]:
+    values = [v for v, _ in pairs]
+    weights = [w for _, w in pairs]
+    return rng.choices(values, weights=weights, k=k)
+
+
+class Maker:
+    """Produces customer rows one by one, deterministically."""
+
+    def __init__(self, seed: int, officers: list[User], tags: list[int]) -> None:
+        self.rng = random.Random(seed)
+        self.officers = officers
+        # A few officers carry large books (Zipf-like weights).
+        self.officer_weights = [1 / (i + 1) ** 0.6 for i in range(len(officers))]
+        self.tags = tags
+        self.surnames = _weighted(self.rng, SURNAMES, 50_000)
+        self.credit = _weighted(self.rng, CREDIT, 50_000)
+        self.channels = _weighted(self.rng, CHANNELS, 50_000)
+        self.regions: dict[str, dict[str, Any]] = {}
+        self.cleaned: dict[str, dict[str, Any]] = {}
+
+    def region(self, code: str) -> dict[str, Any]:
+        if code not in self.regions:
+            errors = Errors()
+            codes = {
+                "province_code": code[:2] + "0000",
+                "city_code": code[:4] + "00",
+                "district_code": code,
+            }
+            out = clean_fields(codes, kind=INDIVIDUAL, errors=errors)
+            assert not errors, errors.messages()
+            self.regions[code] = out
+        return self.regions[code]
+
+    def person_name(self) -> str:
+        rng = self.rng
+        given = rng.choice(GIVEN_CHARS)
+        if rng.random() < 0.7:
+            given += rng.choice(GIVEN_CHARS)
+        return rng.choice(self.surnames) + given
+
+    def company_name(self) -> str:
+        rng = self.rng
+        brand = rng.choice(BRANDS) + rng.choice(BRANDS)
+        return f"{rng.choice(CITIES)}{brand}{rng.choice(INDUSTRIES)[0]}有限公司"
+
+    def customer(self, n: int) -> tuple[dict[str, Any], list[int]]:
+        """Row n (0-based) as {attname: value}, and its tag ids."""
+        rng = self.rng
+        enterprise = rng.random() < 0.05
+        kind = "enterprise" if enterprise else INDIVIDUAL
+        owner = rng.choices(self.officers, weights=self.officer_weights)[0]
+        raw: dict[str, Any] = {}
+        if enterprise:
+            raw["name"] = self.company_name()
+            industry = rng.choice(INDUSTRIES)
+            raw["industry"] = industry[1]
+            raw["legal_representative"] = self.person_name()
+            # Unique USCC: n spread over the 9-digit organisation code.
+            body = f"91{rng.choice(DISTRICTS)}{(n * 7_919 + 1_000_003) % 10**9:09d}"
+            raw["uscc"] = identity.make_uscc(body)
+        else:
+            raw["name"] = self.person_name()
+            # Unique by construction: n → (birth day, sequence); region is decoration.
+            birth = date(1960, 1, 1) + timedelta(days=n % 16_000)
+            raw["id_number"] = identity.make_id_number(
+                rng.choice(BIRTH_REGIONS), birth, (n // 16_000) % 1000
+            )
+            raw["marital_status"] = rng.choice(MARITAL)
+            raw["education"] = rng.choice(EDUCATION)
+            raw["employer"] = rng.choice(EMPLOYERS)
+        # Unique mobile: n * 7919 mod 10^8 is a permutation of 0..10^8-1.
+        raw["phone"] = rng.choice(MOBILE_PREFIXES) + f"{(n * 7_919 + 4_321) % 10**8:08d}"
+        raw["address"] = f"{rng.choice(STREETS)}{rng.randint(1, 999)}号"
+        raw["monthly_income"] = str(rng.randint(30, 500) * 100)
+        raw["credit_level"] = self.credit[n % 50_000]
+        raw["source_channel"] = self.channels[(n * 7) % 50_000]
+        errors = Errors()
+        # The service layer's own cleaning: pinyin/initials, blind indexes, gender, birth date.
+        row = clean_fields(raw, kind=kind, errors=errors)
+        assert not errors, (raw, errors.messages())
+        row.update(self.region(rng.choice(DISTRICTS)))
+        created = EPOCH + timedelta(seconds=rng.randrange(SPAN_SECONDS))
+        updated = created + timedelta(seconds=rng.randrange(90 * 86400))
+        row.update(
+            kind=kind,
+            status="archived" if rng.random() < 0.03 else "active",
+            owner_id=owner.pk,
+            department_id=owner.department_id,
+            created_by_id=owner.pk,
+            created_at=created,
+            updated_at=updated,
+        )
+        tags = rng.sample(self.tags, rng.choice((0, 0, 0, 1, 1, 2)))
+        return row, tags
+
+
+def generate(count: int, *, seed: int = SEED, log: bool = True) -> dict[str, int]:
+    """Adds `count` customers (with their follow-ups, tags and documents) to the current
+    database. Deterministic for a given (count, seed) on an empty customer table."""
+    officers = ensure_org()
+    for name, color in BENCH_TAGS:
+        Tag.objects.get_or_create(name=name, defaults={"color": color})
+    tag_ids = list(Tag.objects.order_by("name").values_list("pk", flat=True))
+    maker = Maker(seed, officers, tag_ids)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            # Random blind-index inserts: keep the index pages in memory (this connection).
+            cursor.execute("PRAGMA cache_size = -524288")  # 512 MB
+    started = time.perf_counter()
+    totals = {"customers": 0, "tags": 0, "follow_ups": 0, "documents": 0}
+    for start in range(0, count, BATCH):
+        size = min(BATCH, count - start)
+        with transaction.atomic():
+            _batch(maker, start, size, totals)
+        if log:
+            done = start + size
+            rate = done / (time.perf_counter() - started)
+            print(f"  customers {done:,}/{count:,} ({rate:,.0f}/s)", file=sys.stderr, flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # fresh planner statistics on both engines
+    return totals
+
+
+def _batch(maker: Maker, start: int, size: int, totals: dict[str, int]) -> None:
+    rng = maker.rng
+    ids = bulk.reserve_ids(Customer, size)
+    customers: list[dict[str, Any]] = []
+    links: list[dict[str, int]] = []
+    follow_ups: list[dict[str, Any]] = []
+    documents: list[dict[str, Any]] = []
+    now = datetime.now(UTC)
+    for customer_id, n in zip(ids, range(start, start + size), strict=True):
+        row, tags = maker.customer(n)
+        row["id"] = customer_id
+        links.extend({"customer_id": customer_id, "tag_id": t} for t in tags)
+        at = row["created_at"]
+        last = None
+        for _ in range(rng.choice((0, 1, 1, 2, 2, 3))):
+            at = at + timedelta(days=rng.randint(1, 60), seconds=rng.randrange(86400))
+            planned = at + timedelta(days=rng.randint(1, 14)) if rng.random() < 0.5 else None
+            follow_ups.append(
+                {
+                    "customer_id": customer_id,
+                    "author_id": row["owner_id"],
+                    "kind": rng.choice(("call", "call", "visit", "wechat", "note")),
+                    "content": rng.choice(FOLLOW_UP_TEXTS),
+                    "next_follow_up_at": planned,
+                    "closed_at": None,
+                    "created_at": at,
+                }
+            )
+            last = follow_ups[-1]
+        if last is not None:
+            row["last_follow_up_at"] = last["created_at"]
+            row["next_follow_up_at"] = last["next_follow_up_at"]
+            for earlier in follow_ups[-3:-1]:
+                if earlier["customer_id"] == customer_id:
+                    earlier["closed_at"] = last["created_at"]
+        for d in range(rng.choice((0, 0, 1, 1, 2))):
+            kind, content_type = DOC_KINDS[d % len(DOC_KINDS)]
+            extension = "pdf" if content_type == "application/pdf" else "jpg"
+            documents.append(
+                {
+                    "customer_id": customer_id,
+                    "kind": kind,
+                    "file": f"bench/{customer_id}-{d}.{extension}",
+                    "original_name": f"{kind}.{extension}",
+                    "content_type": content_type,
+                    "size": rng.randint(80_000, 2_000_000),
+                    "sha256": f"{rng.getrandbits(256):064x}",
+                    "uploaded_by_id": row["owner_id"],
+                    "created_at": row["created_at"],
+                }
+            )
+        customers.append(row)
+    totals["customers"] += bulk.insert(Customer, customers, with_pk=True, now=now)
+    totals["tags"] += bulk.insert(Customer.tags.through, links)
+    totals["follow_ups"] += bulk.insert(FollowUp, follow_ups, now=now)
+    totals["documents"] += bulk.insert(Document, documents, now=now)
