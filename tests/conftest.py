@@ -11,6 +11,8 @@ def _fast_hashing() -> None:
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "django.contrib.auth.hashers.Argon2PasswordHasher",
     ]
+    # Tests that need the sample approvals seed them themselves (flows.demo.seed_samples).
+    settings.LOANDESK_DEMO_FLOW_SAMPLES = False
 
 
 @pytest.fixture

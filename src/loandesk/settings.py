@@ -58,6 +58,8 @@ LOANDESK_BLIND_INDEX_KEY = os.environ.get("LOANDESK_BLIND_INDEX_KEY") or _secret
     "blind_index_key", base64.b64encode(secrets.token_bytes(32)).decode()
 )
 LOANDESK_DEMO_PASSWORD = os.environ.get("LOANDESK_DEMO_PASSWORD", "LoanDesk@2026")
+# Sample loan applications in every approval state (seed-demo); the test suite turns them off.
+LOANDESK_DEMO_FLOW_SAMPLES = _env_bool("LOANDESK_DEMO_FLOW_SAMPLES", True)
 
 DEBUG = _env_bool("LOANDESK_DEBUG", False)
 TLS = _env_bool("LOANDESK_TLS", False)

@@ -18,6 +18,8 @@ DEMO_ROLE_GRANTS: dict[str, list[str]] = {
 }
 
 _NO_CUSTOMER = {"!": {"var": "customer"}}
+# Filled by finance at the 财务放款 step: everyone else reads them.
+_FINANCE_ONLY = {"finance": "editable", "*": "readonly"}
 
 CUSTOMER_PROFILE: dict[str, Any] = {
     "fields": [
@@ -160,10 +162,11 @@ LOAN_APPLICATION: dict[str, Any] = {
             "required": True,
             "indexed": True,
             "options": [
-                {"value": "consumer", "label": "消费贷", "label_en": "Consumer loan"},
-                {"value": "business", "label": "经营贷", "label_en": "Business loan"},
-                {"value": "mortgage", "label": "抵押贷", "label_en": "Secured loan"},
-                {"value": "car", "label": "车贷", "label_en": "Car loan"},
+                # Values are lending Product codes (lending.products.DEMO_PRODUCTS): the flow's
+                # disbursement step books the loan on that product.
+                {"value": "consumer", "label": "个人消费贷", "label_en": "Consumer loan"},
+                {"value": "sme_operating", "label": "小微经营贷", "label_en": "SME operating loan"},
+                {"value": "short_bridge", "label": "短期周转贷", "label_en": "Short bridge loan"},
             ],
         },
         {
@@ -301,6 +304,47 @@ LOAN_APPLICATION: dict[str, Any] = {
             "validation": {"max_count": 5},
         },
         {"key": "remark", "type": "textarea", "label": "备注", "label_en": "Remarks"},
+        {
+            "key": "disbursement",
+            "type": "section",
+            "label": "放款信息",
+            "label_en": "Disbursement",
+            "help": "财务放款时填写",
+        },
+        {
+            "key": "disbursement_account_name",
+            "type": "text",
+            "label": "收款户名",
+            "label_en": "Payee account name",
+            "validation": {"max_length": 100},
+            "permissions": _FINANCE_ONLY,
+            "internal": True,
+        },
+        {
+            "key": "disbursement_account_no",
+            "type": "bank_card",
+            "label": "收款账号",
+            "label_en": "Payee account number",
+            "permissions": _FINANCE_ONLY,
+            "internal": True,
+        },
+        {
+            "key": "disbursement_bank",
+            "type": "text",
+            "label": "开户行",
+            "label_en": "Bank",
+            "validation": {"max_length": 100},
+            "permissions": _FINANCE_ONLY,
+            "internal": True,
+        },
+        {
+            "key": "disbursement_date",
+            "type": "date",
+            "label": "放款日期",
+            "label_en": "Disbursement date",
+            "permissions": _FINANCE_ONLY,
+            "internal": True,
+        },
         {
             "key": "risk_opinion",
             "type": "textarea",

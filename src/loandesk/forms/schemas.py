@@ -248,9 +248,24 @@ class PublicSubmitOut(Schema):
     serial_no: str
 
 
+class PublicFlowStep(Schema):
+    label: str
+    status: str
+    text: str
+
+
+class PublicFlowStatus(Schema):
+    """The approval's progress in plain words (no names, no comments) for the borrower."""
+
+    status: str
+    summary: str
+    steps: list[PublicFlowStep]
+
+
 class PublicStatusOut(Schema):
     form_name: str
     serial_no: str
     submitted_at: datetime
     status: str
     status_label: str
+    flow: PublicFlowStatus | None = None

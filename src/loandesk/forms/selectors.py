@@ -1,7 +1,7 @@
 """Form engine reads, each limited by the caller's permissions, data scope and field permissions."""
 
 import copy
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -651,6 +651,16 @@ def public_form(link: PublicLink) -> dict[str, Any]:
     }
 
 
+PublicStatusExtra = Callable[[Record], Mapping[str, Any]]
+_public_status_extras: list[PublicStatusExtra] = []
+
+
+def register_public_status_extra(extra: PublicStatusExtra) -> None:
+    """`extra(record)` adds keys to the borrower's status page (e.g. the flows app's `flow`)."""
+    if extra not in _public_status_extras:
+        _public_status_extras.append(extra)
+
+
 def public_status(status_token: str) -> dict[str, Any]:
     record = (
         Record.objects.select_related("form")
@@ -660,10 +670,13 @@ def public_status(status_token: str) -> dict[str, Any]:
     )
     if record is None or not status_token:
         raise NotFound()
-    return {
+    out: dict[str, Any] = {
         "form_name": record.form.name,
         "serial_no": record.serial_no,
         "submitted_at": record.created_at,
         "status": "submitted",
         "status_label": message("forms.status.submitted"),
     }
+    for extra in _public_status_extras:
+        out.update(extra(record))
+    return out

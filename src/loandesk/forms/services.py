@@ -9,7 +9,7 @@ import json
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -639,6 +639,24 @@ def data_diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, 
     return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
 
 
+# --- hooks for other apps (forms never imports them) ----------------------------------------
+
+RecordHook = Callable[[Record], None]
+_record_created_hooks: list[RecordHook] = []
+
+
+def register_record_created_hook(hook: RecordHook) -> None:
+    """`hook(record)` runs at the end of every record creation (app and public link), inside the
+    creating transaction: its writes commit with the record, and its errors roll it back."""
+    if hook not in _record_created_hooks:
+        _record_created_hooks.append(hook)
+
+
+def unregister_record_created_hook(hook: RecordHook) -> None:
+    if hook in _record_created_hooks:
+        _record_created_hooks.remove(hook)
+
+
 def _create(
     *,
     form: FormDefinition,
@@ -718,6 +736,8 @@ def _create(
                 aggregate_type="forms.public_link",
                 aggregate_id=link.pk,
             )
+        for hook in list(_record_created_hooks):
+            hook(record)
     return record
 
 

@@ -9,9 +9,10 @@ class LendingConfig(AppConfig):
     def ready(self) -> None:
         from loandesk.customers.services import register_merge_hook
         from loandesk.demo import registry
-        from loandesk.lending import messages, permissions  # noqa: F401  (registrations)
+        from loandesk.lending import flow_steps, messages, permissions  # noqa: F401  (registrations)
         from loandesk.lending.demo import seed
         from loandesk.lending.loans import move_loans_on_merge
 
         registry.register(30, "lending", seed)
         register_merge_hook(move_loans_on_merge)
+        flow_steps.register()

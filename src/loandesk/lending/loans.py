@@ -25,7 +25,7 @@ from loandesk.accounts.scoping import ScopeSpec, get_scoped, require_perm, scope
 from loandesk.core import audit, outbox
 from loandesk.core.crypto import blind_index, mask_bank_card
 from loandesk.core.errors import Conflict, LoanDeskError, ValidationFailed
-from loandesk.core.i18n import message
+from loandesk.core.i18n import message, register_messages
 from loandesk.core.money import fen_to_yuan, format_yuan
 from loandesk.core.services import get_business_date
 from loandesk.lending.calculator import lpr_one_year
@@ -37,6 +37,17 @@ VIEW_PERM = "lending.view_loans"
 LOAN_SCOPE = ScopeSpec(owner="owner", department="department")
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{7,99}$")
 _ACCOUNT = re.compile(r"^\d{8,30}$")
+_CONTRACT_NO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_/-]*$")
+
+register_messages(
+    {
+        "lending.contract_no_invalid": ("合同编号格式不正确", "Malformed contract number"),
+        "lending.contract_no_taken": (
+            "合同编号已被其他贷款使用",
+            "That contract number belongs to another loan",
+        ),
+    }
+)
 
 
 class ScheduleMismatch(RuntimeError):
@@ -172,6 +183,7 @@ def _write(
     fingerprint: str,
     source_record_id: int | None,
     request: HttpRequest | None,
+    contract_no: str | None = None,
 ) -> Loan:
     """Everything a disbursement writes, in the caller's transaction."""
     from loandesk.customers.services import add_timeline_event
@@ -181,7 +193,7 @@ def _write(
     upfront_fen = _fen(priced.upfront_fee)
     rows = priced.result.rows
     loan = Loan.objects.create(
-        contract_no=next_contract_no(get_business_date()),
+        contract_no=contract_no or next_contract_no(get_business_date()),
         customer=customer,
         product=product,
         owner_id=customer.owner_id,
@@ -325,6 +337,16 @@ def _clean_account(name: str, number: str, bank: str) -> _Account:
     return _Account(name, number, bank)
 
 
+def _clean_contract_no(contract_no: str) -> str:
+    """A reserved contract number: sane text, not already on another loan."""
+    number = (contract_no or "").strip()
+    if not number or len(number) > 40 or not _CONTRACT_NO.match(number):
+        raise ValidationFailed.field("contract_no", "lending.contract_no_invalid")
+    if Loan.objects.filter(contract_no=number).exists():
+        raise Conflict("lending.contract_no_taken", details={"contract_no": number})
+    return number
+
+
 def disburse_once(
     *,
     actor: User,
@@ -340,6 +362,7 @@ def disburse_once(
     bank_name: str = "",
     idempotency_key: str,
     source_record_id: int | None = None,
+    contract_no: str | None = None,
     request: HttpRequest | None = None,
 ) -> tuple[Loan, bool]:
     """`disburse`, also telling whether this call created the loan (False: a replay)."""
@@ -368,11 +391,15 @@ def disburse_once(
             "account_number": account.number,
             "bank_name": account.bank,
             "source_record_id": source_record_id,
+            # Only when given, so fingerprints of keys spent before the parameter existed hold.
+            **({"contract_no": contract_no} if contract_no is not None else {}),
         }
     )
     found = _existing(key)
     if found is not None:
         return _replay(found, fingerprint), False
+    if contract_no is not None:
+        contract_no = _clean_contract_no(contract_no)
 
     priced = price(product, terms)
     try:
@@ -386,6 +413,7 @@ def disburse_once(
                 key=key,
                 fingerprint=fingerprint,
                 source_record_id=source_record_id,
+                contract_no=contract_no,
                 request=request,
             )
     except IntegrityError:
@@ -412,13 +440,15 @@ def disburse(
     bank_name: str = "",
     idempotency_key: str,
     source_record_id: int | None = None,
+    contract_no: str | None = None,
     request: HttpRequest | None = None,
 ) -> Loan:
     """Create the loan, its schedule and its disbursement from a product and approved terms.
 
     Needs lending.disburse and the customer in the actor's data scope. Exactly once per
     `idempotency_key`: the same key with the same terms returns the first loan; with other
-    terms it raises Conflict (409).
+    terms it raises Conflict (409). `contract_no`: a number reserved earlier (the approval flow's
+    contract step) instead of the next one of the day; it must not belong to another loan.
     """
     loan, _created = disburse_once(
         actor=actor,
@@ -434,6 +464,7 @@ def disburse(
         bank_name=bank_name,
         idempotency_key=idempotency_key,
         source_record_id=source_record_id,
+        contract_no=contract_no,
         request=request,
     )
     return loan

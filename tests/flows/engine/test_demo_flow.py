@@ -26,7 +26,7 @@ from .helpers import Driver, evaluate
 APPLICATION: dict[str, Any] = {
     "customer_id": "c-1",
     "amount": 600000,
-    "term_months": 24,
+    "term": 24,
     "annual_rate": "0.12",
     "purpose": "经营周转",
 }
@@ -61,6 +61,7 @@ def test_demo_definition_is_valid_and_round_trips() -> None:
         "gm_review",
         "contract",
         "disbursement",
+        "disburse",
         "cc_branch_head",
         "end",
     ]
@@ -92,9 +93,12 @@ def test_600k_goes_through_gm_and_ends_approved() -> None:
         "transfer",
         "comment",
     ]
-    d.act("fin2", data={"disbursement_account": "6222 **** 0001"})
+    d.act("fin2", data={"disbursement_account_no": "6222020000000001"})
+    assert d.state.data["disbursement_account_no"] == "6222020000000001"
+    assert d.state.current == "disburse"
+    d.step_done({"loan_id": 1, "contract_no": "HT202611280001"})
     assert d.state.status == "approved"
-    assert d.state.data["disbursement_account"] == "6222 **** 0001"
+    assert d.state.data["loan"]["loan_id"] == 1
     cc = d.t.of_type(NotifyCc)
     assert [(e.node_id, e.user_ids) for e in cc] == [("cc_branch_head", ("branch_head",))]
     assert [e.result for e in d.t.of_type(Finished)] == ["approved"]
@@ -125,6 +129,7 @@ def test_100k_skips_gm() -> None:
     assert items["amount_check"].chosen_branch == "normal_amount"
     d.step_done({"document_id": "doc-1"})
     d.act("fin1")
+    d.step_done({"loan_id": 2})
     assert d.state.status == "approved"
     assert "gm_review" not in d.state.visits
     page = borrower_progress(d.engine.definition, d.state, "en-US")

@@ -3,8 +3,9 @@
 officer submits → business manager first review (head of the initiator's department) →
 automated risk scorecard → risk review (role ``risk``, may edit amount/term/rate) →
 condition ``amount > 500000`` → GM final review (role ``gm``), else skip → automated contract
-→ finance disburses (role ``finance``, an approval node) → CC to the branch head (head of the
-department above the initiator's) → end.
+→ finance disburses (role ``finance``, an approval node where finance fills the payee account
+and date) → automated ``disburse`` (books the loan, result stored as ``loan``) → CC to the
+branch head (head of the department above the initiator's) → end.
 
 The Django demo seed publishes it; ``docs/flow-engine.md`` shows it as the reference example.
 """
@@ -26,7 +27,18 @@ DEMO_LOAN_APPROVAL: dict[str, Any] = {
             "kind": "start",
             "name": "客户经理提交",
             "borrower_label": "提交申请",
-            "field_permissions": {"amount": "edit", "term_months": "edit", "purpose": "edit"},
+            "field_permissions": {
+                "product": "edit",
+                "amount": "edit",
+                "term": "edit",
+                "annual_rate": "edit",
+                "purpose": "edit",
+                "guarantee": "edit",
+                "applicant_income": "edit",
+                "co_borrowers": "edit",
+                "income_proof": "edit",
+                "remark": "edit",
+            },
         },
         {
             "id": "manager_review",
@@ -40,7 +52,7 @@ DEMO_LOAN_APPROVAL: dict[str, Any] = {
             "deadline": {"hours": 8, **_WORKING_DAY},
             "actions": ["approve", "reject", "return", "transfer", "add_signer", "comment"],
             "return_targets": ["initiator"],
-            "field_permissions": {"id_number": "read", "monthly_income": "read"},
+            "field_permissions": {"applicant_id_number": "read", "applicant_income": "read"},
         },
         {
             "id": "risk_scorecard",
@@ -66,9 +78,11 @@ DEMO_LOAN_APPROVAL: dict[str, Any] = {
             "return_targets": ["initiator", "manager_review"],
             "field_permissions": {
                 "amount": "edit",
-                "term_months": "edit",
+                "term": "edit",
                 "annual_rate": "edit",
-                "id_number": "read",
+                "guarantee": "edit",
+                "risk_opinion": "edit",
+                "applicant_id_number": "read",
             },
         },
         {
@@ -123,7 +137,22 @@ DEMO_LOAN_APPROVAL: dict[str, Any] = {
             "on_empty": "to_admin",
             "actions": ["approve", "return", "transfer", "comment"],
             "return_targets": ["initiator", "risk_review"],
-            "field_permissions": {"disbursement_account": "edit", "disbursement_date": "edit"},
+            "field_permissions": {
+                "disbursement_account_name": "edit",
+                "disbursement_account_no": "edit",
+                "disbursement_bank": "edit",
+                "disbursement_date": "edit",
+            },
+        },
+        {
+            "id": "disburse",
+            "kind": "automated",
+            "name": "放款入账",
+            "borrower_label": "放款",
+            "action": "disburse",
+            "params": {},
+            "on_failure": "stop",
+            "result_key": "loan",
         },
         {
             "id": "cc_branch_head",

@@ -1,0 +1,820 @@
+"""Flow reads, scoped by the caller: designer views, instance detail, inbox lists, analytics.
+
+An instance is visible to its initiator, anyone who holds or held a task on it, anyone CC'd on
+it, holders of ``flows.admin``, and users whose data scope covers the bound record (with the
+forms app's ``forms.view_records``). Everything else answers 404.
+"""
+
+from __future__ import annotations
+
+import base64
+import statistics
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from loandesk.accounts.models import Role, User
+from loandesk.accounts.scoping import has_perm, require_perm, scoped
+from loandesk.core.crypto import mask_id_number, mask_phone
+from loandesk.core.errors import LoanDeskError, NotFound, ValidationFailed
+from loandesk.core.i18n import current_language, message
+from loandesk.core.money import fen_to_yuan
+from loandesk.flows import records
+from loandesk.flows.automation import registered_actions
+from loandesk.flows.engine import (
+    ApprovalNode,
+    InstanceState,
+    borrower_progress,
+    field_permissions,
+    progress,
+    return_options,
+    task_actions,
+)
+from loandesk.flows.messages import ADMIN, ANALYTICS, DESIGN, action_label, status_label
+from loandesk.flows.models import (
+    FlowCc,
+    FlowDefinition,
+    FlowHistory,
+    FlowInstance,
+    FlowTask,
+    FlowVersion,
+)
+from loandesk.flows.services import (
+    _issues,
+    choice_nodes,
+    definition_of,
+    engine_for,
+    published_version,
+)
+from loandesk.forms.models import FormDefinition, Record
+from loandesk.forms.permissions import VIEW_RECORDS
+from loandesk.forms.services import RECORD_SCOPE
+
+PAGE = 20
+FINAL = ("approved", "rejected", "withdrawn", "cancelled")
+
+
+def user_ref(user: User | None) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {"id": user.pk, "name": user.full_name or user.username}
+
+
+def _names(ids: Iterable[Any]) -> dict[int, str]:
+    wanted = {int(i) for i in ids if i is not None and str(i).isdigit()}
+    if not wanted:
+        return {}
+    return {
+        pk: full or name
+        for pk, full, name in User.objects.filter(pk__in=wanted).values_list(
+            "pk", "full_name", "username"
+        )
+    }
+
+
+# --- visibility --------------------------------------------------------------------------------
+
+
+def visible_instances(actor: User) -> QuerySet[FlowInstance]:
+    qs = FlowInstance.objects.all()
+    if has_perm(actor, ADMIN):
+        return qs
+    q = (
+        Q(initiator=actor)
+        | Q(pk__in=FlowTask.objects.filter(user=actor).values("instance_id"))
+        | Q(pk__in=FlowCc.objects.filter(user=actor).values("instance_id"))
+    )
+    if has_perm(actor, VIEW_RECORDS):
+        q |= Q(record__in=scoped(Record.objects.all(), actor, RECORD_SCOPE).values("pk"))
+    return qs.filter(q)
+
+
+def get_instance(*, actor: User, instance_id: int) -> FlowInstance:
+    found = (
+        visible_instances(actor)
+        .select_related(
+            "version__definition",
+            "record__version__form",
+            "record__owner",
+            "initiator__department",
+        )
+        .filter(pk=instance_id)
+        .first()
+    )
+    if found is None:
+        raise NotFound()
+    return found
+
+
+# --- designer ----------------------------------------------------------------------------------
+
+
+def definitions(*, actor: User) -> list[dict[str, Any]]:
+    require_perm(actor, DESIGN)
+    running = dict(
+        FlowInstance.objects.filter(status__in=("running", "returned", "error"))
+        .values_list("version__definition_id")
+        .annotate(n=Count("id"))
+    )
+    out = []
+    for flow in FlowDefinition.objects.select_related("form").order_by("id"):
+        version = published_version(flow)
+        out.append(
+            {
+                "key": flow.key,
+                "name": flow.name,
+                "description": flow.description,
+                "form_code": flow.form.code,
+                "form_name": flow.form.name,
+                "is_active": flow.is_active,
+                "published_version": version.version if version else None,
+                "has_draft": version is None
+                or _normal(flow.draft) != _strip(version.definition_json),
+                "running_count": running.get(flow.pk, 0),
+                "updated_at": flow.updated_at,
+            }
+        )
+    return out
+
+
+def _strip(obj: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if k != "version"}
+
+
+def _normal(draft: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The draft as it would be published (defaults filled in), None when it is invalid."""
+    from loandesk.flows.engine import Definition, DefinitionInvalid
+
+    try:
+        return _strip(Definition.from_json({**draft, "version": 1}).to_json())
+    except (DefinitionInvalid, TypeError, ValueError):
+        return None
+
+
+def _form_fields(form: FormDefinition) -> list[dict[str, Any]]:
+    version = form.current_version
+    if version is None:
+        return []
+    compiled = records.compiled_of_version(version)
+    out = []
+    for f in compiled.value_fields():
+        item: dict[str, Any] = {"key": f.key, "label": f.label, "type": f.type.name}
+        if f.options:
+            item["options"] = [
+                {"value": o.get("value"), "label": o.get("label")} for o in f.options
+            ]
+        out.append(item)
+    return out
+
+
+def definition_detail(*, actor: User, key: str) -> dict[str, Any]:
+    require_perm(actor, DESIGN)
+    flow = FlowDefinition.objects.select_related("form__current_version").filter(key=key).first()
+    if flow is None:
+        raise NotFound()
+    versions = list(flow.versions.select_related("published_by").order_by("version"))
+    counts = dict(
+        FlowInstance.objects.filter(version__definition=flow)
+        .values_list("version_id")
+        .annotate(n=Count("id"))
+    )
+    latest = versions[-1] if versions else None
+    return {
+        "key": flow.key,
+        "name": flow.name,
+        "description": flow.description,
+        "form_code": flow.form.code,
+        "form_name": flow.form.name,
+        "is_active": flow.is_active,
+        "draft": flow.draft,
+        "draft_issues": _issues(flow, flow.draft),
+        "published": version_detail_of(latest) if latest else None,
+        "versions": [
+            {
+                "version": v.version,
+                "published_at": v.published_at,
+                "published_by": user_ref(v.published_by),
+                "instance_count": counts.get(v.pk, 0),
+            }
+            for v in versions
+        ],
+        "form_fields": _form_fields(flow.form),
+        "automated_actions": registered_actions(),
+        "roles": [{"code": r.code, "name": r.name} for r in Role.objects.order_by("id")],
+    }
+
+
+def version_detail_of(version: FlowVersion) -> dict[str, Any]:
+    return {
+        "version": version.version,
+        "definition": version.definition_json,
+        "published_at": version.published_at,
+        "published_by": user_ref(version.published_by),
+    }
+
+
+def version_detail(*, actor: User, key: str, number: int) -> dict[str, Any]:
+    require_perm(actor, DESIGN)
+    version = (
+        FlowVersion.objects.select_related("published_by")
+        .filter(definition__key=key, version=number)
+        .first()
+    )
+    if version is None:
+        raise NotFound()
+    return version_detail_of(version)
+
+
+def start_info(*, actor: User, form_code: str) -> dict[str, Any]:
+    from loandesk.flows.services import active_flow_for
+
+    form = FormDefinition.objects.filter(code=form_code).first() if form_code else None
+    found = active_flow_for(form.pk) if form is not None else None
+    if found is None:
+        raise LoanDeskError("flow.no_active_flow", status=404)
+    flow, version = found
+    return {
+        "flow_key": flow.key,
+        "name": flow.name,
+        "version": version.version,
+        "choice_nodes": choice_nodes(definition_of(version)),
+    }
+
+
+# --- instance detail ---------------------------------------------------------------------------
+
+
+def _state(instance: FlowInstance) -> InstanceState:
+    return InstanceState.from_json(instance.state)
+
+
+def _my_open_task(instance: FlowInstance, actor: User) -> FlowTask | None:
+    return (
+        FlowTask.objects.filter(instance=instance, user=actor, status=FlowTask.Status.OPEN)
+        .order_by("id")
+        .first()
+    )
+
+
+def _fields(
+    instance: FlowInstance, actor: User, node_perms: Mapping[str, str] | None, default: str
+) -> list[dict[str, Any]]:
+    from loandesk.forms.selectors import record_out
+
+    record = instance.record
+    compiled = records.compiled_of(record)
+    out = record_out(record, actor=actor, compiled=compiled)
+    modes = out["modes"]
+    data, display = out["data"], out["display"]
+    fields = []
+    for f in compiled.value_fields():
+        mode = modes.get(f.key, "editable")
+        if mode == "hidden":
+            continue
+        flow_perm = (node_perms or {}).get(f.key, default)
+        if flow_perm == "hidden":
+            continue
+        permission = "edit" if flow_perm == "edit" and mode == "editable" else "read"
+        fields.append(
+            {
+                "key": f.key,
+                "label": f.label,
+                "type": f.type.name,
+                "value": data.get(f.key),
+                "display": display.get(f.key, ""),
+                "permission": permission,
+            }
+        )
+    return fields
+
+
+def _customer(instance: FlowInstance) -> dict[str, Any] | None:
+    from loandesk.customers.models import Customer
+    from loandesk.lending.models import Loan
+
+    customer_id = instance.record.customer_id or instance.customer_id
+    if customer_id is None:
+        return None
+    c = (
+        Customer.objects.select_related("owner")
+        .prefetch_related("tags")
+        .filter(pk=customer_id)
+        .first()
+    )
+    if c is None:
+        return None
+    loans = Loan.objects.filter(customer=c).aggregate(
+        n=Count("id"), o=Sum("outstanding_principal_fen")
+    )
+    return {
+        "id": c.pk,
+        "name": c.name,
+        "id_number_masked": mask_id_number(c.id_number) if c.id_number else "",
+        "phone_masked": mask_phone(c.phone) if c.phone else "",
+        "credit_level": c.credit_level,
+        "owner": c.owner.full_name or c.owner.username,
+        "tags": [t.name for t in c.tags.all()],
+        "loan_count": loans["n"] or 0,
+        "outstanding": str(fen_to_yuan(loans["o"] or 0)),
+    }
+
+
+def _progress(instance: FlowInstance, state: InstanceState) -> list[dict[str, Any]]:
+    definition = definition_of(instance.version)
+    engine = engine_for(instance.version, record=instance.record)
+    items = [
+        i.to_json()
+        for i in progress(definition, state, evaluate_condition=engine.evaluate_condition)
+    ]
+    ids: set[Any] = set()
+    for item in items:
+        ids.update(item["waiting_for"])
+        ids.update(a["actor"] for a in item["acts"])
+    names = _names(ids)
+    for item in items:
+        item["waiting_for"] = [
+            {"id": int(u), "name": names.get(int(u), u)} for u in item["waiting_for"] if u.isdigit()
+        ]
+        for act in item["acts"]:
+            actor = act["actor"]
+            act["actor_name"] = (
+                names.get(int(actor), actor) if str(actor).isdigit() else message("flow.system")
+            )
+            act["action_label"] = action_label(act["action"])
+    return items
+
+
+def _history(instance: FlowInstance, node_names: Mapping[str, str]) -> list[dict[str, Any]]:
+    rows = list(FlowHistory.objects.filter(instance=instance).select_related("actor"))
+    targets = _names(r.target for r in rows if r.target.isdigit())
+    out = []
+    for r in rows:
+        target: Any = r.target or None
+        if r.target.isdigit():
+            target = {"id": int(r.target), "name": targets.get(int(r.target), r.target)}
+        elif r.target == "initiator":
+            target = {"id": "initiator", "name": message("flow.initiator")}
+        elif r.target in node_names:
+            target = {"id": r.target, "name": node_names[r.target]}
+        out.append(
+            {
+                "seq": r.seq,
+                "at": r.at,
+                "actor": user_ref(r.actor),
+                "action": r.action,
+                "action_label": action_label(r.action),
+                "node_id": r.node_id or None,
+                "node_name": node_names.get(r.node_id) if r.node_id else None,
+                "comment": r.comment or None,
+                "attachments": r.attachments,
+                "signature": r.signature or None,
+                "target": target,
+                "duration_seconds": r.duration_seconds,
+                "details": r.details,
+            }
+        )
+    return out
+
+
+def _error(instance: FlowInstance, state: InstanceState) -> dict[str, Any] | None:
+    """The stop reason in the reader's language (a failed step's own code and parameters)."""
+    from loandesk.flows.models import FlowStepRun
+
+    err = state.error
+    if not err:
+        return None
+    text = message(err["code"])
+    run = (
+        FlowStepRun.objects.filter(instance=instance, node_id=err.get("node_id"), status="failed")
+        .order_by("-id")
+        .first()
+    )
+    if (
+        run is not None
+        and isinstance(run.result, dict)
+        and isinstance(run.result.get("error"), dict)
+    ):
+        failure = run.result["error"]
+        text = message(str(failure.get("code")), failure.get("params") or {})
+    return {**err, "message": text}
+
+
+def _dict_or_none(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
+
+
+def instance_detail(*, actor: User, instance_id: int) -> dict[str, Any]:
+    instance = get_instance(actor=actor, instance_id=instance_id)
+    return detail_of(instance, actor)
+
+
+def detail_of(instance: FlowInstance, actor: User) -> dict[str, Any]:
+    state = _state(instance)
+    definition = definition_of(instance.version)
+    node_names = {n.id: n.name for n in definition.walk()}
+    task = _my_open_task(instance, actor)
+    me = str(actor.pk)
+    is_initiator = state.initiator == me
+    my_task = None
+    if task is not None:
+        perms = field_permissions(definition, task.node_id)
+        fields = _fields(instance, actor, perms, "read")
+        options = return_options(definition, state, task.engine_task_id)
+        actions = task_actions(definition, state, task.engine_task_id, me)
+        my_task = {
+            "id": task.pk,
+            "engine_task_id": task.engine_task_id,
+            "node_id": task.node_id,
+            "node_name": task.node_name,
+            "actions": actions,
+            "return_options": [
+                {
+                    "id": o,
+                    "name": message("flow.initiator") if o == "initiator" else node_names.get(o, o),
+                }
+                for o in options
+            ],
+            "editable_fields": [f["key"] for f in fields if f["permission"] == "edit"],
+            "due_at": task.due_at,
+        }
+    elif is_initiator and state.status == "returned":
+        start_perms = field_permissions(definition, definition.nodes[0].id)
+        fields = _fields(instance, actor, start_perms or None, "read" if start_perms else "edit")
+    else:
+        fields = _fields(instance, actor, None, "read")
+    record = instance.record
+    initiator = instance.initiator
+    loan = _dict_or_none(state.data.get("loan"))
+    open_tasks = any(t.status == "open" for t in state.tasks.values())
+    admin = has_perm(actor, ADMIN)
+    return {
+        "id": instance.pk,
+        "title": instance.title,
+        "status": instance.status,
+        "status_label": status_label(instance.status),
+        "version": instance.state_version,
+        "flow": {
+            "key": instance.version.definition.key,
+            "name": instance.version.definition.name,
+            "version": instance.version.version,
+        },
+        "initiator": {
+            "id": initiator.pk,
+            "name": initiator.full_name or initiator.username,
+            "department": initiator.department.name if initiator.department else None,
+        },
+        "started_at": instance.started_at,
+        "finished_at": instance.finished_at,
+        "current_node": (
+            {"id": instance.current_node_id, "name": instance.current_node_name}
+            if instance.current_node_id
+            else None
+        ),
+        "error": _error(instance, state),
+        "record": {
+            "form_code": record.version.form.code,
+            "id": record.pk,
+            "serial_no": record.serial_no,
+            "fields": fields,
+        },
+        "customer": _customer(instance),
+        "risk": _dict_or_none(state.data.get("risk")),
+        "contract": _dict_or_none(state.data.get("contract")),
+        "loan": (
+            {"id": loan.get("loan_id"), "contract_no": loan.get("contract_no")} if loan else None
+        ),
+        "progress": _progress(instance, state),
+        "history": _history(instance, node_names),
+        "my_task": my_task,
+        "can_withdraw": is_initiator
+        and not state.finished
+        and (state.status == "returned" or not state.acted),
+        "can_urge": is_initiator and state.status == "running" and open_tasks,
+        "can_resubmit": is_initiator and state.status == "returned",
+        "can_retry": admin and state.status == "error",
+        "can_cancel": admin and not state.finished,
+        "status_url": f"/s/{record.status_token}" if record.status_token else None,
+    }
+
+
+# --- inbox -------------------------------------------------------------------------------------
+
+
+def _cursor(value: str | None) -> int:
+    if not value:
+        return 0
+    try:
+        offset = int(base64.urlsafe_b64decode(value.encode()).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed.field("cursor", "flow.bad_cursor") from None
+    if offset < 0 or offset > 1_000_000:
+        raise ValidationFailed.field("cursor", "flow.bad_cursor")
+    return offset
+
+
+def _page(qs: QuerySet[Any], cursor: str | None) -> tuple[list[Any], str | None]:
+    size = PAGE
+    offset = _cursor(cursor)
+    rows = list(qs[offset : offset + size + 1])
+    more = len(rows) > size
+    nxt = base64.urlsafe_b64encode(str(offset + size).encode()).decode() if more else None
+    return rows[:size], nxt
+
+
+def _search(q: str | None, prefix: str = "") -> Q:
+    if not q:
+        return Q()
+    text = q.strip()[:50]
+    if not text:
+        return Q()
+    cond = Q(**{f"{prefix}title__icontains": text}) | Q(
+        **{f"{prefix}record__serial_no__icontains": text}
+    )
+    return cond
+
+
+def _amount(fen: int | None) -> str | None:
+    return None if fen is None else str(fen_to_yuan(fen))
+
+
+def _batchable(instance: FlowInstance, node_id: str) -> bool:
+    definition = definition_of(instance.version)
+    node = definition.by_id.get(node_id)
+    if not isinstance(node, ApprovalNode):
+        return False
+    if "approve" not in node.actions or "reject" not in node.actions:
+        return False
+    # A node whose editable fields are empty on the record needs the approver to fill them.
+    editable = [k for k, v in node.field_permissions.items() if v == "edit"]
+    data = instance.record.data
+    return all(data.get(k) not in (None, "") for k in editable)
+
+
+def counts(*, actor: User) -> dict[str, int]:
+    return {
+        "todo": FlowTask.objects.filter(user=actor, status=FlowTask.Status.OPEN).count(),
+        "done": FlowTask.objects.filter(user=actor, closed_at__isnull=False)
+        .exclude(status=FlowTask.Status.OPEN)
+        .exclude(status=FlowTask.Status.CANCELLED)
+        .count(),
+        "cc_unread": FlowCc.objects.filter(user=actor, read_at__isnull=True).count(),
+        "mine_running": FlowInstance.objects.filter(
+            initiator=actor, status__in=("running", "returned", "error")
+        ).count(),
+    }
+
+
+def todo(*, actor: User, q: str | None = None, cursor: str | None = None) -> dict[str, Any]:
+    qs = (
+        FlowTask.objects.filter(user=actor, status=FlowTask.Status.OPEN)
+        .filter(_search(q, "instance__"))
+        .select_related("instance__initiator", "instance__version__definition", "instance__record")
+        .order_by("due_at", "created_at", "id")
+    )
+    rows, nxt = _page(qs, cursor)
+    at = timezone.now()
+    items = [
+        {
+            "task_id": t.pk,
+            "instance_id": t.instance_id,
+            "title": t.instance.title,
+            "flow_name": t.instance.version.definition.name,
+            "node_name": t.node_name,
+            "initiator": user_ref(t.instance.initiator),
+            "amount": _amount(t.instance.amount_fen),
+            "created_at": t.created_at,
+            "due_at": t.due_at,
+            "overdue": t.due_at is not None and t.due_at < at,
+            "urged_at": t.urged_at,
+            "can_batch": _batchable(t.instance, t.node_id),
+        }
+        for t in rows
+    ]
+    return {"items": items, "next": nxt}
+
+
+def done(*, actor: User, q: str | None = None, cursor: str | None = None) -> dict[str, Any]:
+    qs = (
+        FlowTask.objects.filter(user=actor, closed_at__isnull=False)
+        .exclude(status__in=(FlowTask.Status.OPEN, FlowTask.Status.CANCELLED))
+        .filter(_search(q, "instance__"))
+        .select_related("instance__initiator", "instance__version__definition")
+        .order_by("-closed_at", "-id")
+    )
+    rows, nxt = _page(qs, cursor)
+    items = [
+        {
+            "task_id": t.pk,
+            "instance_id": t.instance_id,
+            "title": t.instance.title,
+            "flow_name": t.instance.version.definition.name,
+            "node_name": t.node_name,
+            "initiator": user_ref(t.instance.initiator),
+            "amount": _amount(t.instance.amount_fen),
+            "action": t.action or t.status,
+            "action_label": action_label(t.status),
+            "closed_at": t.closed_at,
+            "status": t.instance.status,
+            "status_label": status_label(t.instance.status),
+        }
+        for t in rows
+    ]
+    return {"items": items, "next": nxt}
+
+
+def cc(*, actor: User, q: str | None = None, cursor: str | None = None) -> dict[str, Any]:
+    qs = (
+        FlowCc.objects.filter(user=actor)
+        .filter(_search(q, "instance__"))
+        .select_related("instance__version")
+        .order_by("-created_at", "-id")
+    )
+    rows, nxt = _page(qs, cursor)
+    items = []
+    for row in rows:
+        names = {n.id: n.name for n in definition_of(row.instance.version).walk()}
+        items.append(
+            {
+                "id": row.pk,
+                "instance_id": row.instance_id,
+                "title": row.instance.title,
+                "node_name": names.get(row.node_id, row.node_id),
+                "created_at": row.created_at,
+                "read": row.read_at is not None,
+            }
+        )
+    return {"items": items, "next": nxt}
+
+
+def mine(
+    *, actor: User, status: str | None = None, q: str | None = None, cursor: str | None = None
+) -> dict[str, Any]:
+    qs = FlowInstance.objects.filter(initiator=actor).filter(_search(q))
+    if status:
+        if status not in FlowInstance.Status.values:
+            raise ValidationFailed.field("status", "field.choice")
+        qs = qs.filter(status=status)
+    qs = qs.select_related("version__definition").order_by("-started_at", "-id")
+    rows, nxt = _page(qs, cursor)
+    waiting: dict[int, list[int]] = {}
+    for inst_id, user_id in FlowTask.objects.filter(
+        instance__in=[r.pk for r in rows], status=FlowTask.Status.OPEN
+    ).values_list("instance_id", "user_id"):
+        waiting.setdefault(inst_id, []).append(user_id)
+    names = _names(u for ids in waiting.values() for u in ids)
+    items = [
+        {
+            "instance_id": r.pk,
+            "title": r.title,
+            "flow_name": r.version.definition.name,
+            "amount": _amount(r.amount_fen),
+            "status": r.status,
+            "status_label": status_label(r.status),
+            "current_node": (
+                {"id": r.current_node_id, "name": r.current_node_name}
+                if r.current_node_id
+                else None
+            ),
+            "waiting_for": [{"id": u, "name": names.get(u, str(u))} for u in waiting.get(r.pk, [])],
+            "started_at": r.started_at,
+            "finished_at": r.finished_at,
+        }
+        for r in rows
+    ]
+    return {"items": items, "next": nxt}
+
+
+# --- borrower status ---------------------------------------------------------------------------
+
+
+def public_status_extra(record: Record) -> dict[str, Any]:
+    instance = (
+        FlowInstance.objects.filter(record=record)
+        .select_related("version")
+        .order_by("-started_at", "-id")
+        .first()
+    )
+    if instance is None:
+        return {}
+    definition = definition_of(instance.version)
+    return {"flow": borrower_progress(definition, _state(instance), current_language())}
+
+
+# --- analytics ---------------------------------------------------------------------------------
+
+
+def _percentile(values: list[float], p: float) -> float | None:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    if not values:
+        return None
+    data = sorted(values)
+    k = (len(data) - 1) * p
+    lo = int(k)
+    hi = min(lo + 1, len(data) - 1)
+    return round(data[lo] + (data[hi] - data[lo]) * (k - lo), 2)
+
+
+def _hours(seconds: float) -> float:
+    return seconds / 3600
+
+
+def analytics(
+    *,
+    actor: User,
+    flow_key: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> dict[str, Any]:
+    require_perm(actor, ANALYTICS)
+    qs = FlowInstance.objects.all()
+    if flow_key:
+        qs = qs.filter(version__definition__key=flow_key)
+    tz = timezone.get_current_timezone()
+    if date_from:
+        qs = qs.filter(started_at__gte=datetime.combine(date_from, time.min, tzinfo=tz))
+    if date_to:
+        qs = qs.filter(
+            started_at__lt=datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz)
+        )
+    by_status = dict(qs.values_list("status").annotate(n=Count("id")))
+    total = sum(by_status.values())
+    approved = by_status.get("approved", 0)
+    decided = approved + by_status.get("rejected", 0)
+    turnaround = [
+        _hours((f - s).total_seconds())
+        for s, f in qs.filter(status__in=FINAL, finished_at__isnull=False).values_list(
+            "started_at", "finished_at"
+        )
+        if f is not None
+    ]
+    tasks = FlowTask.objects.filter(instance__in=qs.values("pk")).exclude(
+        status=FlowTask.Status.CANCELLED
+    )
+    node_rows: dict[str, dict[str, Any]] = {}
+    approver_rows: dict[int, list[float]] = {}
+    approver_tasks: dict[int, int] = {}
+    names_of_nodes: dict[str, str] = {}
+    for t in tasks.values_list(
+        "node_id", "node_name", "user_id", "status", "created_at", "closed_at", "due_at"
+    ):
+        node_id, node_name, user_id, status, created, closed, due = t
+        names_of_nodes.setdefault(node_id, node_name)
+        row = node_rows.setdefault(
+            node_id, {"tasks": 0, "hours": [], "overdue": 0, "rejected": 0, "returned": 0}
+        )
+        row["tasks"] += 1
+        approver_tasks[user_id] = approver_tasks.get(user_id, 0) + 1
+        if closed is not None:
+            hours = _hours((closed - created).total_seconds())
+            row["hours"].append(hours)
+            approver_rows.setdefault(user_id, []).append(hours)
+        end = closed or timezone.now()
+        if due is not None and end > due:
+            row["overdue"] += 1
+        if status == "rejected":
+            row["rejected"] += 1
+        if status == "returned":
+            row["returned"] += 1
+    names = _names(approver_tasks)
+    return {
+        "instances": {
+            "total": total,
+            **{
+                s: by_status.get(s, 0)
+                for s in ("running", "approved", "rejected", "withdrawn", "cancelled", "error")
+            },
+        },
+        "approval_rate": round(approved / decided, 4) if decided else None,
+        "turnaround_hours": {
+            "median": round(statistics.median(turnaround), 2) if turnaround else None,
+            "p90": _percentile(turnaround, 0.9),
+        },
+        "nodes": [
+            {
+                "node_id": node_id,
+                "name": names_of_nodes[node_id],
+                "tasks": row["tasks"],
+                "median_hours": round(statistics.median(row["hours"]), 2) if row["hours"] else None,
+                "p90_hours": _percentile(row["hours"], 0.9),
+                "overdue": row["overdue"],
+                "rejected": row["rejected"],
+                "returned": row["returned"],
+            }
+            for node_id, row in node_rows.items()
+        ],
+        "approvers": [
+            {
+                "user": {"id": uid, "name": names.get(uid, str(uid))},
+                "tasks": n,
+                "median_hours": (
+                    round(statistics.median(approver_rows[uid]), 2)
+                    if approver_rows.get(uid)
+                    else None
+                ),
+            }
+            for uid, n in sorted(approver_tasks.items(), key=lambda kv: -kv[1])
+        ],
+    }

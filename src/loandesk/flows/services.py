@@ -1,0 +1,1239 @@
+"""Flow use cases: designing and publishing definitions, and every command on an instance.
+
+Each command runs in one transaction: lock the instance row (SELECT ... FOR UPDATE; on SQLite
+the IMMEDIATE transaction serialises writers), load the engine state, call the pure engine,
+apply its effects in order (task / timer / step-run / history / CC rows, record writes through
+the form engine, status, outbox events), save the state with its new version, audit. A refused
+command raises a translated 4xx and writes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from loandesk.accounts.models import User
+from loandesk.accounts.scoping import get_scoped, has_perm, require_perm
+from loandesk.core import audit, outbox
+from loandesk.core.errors import LoanDeskError, NotFound, ValidationFailed
+from loandesk.core.expression import ConditionError, check_condition, evaluate_condition
+from loandesk.core.i18n import message
+from loandesk.core.money import format_yuan, yuan_to_fen
+from loandesk.flows import records
+from loandesk.flows.directory import OrgDirectory
+from loandesk.flows.engine import (
+    SYSTEM,
+    ApprovalNode,
+    AutomatedCancelled,
+    AutomatedRun,
+    CcNode,
+    DataUpdated,
+    Definition,
+    DefinitionInvalid,
+    Finished,
+    FlowEngine,
+    FlowError,
+    HistoryRecorded,
+    InstanceState,
+    Issue,
+    Notify,
+    NotifyCc,
+    StatusChanged,
+    TaskClosed,
+    TaskCreated,
+    TimerCancelled,
+    TimerScheduled,
+    Transition,
+)
+from loandesk.flows.messages import ADMIN, DESIGN
+from loandesk.flows.models import (
+    FlowCc,
+    FlowDefinition,
+    FlowHistory,
+    FlowInstance,
+    FlowStepRun,
+    FlowTask,
+    FlowTimer,
+    FlowVersion,
+)
+from loandesk.forms.models import FormDefinition, Record
+from loandesk.forms.services import RECORD_SCOPE
+
+logger = logging.getLogger(__name__)
+
+LIVE = ("running", "returned", "error")
+KEY_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_DEFINITION_BYTES = 512 * 1024
+MAX_COMMENT = 2000
+MAX_ATTACHMENTS = 20
+MAX_SIGNATURE = 300_000
+MAX_BATCH = 100
+STEP_RETRY_AFTER = timedelta(minutes=1)
+
+
+def flow_error(code: str, params: Mapping[str, Any] | None = None) -> LoanDeskError:
+    """An engine refusal as the API error: status from ERROR_STATUS, translated message."""
+    from loandesk.flows.engine import ERROR_STATUS
+
+    return LoanDeskError(code, params=params, status=ERROR_STATUS.get(code, 400))
+
+
+def _translate(exc: FlowError) -> LoanDeskError:
+    if isinstance(exc, DefinitionInvalid):
+        return LoanDeskError(
+            exc.code,
+            params=exc.params,
+            status=exc.status,
+            details={"issues": issues_json(exc.issues)},
+        )
+    return LoanDeskError(exc.code, params=exc.params, status=exc.status, details=exc.params)
+
+
+def issues_json(issues: Sequence[Issue]) -> list[dict[str, Any]]:
+    return [{**i.to_json(), "message": message(i.code, i.params)} for i in issues]
+
+
+def now() -> datetime:
+    return timezone.now()
+
+
+# --- engines -----------------------------------------------------------------------------------
+
+_DEFS: dict[tuple[int, datetime], Definition] = {}
+_DEFS_LOCK = threading.Lock()
+
+
+def definition_of(version: FlowVersion) -> Definition:
+    """The compiled definition of a published version (cached: versions never change; keyed
+    with the publication time too, as a rolled-back database may hand an id out again)."""
+    key = (version.pk, version.published_at)
+    with _DEFS_LOCK:
+        found = _DEFS.get(key)
+    if found is None:
+        found = Definition.from_json(version.definition_json)
+        with _DEFS_LOCK:
+            if len(_DEFS) > 512:
+                _DEFS.clear()
+            _DEFS[key] = found
+    return found
+
+
+def _is_working_day() -> Callable[[Any], bool]:
+    """The holiday calendar, loaded on the first deadline computed (most commands have none)."""
+    loaded: list[Callable[[Any], bool]] = []
+
+    def is_working_day(day: Any) -> bool:
+        if not loaded:
+            from loandesk.lending.calendar import working_day_calendar
+
+            loaded.append(working_day_calendar().is_working_day)
+        return loaded[0](day)
+
+    return is_working_day
+
+
+def engine_for(
+    version: FlowVersion, *, record: Record | None, customer_id: int | None = None
+) -> FlowEngine:
+    def evaluate(logic: Any, data: Mapping[str, Any]) -> bool:
+        compiled = records.compiled_of(record) if record is not None else None
+        view = records.condition_view(compiled, data) if compiled is not None else dict(data)
+        try:
+            return evaluate_condition(logic, view)
+        except (ConditionError, RecursionError, ValueError, TypeError):
+            return False
+
+    return FlowEngine(
+        definition_of(version),
+        directory=OrgDirectory(customer_id=customer_id),
+        evaluate_condition=evaluate,
+        is_working_day=_is_working_day(),
+    )
+
+
+def _engine(instance: FlowInstance) -> FlowEngine:
+    return engine_for(instance.version, record=instance.record, customer_id=instance.customer_id)
+
+
+# --- designer ----------------------------------------------------------------------------------
+
+
+def _form_fields(form: FormDefinition) -> set[str]:
+    from loandesk.forms.services import related_fields
+
+    return related_fields(form.code) or set()
+
+
+def _condition_checker(form: FormDefinition | None) -> Callable[[Any], str | None]:
+    known = _form_fields(form) if form is not None else set()
+
+    def check(logic: Any) -> str | None:
+        try:
+            # Results of automated steps (risk.*, contract.*) may be used too.
+            check_condition(logic, known | {"risk", "contract", "loan", "customer_id"})
+        except ConditionError as exc:
+            return message(exc.code, exc.params)
+        return None
+
+    return check
+
+
+def validate(*, actor: User, key: str, definition: Any) -> list[dict[str, Any]]:
+    require_perm(actor, DESIGN)
+    flow = _get_definition(key)
+    return _issues(flow, definition)
+
+
+def _issues(flow: FlowDefinition, definition: Any) -> list[dict[str, Any]]:
+    from loandesk.flows.engine import validate_definition
+
+    if not isinstance(definition, Mapping):
+        return issues_json([Issue(None, "flow.def.not_an_object")])
+    candidate = {**definition, "key": flow.key}
+    return issues_json(
+        validate_definition(candidate, check_condition=_condition_checker(flow.form))
+    )
+
+
+def _get_definition(key: str, *, lock: bool = False) -> FlowDefinition:
+    qs = FlowDefinition.objects.select_related("form")
+    if lock:
+        qs = qs.select_for_update()
+    found = qs.filter(key=key).first() if isinstance(key, str) else None
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def _form(code: Any) -> FormDefinition:
+    form = FormDefinition.objects.filter(code=code).first() if isinstance(code, str) else None
+    if form is None:
+        raise ValidationFailed.field("form_code", "flow.form_not_found")
+    return form
+
+
+def minimal_draft(key: str, name: str) -> dict[str, Any]:
+    return {
+        "key": key,
+        "name": name,
+        "version": 1,
+        "settings": {"resubmit_from": "start", "urge_interval_minutes": 60},
+        "nodes": [
+            {"id": "start", "kind": "start", "name": "发起"},
+            {
+                "id": "approval_1",
+                "kind": "approval",
+                "name": "审批",
+                "assignees": [{"kind": "dept_head", "levels_up": 0}],
+                "on_empty": "to_admin",
+            },
+            {"id": "end", "kind": "end", "name": "结束"},
+        ],
+    }
+
+
+def _clean_text(name: str, value: Any, max_len: int, *, required: bool) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationFailed({name: message("field.type", {"expected": "string"})})
+    value = value.strip()
+    if required and not value:
+        raise ValidationFailed.field(name, "field.required")
+    if len(value) > max_len:
+        raise ValidationFailed.field(name, "field.too_long", max=max_len)
+    return value
+
+
+def _check_binding(form: FormDefinition, exclude: int | None) -> None:
+    qs = FlowDefinition.objects.filter(form=form, is_active=True)
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude)
+    if qs.exists():
+        raise ValidationFailed.field("form_code", "flow.form_taken")
+
+
+@transaction.atomic
+def create_definition(
+    *, actor: User, key: str, name: str, form_code: str, description: str = ""
+) -> FlowDefinition:
+    require_perm(actor, DESIGN)
+    if not isinstance(key, str) or not KEY_RE.match(key):
+        raise ValidationFailed.field("key", "flow.def.bad_key")
+    name = _clean_text("name", name, 100, required=True)
+    description = _clean_text("description", description, 500, required=False)
+    form = _form(form_code)
+    if FlowDefinition.objects.filter(key=key).exists():
+        raise ValidationFailed.field("key", "flow.key_taken")
+    _check_binding(form, None)
+    try:
+        with transaction.atomic():
+            flow = FlowDefinition.objects.create(
+                key=key,
+                name=name,
+                description=description,
+                form=form,
+                draft=minimal_draft(key, name),
+                created_by=actor,
+                updated_by=actor,
+            )
+    except IntegrityError:
+        raise ValidationFailed.field("key", "flow.key_taken") from None
+    audit.record(action="flow.definition_created", actor=actor, target=flow)
+    return flow
+
+
+@transaction.atomic
+def update_definition(
+    *,
+    actor: User,
+    key: str,
+    name: str | None = None,
+    description: str | None = None,
+    is_active: bool | None = None,
+    form_code: str | None = None,
+) -> FlowDefinition:
+    require_perm(actor, DESIGN)
+    flow = _get_definition(key, lock=True)
+    before = audit.snapshot(flow, ["name", "description", "is_active", "form"])
+    if name is not None:
+        flow.name = _clean_text("name", name, 100, required=True)
+    if description is not None:
+        flow.description = _clean_text("description", description, 500, required=False)
+    if form_code is not None:
+        flow.form = _form(form_code)
+    if is_active is not None:
+        if not isinstance(is_active, bool):
+            raise ValidationFailed({"is_active": message("field.type", {"expected": "boolean"})})
+        flow.is_active = is_active
+    if flow.is_active:
+        _check_binding(flow.form, flow.pk)
+    flow.updated_by = actor
+    flow.save()
+    audit.record(
+        action="flow.definition_updated",
+        actor=actor,
+        target=flow,
+        changes=audit.diff(
+            before, audit.snapshot(flow, ["name", "description", "is_active", "form"])
+        ),
+    )
+    return flow
+
+
+@transaction.atomic
+def save_draft(*, actor: User, key: str, definition: Any) -> tuple[dict[str, Any], list[dict]]:
+    """Keep the draft even when invalid (work is never lost); return it with its issues."""
+    require_perm(actor, DESIGN)
+    flow = _get_definition(key, lock=True)
+    if not isinstance(definition, Mapping):
+        raise ValidationFailed({"definition": message("field.type", {"expected": "object"})})
+    import json
+
+    if len(json.dumps(definition, ensure_ascii=False, default=str)) > MAX_DEFINITION_BYTES:
+        raise LoanDeskError("payload_too_large", status=413)
+    flow.draft = {**definition, "key": flow.key}
+    flow.updated_by = actor
+    flow.save(update_fields=["draft", "updated_by", "updated_at"])
+    return flow.draft, _issues(flow, flow.draft)
+
+
+@transaction.atomic
+def publish(*, actor: User, key: str) -> FlowVersion:
+    require_perm(actor, DESIGN)
+    flow = _get_definition(key, lock=True)
+    last = flow.versions.order_by("-version").first()
+    number = (last.version if last else 0) + 1
+    candidate = {**flow.draft, "key": flow.key, "version": number}
+    try:
+        compiled = Definition.from_json(candidate, check_condition=_condition_checker(flow.form))
+    except DefinitionInvalid as exc:
+        raise _translate(exc) from None
+    version = FlowVersion.objects.create(
+        definition=flow,
+        version=number,
+        definition_json=compiled.to_json(),
+        published_by=actor,
+        published_at=now(),
+    )
+    audit.record(action="flow.published", actor=actor, target=flow, extra={"version": number})
+    return version
+
+
+def published_version(flow: FlowDefinition) -> FlowVersion | None:
+    return flow.versions.order_by("-version").first()
+
+
+def active_flow_for(form_id: int) -> tuple[FlowDefinition, FlowVersion] | None:
+    flow = FlowDefinition.objects.filter(form_id=form_id, is_active=True).first()
+    if flow is None:
+        return None
+    version = published_version(flow)
+    return None if version is None else (flow, version)
+
+
+def choice_nodes(definition: Definition) -> list[dict[str, Any]]:
+    out = []
+    for node in definition.walk():
+        specs = (
+            node.assignees
+            if isinstance(node, ApprovalNode)
+            else node.recipients
+            if isinstance(node, CcNode)
+            else ()
+        )
+        spec = next((s for s in specs if s.kind == "initiator_choice"), None)
+        if spec is not None:
+            out.append({"node_id": node.id, "name": node.name, "multiple": bool(spec.multiple)})
+    return out
+
+
+# --- starting ----------------------------------------------------------------------------------
+
+
+def _title(record: Record) -> str:
+    compiled = records.compiled_of(record)
+    plain = record.data
+    parts: list[str] = []
+    if record.customer_id is not None:
+        from loandesk.customers.models import Customer
+
+        name = Customer.objects.filter(pk=record.customer_id).values_list("name", flat=True).first()
+        if name:
+            parts.append(name)
+    product = compiled.by_key.get("product")
+    if product is not None and plain.get("product") is not None:
+        labels = {o.get("value"): o.get("label") for o in product.options or []}
+        parts.append(str(labels.get(plain["product"], plain["product"])))
+    amount = _amount(plain)
+    if amount is not None:
+        parts.append(format_yuan(amount))
+    if not parts:
+        parts = [record.version.form.name, record.serial_no or f"#{record.pk}"]
+    return " · ".join(parts)[:200]
+
+
+def _amount(data: Mapping[str, Any]) -> Decimal | None:
+    value = data.get("amount")
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _amount_fen(data: Mapping[str, Any]) -> int | None:
+    amount = _amount(data)
+    if amount is None:
+        return None
+    try:
+        return yuan_to_fen(amount)
+    except (ValueError, InvalidOperation):
+        return None
+
+
+def on_record_created(record: Record) -> None:
+    """The forms hook: start the bound flow in the record's transaction (unless it needs the
+    initiator to choose approvers first — then `POST /instances` starts it)."""
+    found = active_flow_for(record.form_id)
+    if found is None:
+        return
+    _flow, version = found
+    if choice_nodes(definition_of(version)):
+        return
+    _start(record=record, version=version, actor=record.created_by or record.owner, choices={})
+
+
+def _clean_choices(choices: Any) -> dict[str, list[str]]:
+    if choices is None:
+        return {}
+    if not isinstance(choices, Mapping):
+        raise flow_error("flow.bad_command", {"choices": ""})
+    out: dict[str, list[str]] = {}
+    for node_id, users in choices.items():
+        if not isinstance(users, list) or len(users) > 50:
+            raise flow_error("flow.bad_command", {"choices": str(node_id)[:64]})
+        ids = []
+        for u in users:
+            if isinstance(u, bool) or not isinstance(u, int | str) or not str(u).isdigit():
+                raise flow_error("flow.bad_command", {"choices": str(node_id)[:64]})
+            ids.append(int(u))
+        active = set(User.objects.filter(pk__in=ids, is_active=True).values_list("pk", flat=True))
+        if set(ids) - active:
+            raise flow_error("flow.invalid_target", {"target": str(node_id)[:64]})
+        out[str(node_id)] = [str(i) for i in ids]
+    return out
+
+
+@transaction.atomic
+def start(*, actor: User, record_id: Any, choices: Any = None) -> FlowInstance:
+    """Start the record's flow (POST /instances): the record's owner, or a flows admin."""
+    if isinstance(record_id, bool) or not isinstance(record_id, int):
+        raise ValidationFailed({"record_id": message("field.type", {"expected": "integer"})})
+    qs = Record.objects.select_related("version__form", "owner")
+    if has_perm(actor, ADMIN):
+        record = qs.filter(pk=record_id).first()
+        if record is None:
+            raise NotFound()
+    else:
+        record = get_scoped(qs, actor, RECORD_SCOPE, record_id)
+        if record.owner_id != actor.pk:
+            raise flow_error("flow.not_initiator")
+    found = active_flow_for(record.form_id)
+    if found is None:
+        raise LoanDeskError("flow.no_active_flow", status=404)
+    _flow, version = found
+    needed = choice_nodes(definition_of(version))
+    picked = _clean_choices(choices)
+    if any(n["node_id"] not in picked for n in needed):
+        raise ValidationFailed.field("choices", "flow.choices_required")
+    Record.objects.select_for_update().filter(pk=record.pk).first()
+    return _start(record=record, version=version, actor=actor, choices=picked)
+
+
+def _start(
+    *, record: Record, version: FlowVersion, actor: Any, choices: Mapping[str, list[str]]
+) -> FlowInstance:
+    if FlowInstance.objects.filter(record=record, status__in=LIVE).exists():
+        raise LoanDeskError("flow.already_started", status=409)
+    engine = engine_for(version, record=record, customer_id=record.customer_id)
+    at = now()
+    try:
+        t = engine.start(
+            initiator=str(record.owner_id), data=dict(record.data), now=at, choices=choices
+        )
+    except FlowError as exc:
+        raise _translate(exc) from None
+    owner = record.owner
+    instance = FlowInstance(
+        version=version,
+        record=record,
+        initiator_id=record.owner_id,
+        department_id=owner.department_id,
+        customer_id=record.customer_id,
+        title=_title(record),
+        status=t.state.status,
+        state={},
+        started_at=at,
+    )
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError:
+        raise LoanDeskError("flow.already_started", status=409) from None
+    _apply(instance, t, actor=actor)
+    outbox.publish(
+        "flows.instance_started",
+        payload=_event(instance, {"record_id": record.pk, "form": record.version.form.code}),
+        aggregate_type="flows.instance",
+        aggregate_id=instance.pk,
+    )
+    audit.record(
+        action="flow.started",
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        target=instance,
+        extra={"record_id": record.pk, "flow": version.definition.key, "version": version.version},
+    )
+    return instance
+
+
+# --- applying a transition -------------------------------------------------------------------
+
+
+def _event(instance: FlowInstance, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "instance_id": instance.pk,
+        "title": instance.title,
+        "flow": instance.version.definition.key,
+        "initiator_id": instance.initiator_id,
+        "customer_id": instance.customer_id,
+        **(extra or {}),
+    }
+
+
+def _uid(user_id: str | None) -> int | None:
+    if user_id is None or user_id == SYSTEM or not str(user_id).isdigit():
+        return None
+    return int(user_id)
+
+
+_TASK_ACTION = {
+    "approved": "approve",
+    "rejected": "reject",
+    "returned": "return",
+    "transferred": "transfer",
+    "delegated": "add_signer_before",
+    "escalated": "escalated",
+    "cancelled": "",
+}
+
+
+def _apply(instance: FlowInstance, t: Transition, *, actor: Any) -> None:
+    """Apply the effects in order, then save the state and the instance's projection."""
+    definition = definition_of(instance.version)
+    names = {n.id: n.name for n in definition.walk()}
+    new_tasks: dict[str, FlowTask] = {}
+    new_timers: dict[str, FlowTimer] = {}
+    history: list[FlowHistory] = []
+    ccs: list[FlowCc] = []
+    runs: list[FlowStepRun] = []
+    data_changes: dict[str, Any] = {}
+    for fx in t.effects:
+        if isinstance(fx, HistoryRecorded):
+            e = fx.event
+            history.append(
+                FlowHistory(
+                    instance=instance,
+                    seq=e.seq,
+                    at=e.at,
+                    actor_id=_uid(e.actor),
+                    action=e.action,
+                    node_id=e.node_id or "",
+                    engine_task_id=e.task_id or "",
+                    comment=e.comment or "",
+                    attachments=list(e.attachments),
+                    signature=e.signature or "",
+                    target=(e.target or "")[:64],
+                    duration_seconds=e.duration_seconds,
+                    details=dict(e.details),
+                )
+            )
+        elif isinstance(fx, TaskCreated):
+            task = fx.task
+            row = FlowTask(
+                instance=instance,
+                engine_task_id=task.id,
+                node_id=task.node_id,
+                node_name=names.get(task.node_id, task.node_id)[:100],
+                user_id=int(task.user_id),
+                kind=task.kind,
+                created_at=task.created_at,
+                due_at=task.due_at,
+            )
+            new_tasks[task.id] = row
+            outbox.publish(
+                "flows.task_assigned",
+                payload=_event(
+                    instance,
+                    {"task_id": task.id, "node_id": task.node_id, "user_id": int(task.user_id)},
+                ),
+                aggregate_type="flows.instance",
+                aggregate_id=instance.pk,
+            )
+        elif isinstance(fx, TaskClosed):
+            action = _TASK_ACTION.get(fx.status, fx.status)
+            if fx.task_id in new_tasks:
+                row = new_tasks[fx.task_id]
+                row.status, row.closed_at, row.action = fx.status, fx.at, action
+            else:
+                FlowTask.objects.filter(instance=instance, engine_task_id=fx.task_id).update(
+                    status=fx.status, closed_at=fx.at, action=action
+                )
+            if fx.status != "cancelled":
+                outbox.publish(
+                    "flows.task_closed",
+                    payload=_event(
+                        instance,
+                        {
+                            "task_id": fx.task_id,
+                            "node_id": fx.node_id,
+                            "user_id": _uid(fx.user_id),
+                            "status": fx.status,
+                        },
+                    ),
+                    aggregate_type="flows.instance",
+                    aggregate_id=instance.pk,
+                )
+        elif isinstance(fx, TimerScheduled):
+            timer = fx.timer
+            new_timers[timer.id] = FlowTimer(
+                instance=instance,
+                timer_id=timer.id,
+                kind=timer.kind,
+                engine_task_id=timer.task_id,
+                fire_at=timer.fire_at,
+            )
+        elif isinstance(fx, TimerCancelled):
+            if new_timers.pop(fx.timer_id, None) is None:
+                FlowTimer.objects.filter(
+                    instance=instance, timer_id=fx.timer_id, status=FlowTimer.Status.PENDING
+                ).update(status=FlowTimer.Status.CANCELLED)
+        elif isinstance(fx, AutomatedRun):
+            runs.append(
+                FlowStepRun(
+                    instance=instance,
+                    step_id=fx.step_id,
+                    node_id=fx.node_id,
+                    action=fx.action,
+                    params=dict(fx.params),
+                    created_at=now(),
+                )
+            )
+        elif isinstance(fx, AutomatedCancelled):
+            FlowStepRun.objects.filter(
+                instance=instance, step_id=fx.step_id, status=FlowStepRun.Status.PENDING
+            ).update(status=FlowStepRun.Status.CANCELLED, finished_at=now())
+            runs = [r for r in runs if r.step_id != fx.step_id]
+        elif isinstance(fx, Notify):
+            if fx.kind == "task_assigned":
+                continue  # flows.task_assigned (above) carries it
+            outbox.publish(
+                "flows.notify",
+                payload=_event(
+                    instance,
+                    {
+                        "kind": fx.kind,
+                        "user_ids": [u for u in (_uid(x) for x in fx.user_ids) if u is not None],
+                        "node_id": fx.node_id,
+                        "task_id": fx.task_id,
+                        "params": dict(fx.params),
+                    },
+                ),
+                aggregate_type="flows.instance",
+                aggregate_id=instance.pk,
+            )
+        elif isinstance(fx, NotifyCc):
+            at = now()
+            user_ids = [u for u in (_uid(x) for x in fx.user_ids) if u is not None]
+            ccs += [
+                FlowCc(instance=instance, user_id=u, node_id=fx.node_id, created_at=at)
+                for u in user_ids
+            ]
+            outbox.publish(
+                "flows.notify",
+                payload=_event(
+                    instance, {"kind": "cc", "user_ids": user_ids, "node_id": fx.node_id}
+                ),
+                aggregate_type="flows.instance",
+                aggregate_id=instance.pk,
+            )
+        elif isinstance(fx, DataUpdated):
+            data_changes.update(fx.changes)
+        elif isinstance(fx, StatusChanged):
+            instance.status = fx.new
+        elif isinstance(fx, Finished):
+            instance.finished_at = fx.at
+            instance.status = fx.result
+            outbox.publish(
+                "flows.instance_finished",
+                payload=_event(instance, {"result": fx.result, "record_id": instance.record_id}),
+                aggregate_type="flows.instance",
+                aggregate_id=instance.pk,
+            )
+    if new_tasks:
+        FlowTask.objects.bulk_create(new_tasks.values())
+    if new_timers:
+        FlowTimer.objects.bulk_create(new_timers.values())
+    if history:
+        FlowHistory.objects.bulk_create(history)
+    if ccs:
+        FlowCc.objects.bulk_create(ccs)
+    if runs:
+        FlowStepRun.objects.bulk_create(runs)
+        transaction.on_commit(_enqueue_steps([r.pk for r in runs if r.pk is not None], instance.pk))
+    state = t.state
+    if data_changes:
+        record = instance.record
+        person = actor if getattr(actor, "is_authenticated", False) else None
+        if records.write_changes(record=record, changes=data_changes, actor=person):
+            state.data = records.merged_data(records.compiled_of(record), state.data, record)
+    instance.state = state.to_json()
+    instance.state_version = state.version
+    instance.status = state.status
+    instance.finished_at = state.finished_at
+    instance.current_node_id = state.current or ""
+    instance.current_node_name = names.get(state.current, "")[:100] if state.current else ""
+    instance.amount_fen = _amount_fen(state.data)
+    instance.save()
+
+
+def _enqueue_steps(run_ids: list[int], instance_id: int) -> Callable[[], None]:
+    def enqueue() -> None:
+        from loandesk.flows.tasks import run_step_task
+
+        for run_id in run_ids:
+            try:
+                run_step_task.enqueue(run_id)
+            except Exception:  # the scheduler's sweep runs it anyway
+                logger.exception("could not enqueue flow step %s of %s", run_id, instance_id)
+
+    return enqueue
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+def _locked(instance_id: Any) -> FlowInstance:
+    if isinstance(instance_id, bool) or not isinstance(instance_id, int):
+        raise NotFound()
+    found = (
+        FlowInstance.objects.select_for_update(of=("self",))
+        .select_related("version__definition", "record")
+        .filter(pk=instance_id)
+        .first()
+    )
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def can_see(actor: User, instance: FlowInstance) -> bool:
+    from loandesk.flows.selectors import visible_instances
+
+    if instance.initiator_id == actor.pk:
+        return True
+    if FlowTask.objects.filter(instance=instance, user=actor).exists():
+        return True
+    return visible_instances(actor).filter(pk=instance.pk).exists()
+
+
+def _command(
+    *,
+    actor: User,
+    instance_id: Any,
+    run: Callable[[FlowEngine, InstanceState, FlowInstance], Transition],
+    audit_action: str | None,
+    extra: Mapping[str, Any] | None = None,
+    check: Callable[[FlowInstance], None] | None = None,
+) -> FlowInstance:
+    with transaction.atomic():
+        instance = _locked(instance_id)
+        if not can_see(actor, instance):
+            raise NotFound()
+        if check is not None:
+            check(instance)
+        state = InstanceState.from_json(instance.state)
+        try:
+            t = run(_engine(instance), state, instance)
+        except FlowError as exc:
+            raise _translate(exc) from None
+        if not t.ignored:
+            _apply(instance, t, actor=actor)
+            if audit_action:
+                audit.record(
+                    action=audit_action,
+                    actor=actor,
+                    target=instance,
+                    extra={"status": instance.status, **(extra or {})},
+                )
+    return instance
+
+
+def _text(name: str, value: Any, max_len: int) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationFailed({name: message("field.type", {"expected": "string"})})
+    if len(value) > max_len:
+        raise ValidationFailed.field(name, "field.too_long", max=max_len)
+    return value.strip() or None
+
+
+def _attachments(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(
+        isinstance(v, str) and 0 < len(v) <= 64 for v in value
+    ):
+        raise ValidationFailed({"attachments": message("field.invalid")})
+    if len(value) > MAX_ATTACHMENTS:
+        raise ValidationFailed.field("attachments", "field.too_large", max=MAX_ATTACHMENTS)
+    return list(value)
+
+
+def _signature(value: Any) -> str | None:
+    text = _text("signature", value, MAX_SIGNATURE)
+    if text is not None and not text.startswith("data:image/png;base64,"):
+        raise ValidationFailed.field("signature", "field.invalid")
+    return text
+
+
+def _expected(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationFailed({"expected_version": message("field.type", {"expected": "integer"})})
+    return value
+
+
+def act(
+    *,
+    actor: User,
+    instance_id: Any,
+    task_id: Any,
+    action: Any,
+    comment: Any = None,
+    attachments: Any = None,
+    signature: Any = None,
+    target: Any = None,
+    data: Any = None,
+    expected_version: Any = None,
+) -> FlowInstance:
+    """The task holder decides: approve, reject, return, transfer, add a signer, comment."""
+    from loandesk.flows.engine import ACT_ACTIONS
+
+    if not isinstance(action, str) or action not in ACT_ACTIONS:
+        raise flow_error("flow.action_not_allowed", {"action": str(action)[:30]})
+    if isinstance(task_id, bool) or not isinstance(task_id, int):
+        raise ValidationFailed({"task_id": message("field.type", {"expected": "integer"})})
+    comment_text = _text("comment", comment, MAX_COMMENT)
+    files = _attachments(attachments)
+    sign = _signature(signature)
+    expected = _expected(expected_version)
+    target_text: str | None = None
+    if target is not None:
+        if isinstance(target, bool) or not isinstance(target, int | str) or len(str(target)) > 64:
+            raise flow_error("flow.invalid_target", {"target": ""})
+        target_text = str(target)
+    if action in ("transfer", "add_signer_before", "add_signer_after"):
+        uid = int(target_text) if target_text and target_text.isdigit() else None
+        if uid is None or not User.objects.filter(pk=uid, is_active=True).exists():
+            raise flow_error("flow.invalid_target", {"target": target_text or ""})
+
+    def run(engine: FlowEngine, state: InstanceState, instance: FlowInstance) -> Transition:
+        row = FlowTask.objects.filter(instance=instance, pk=task_id).first()
+        if row is None:
+            raise FlowError("flow.task_not_found", {"task_id": task_id})
+        if row.user_id != actor.pk:
+            raise FlowError("flow.not_your_task", {"task_id": task_id})
+        changes = None
+        if data is not None and data != {}:
+            changes = records.prepare_edits(record=instance.record, raw=data, actor=actor)
+        return engine.act(
+            state,
+            task_id=row.engine_task_id,
+            user_id=str(actor.pk),
+            action=action,
+            now=now(),
+            comment=comment_text,
+            attachments=files,
+            signature=sign,
+            target=target_text,
+            data=changes or None,
+            expected_version=expected,
+        )
+
+    return _command(
+        actor=actor,
+        instance_id=instance_id,
+        run=run,
+        audit_action="flow.acted",
+        extra={"action": action, "task_id": task_id},
+    )
+
+
+def withdraw(*, actor: User, instance_id: Any, comment: Any = None) -> FlowInstance:
+    text = _text("comment", comment, MAX_COMMENT)
+    return _command(
+        actor=actor,
+        instance_id=instance_id,
+        run=lambda e, s, _i: e.withdraw(s, user_id=str(actor.pk), now=now(), comment=text),
+        audit_action="flow.withdrawn",
+    )
+
+
+def urge(*, actor: User, instance_id: Any) -> FlowInstance:
+    at = now()
+
+    def run(engine: FlowEngine, state: InstanceState, instance: FlowInstance) -> Transition:
+        t = engine.urge(state, user_id=str(actor.pk), now=at)
+        urged = [tid for n in t.of_type(Notify) if n.kind == "urge" for tid in [n.task_id]]
+        FlowTask.objects.filter(instance=instance, engine_task_id__in=urged).update(urged_at=at)
+        return t
+
+    return _command(actor=actor, instance_id=instance_id, run=run, audit_action=None)
+
+
+def resubmit(
+    *, actor: User, instance_id: Any, data: Any, choices: Any = None, comment: Any = None
+) -> FlowInstance:
+    """The initiator fixes a returned application: the record is updated (only fields the start
+    node lets the initiator edit), then the flow restarts per `resubmit_from`."""
+    from loandesk.flows.engine import field_permissions
+
+    text = _text("comment", comment, MAX_COMMENT)
+    picked = _clean_choices(choices) if choices is not None else None
+    if data is None:
+        data = {}
+
+    def run(engine: FlowEngine, state: InstanceState, instance: FlowInstance) -> Transition:
+        if str(actor.pk) != state.initiator:
+            raise FlowError("flow.not_initiator")
+        if state.status != "returned":
+            if state.finished:
+                raise FlowError("flow.instance_finished", {"status": state.status})
+            raise FlowError("flow.not_returned", {"status": state.status})
+        record = instance.record
+        allowed = field_permissions(engine.definition, engine.definition.nodes[0].id)
+        changes = records.prepare_edits(
+            record=record, raw=data, actor=actor, allowed=allowed or None
+        )
+        if changes:
+            records.write_changes(record=record, changes=changes, actor=actor)
+        return engine.resubmit(
+            state,
+            user_id=str(actor.pk),
+            data=dict(record.data),
+            now=now(),
+            choices=picked,
+            comment=text,
+        )
+
+    return _command(actor=actor, instance_id=instance_id, run=run, audit_action="flow.resubmitted")
+
+
+def _admin_only(actor: User) -> Callable[[FlowInstance], None]:
+    def check(_instance: FlowInstance) -> None:
+        require_perm(actor, ADMIN)
+
+    return check
+
+
+def retry(*, actor: User, instance_id: Any) -> FlowInstance:
+    return _command(
+        actor=actor,
+        instance_id=instance_id,
+        run=lambda e, s, _i: e.retry(s, user_id=str(actor.pk), now=now()),
+        audit_action="flow.retried",
+        check=_admin_only(actor),
+    )
+
+
+def cancel(*, actor: User, instance_id: Any, comment: Any = None) -> FlowInstance:
+    text = _text("comment", comment, MAX_COMMENT)
+    return _command(
+        actor=actor,
+        instance_id=instance_id,
+        run=lambda e, s, _i: e.cancel(s, user_id=str(actor.pk), now=now(), comment=text),
+        audit_action="flow.cancelled",
+        check=_admin_only(actor),
+    )
+
+
+def batch_act(
+    *, actor: User, task_ids: Any, action: Any, comment: Any = None
+) -> list[dict[str, Any]]:
+    """Approve or reject several tasks; each in its own transaction, a result per task."""
+    if action not in ("approve", "reject"):
+        raise flow_error("flow.action_not_allowed", {"action": str(action)[:30]})
+    if not isinstance(task_ids, list) or not all(
+        isinstance(t, int) and not isinstance(t, bool) for t in task_ids
+    ):
+        raise ValidationFailed({"task_ids": message("field.type", {"expected": "list"})})
+    if len(task_ids) > MAX_BATCH:
+        raise LoanDeskError("flow.too_many_tasks", params={"max": MAX_BATCH}, status=422)
+    _text("comment", comment, MAX_COMMENT)
+    results = []
+    for task_id in dict.fromkeys(task_ids):
+        instance_id = (
+            FlowTask.objects.filter(pk=task_id, user=actor)
+            .values_list("instance_id", flat=True)
+            .first()
+        )
+        try:
+            if instance_id is None:
+                raise flow_error("flow.task_not_found", {"task_id": task_id})
+            act(
+                actor=actor,
+                instance_id=instance_id,
+                task_id=task_id,
+                action=action,
+                comment=comment,
+            )
+            results.append({"task_id": task_id, "ok": True, "code": None, "message": None})
+        except LoanDeskError as exc:
+            results.append(
+                {"task_id": task_id, "ok": False, "code": exc.code, "message": exc.message}
+            )
+    return results
+
+
+def mark_cc_read(*, actor: User, cc_id: Any) -> None:
+    if isinstance(cc_id, bool) or not isinstance(cc_id, int):
+        raise NotFound()
+    updated = FlowCc.objects.filter(pk=cc_id, user=actor).first()
+    if updated is None:
+        raise NotFound()
+    if updated.read_at is None:
+        updated.read_at = now()
+        updated.save(update_fields=["read_at"])
+
+
+# --- timers ------------------------------------------------------------------------------------
+
+
+def fire_timer(timer_pk: int, *, at: datetime | None = None) -> bool:
+    """Fire one due timer; False when it was already fired or cancelled (claimed by status)."""
+    row = FlowTimer.objects.filter(pk=timer_pk).values_list("instance_id", flat=True).first()
+    if row is None:
+        return False
+    at = at or now()
+    with transaction.atomic():
+        instance = _locked(row)
+        claimed = FlowTimer.objects.filter(
+            pk=timer_pk, status=FlowTimer.Status.PENDING, fire_at__lte=at
+        ).update(status=FlowTimer.Status.FIRED, fired_at=at)
+        if not claimed:
+            return False
+        timer_id = FlowTimer.objects.values_list("timer_id", flat=True).get(pk=timer_pk)
+        state = InstanceState.from_json(instance.state)
+        try:
+            t = _engine(instance).timer_fired(state, timer_id=timer_id, now=at)
+        except FlowError:
+            logger.exception("timer %s of instance %s refused", timer_id, instance.pk)
+            return True
+        if not t.ignored:
+            _apply(instance, t, actor=None)
+    return True
+
+
+def fire_due_timers(*, at: datetime | None = None, limit: int = 500) -> int:
+    """Fire every timer due by `at` (catching up after downtime), oldest first."""
+    at = at or now()
+    due = list(
+        FlowTimer.objects.filter(status=FlowTimer.Status.PENDING, fire_at__lte=at)
+        .order_by("fire_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    fired = 0
+    for pk in due:
+        try:
+            fired += int(fire_timer(pk, at=at))
+        except Exception:
+            logger.exception("flow timer %s failed", pk)
+    return fired
+
+
+# --- automated steps ---------------------------------------------------------------------------
+
+
+def _step_actor(state: InstanceState) -> int:
+    for event in reversed(state.history):
+        if event.action in ("approved", "add_signer_after") and _uid(event.actor) is not None:
+            return int(event.actor)
+    return int(state.initiator)
+
+
+def _jsonable(value: Any) -> Any:
+    import json
+
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+def run_step(run_id: int) -> str:
+    """Run one pending automated step: the registered action, then automated_done/failed."""
+    from loandesk.flows.automation import AutomatedContext, AutomatedStepFailed, get_action
+
+    instance_id = (
+        FlowStepRun.objects.filter(pk=run_id).values_list("instance_id", flat=True).first()
+    )
+    if instance_id is None:
+        return "missing"
+    with transaction.atomic():
+        instance = _locked(instance_id)
+        run = FlowStepRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.status != FlowStepRun.Status.PENDING:
+            return "skipped"
+        state = InstanceState.from_json(instance.state)
+        at = now()
+        run.attempts += 1
+        action = get_action(run.action)
+        code, params, result = "", {}, None
+        if action is None:
+            code, params = "flow.unknown_action", {"action": run.action}
+        else:
+            record = instance.record
+            ctx = AutomatedContext(
+                instance_id=instance.pk,
+                step_id=run.step_id,
+                node_id=run.node_id,
+                action=run.action,
+                params=dict(run.params),
+                data=dict(state.data),
+                record_id=record.pk,
+                form_code=record.version.form.code,
+                customer_id=record.customer_id,
+                initiator_id=instance.initiator_id,
+                actor_id=_step_actor(state),
+                now=at,
+            )
+            try:
+                with transaction.atomic():
+                    result = _jsonable(action(ctx))
+            except AutomatedStepFailed as exc:
+                code, params = exc.code, exc.params
+            except LoanDeskError as exc:
+                code, params = exc.code, {**exc.params, **_flat(exc.details)}
+            except Exception:
+                logger.exception("automated action %s crashed", run.action)
+                code, params = "flow.action_crashed", {}
+        engine = _engine(instance)
+        # An action may have written the record (update_record): the flow sees the new values.
+        instance.record.refresh_from_db()
+        state.data = records.merged_data(
+            records.compiled_of(instance.record), state.data, instance.record
+        )
+        try:
+            if code:
+                t = engine.automated_failed(state, step_id=run.step_id, error=code, now=at)
+            else:
+                t = engine.automated_done(state, step_id=run.step_id, result=result, now=at)
+        except FlowError as exc:
+            logger.warning("step %s of %s: %s", run.step_id, instance.pk, exc)
+            run.status = FlowStepRun.Status.CANCELLED
+            run.save()
+            return "cancelled"
+        run.status = FlowStepRun.Status.FAILED if code else FlowStepRun.Status.DONE
+        run.error = message(code, params)[:500] if code else ""
+        run.result = {"error": {"code": code, "params": _jsonable(params)}} if code else result
+        run.finished_at = at
+        run.save()
+        if t.ignored:
+            run.status = FlowStepRun.Status.CANCELLED
+            run.save(update_fields=["status"])
+            return "ignored"
+        _apply(instance, t, actor=None)
+        return str(run.status)
+
+
+def _flat(details: Mapping[str, Any]) -> dict[str, Any]:
+    fields = details.get("fields")
+    if isinstance(fields, Mapping) and fields:
+        return {"detail": "; ".join(f"{k}: {v}" for k, v in fields.items())}
+    return {}
+
+
+def run_pending_steps(*, older_than: timedelta | None = None, limit: int = 200) -> int:
+    """Run pending steps synchronously (tests, demo seed, and the scheduler's safety sweep for
+    enqueues lost in a crash: `older_than` one minute). Loops until nothing new is pending."""
+    done = 0
+    seen: set[int] = set()
+    while done < limit:
+        qs = FlowStepRun.objects.filter(status=FlowStepRun.Status.PENDING).exclude(pk__in=seen)
+        if older_than is not None:
+            qs = qs.filter(created_at__lte=now() - older_than)
+        ids = list(qs.order_by("pk").values_list("pk", flat=True)[:50])
+        if not ids:
+            break
+        for run_id in ids:
+            seen.add(run_id)
+            try:
+                run_step(run_id)
+            except Exception:
+                logger.exception("flow step run %s failed", run_id)
+            done += 1
+    return done
+
+
+def instances_for_record(record_id: int) -> Q:
+    return Q(record_id=record_id)

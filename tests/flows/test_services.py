@@ -1,0 +1,402 @@
+"""Flow commands through the service layer: start on record creation, every command and its
+refusals (status + translated message, nothing written), batch, optimistic versions, field
+edit permissions, and edits reaching the form record."""
+
+from typing import Any
+
+import pytest
+from django.utils import translation
+
+from loandesk.core.errors import LoanDeskError, ValidationFailed
+from loandesk.core.models import AuditEntry, OutboxEvent
+from loandesk.flows import services
+from loandesk.flows.models import FlowCc, FlowHistory, FlowInstance, FlowStepRun, FlowTask
+from loandesk.forms import storage
+from loandesk.forms.services import compiled_version
+from tests.flows.conftest import Flows
+
+
+def plain(instance: FlowInstance) -> dict[str, Any]:
+    record = instance.record
+    record.refresh_from_db()
+    return storage.unseal(compiled_version(record.version), record.data)
+
+
+def refused(code: str, status: int, call: Any) -> LoanDeskError:
+    with pytest.raises(LoanDeskError) as err:
+        call()
+    assert err.value.code == code
+    assert err.value.status == status
+    assert err.value.message != code  # translated
+    return err.value
+
+
+def test_creating_a_record_starts_the_bound_flow_in_the_same_transaction(flows: Flows) -> None:
+    inst = flows.submit(amount="120000")
+    assert inst.status == "running"
+    assert inst.current_node_id == "manager_review"
+    assert inst.initiator.username == "officer1"
+    assert inst.amount_fen == 12_000_000
+    assert "个人消费贷" in inst.title and "¥120,000.00" in inst.title
+    # officer1's team has no head: the nearest head above (北京分公司's manager) reviews
+    assert flows.open_users(inst) == ["manager"]
+    assert FlowHistory.objects.filter(instance=inst, action="submitted").count() == 1
+    topics = set(OutboxEvent.objects.values_list("topic", flat=True))
+    assert {"record.created", "flows.instance_started", "flows.task_assigned"} <= topics
+    assert inst.state_version == 1 and inst.state["version"] == 1
+
+
+def test_officer2_is_reviewed_by_the_nearest_head_above(flows: Flows) -> None:
+    inst = flows.submit(owner="officer2")
+    assert flows.open_users(inst) == ["gm"]
+
+
+def test_full_approval_books_the_loan_and_ccs_the_branch_head(flows: Flows) -> None:
+    from loandesk.lending.models import Loan
+
+    inst = flows.submit(amount="150000")
+    inst = flows.act(inst, "manager", comment="同意")
+    assert inst.current_node_id == "risk_review"
+    assert isinstance(inst.state["data"].get("risk"), dict)
+    inst = flows.act(inst, "risk")
+    assert inst.current_node_id == "disbursement"  # 150,000 skips the GM
+    payee = {
+        "disbursement_account_name": "张三",
+        "disbursement_account_no": "6222020200112233440",
+        "disbursement_bank": "工商银行",
+    }
+    # luhn-valid number
+    payee["disbursement_account_no"] = _luhn("622202020011223344")
+    inst = flows.act(inst, "finance", data=payee)
+    assert inst.status == "approved", inst.state["error"]
+    loan = Loan.objects.get(source_record_id=inst.record_id)
+    assert inst.state["data"]["loan"]["loan_id"] == loan.pk
+    assert loan.principal_fen == 15_000_000 and loan.periods == 24
+    assert plain(inst)["disbursement_bank"] == "工商银行"
+    assert FlowCc.objects.filter(instance=inst, user__username="manager").exists()
+    assert FlowTask.objects.filter(instance=inst, status="open").count() == 0
+    assert OutboxEvent.objects.filter(topic="flows.instance_finished").count() == 1
+    assert set(FlowStepRun.objects.filter(instance=inst).values_list("status", flat=True)) == {
+        "done"
+    }
+
+
+def _luhn(prefix: str) -> str:
+    from loandesk.flows.demo import _luhn as luhn
+
+    return luhn(prefix)
+
+
+def test_risk_edits_reach_the_record_and_drive_the_gm_branch(flows: Flows) -> None:
+    inst = flows.submit(amount="300000", product="sme_operating")
+    inst = flows.act(inst, "manager")
+    inst = flows.act(inst, "risk", data={"amount": "600000", "term": 36, "guarantee": "pledge"})
+    assert inst.current_node_id == "gm_review"
+    assert plain(inst)["term"] == "36" and plain(inst)["guarantee"] == "pledge"
+    assert flows.open_users(inst) == ["gm"]
+
+
+def test_approver_edit_permissions(flows: Flows) -> None:
+    inst = flows.submit(amount="300000", product="sme_operating")
+    inst = flows.act(inst, "manager")
+    task = flows.task(inst, "risk")
+    risk = flows.user("risk")
+    # purpose is read-only at 风控审核 → 422, nothing written
+    refused(
+        "flow.field_not_editable",
+        422,
+        lambda: services.act(
+            actor=risk,
+            instance_id=inst.pk,
+            task_id=task.pk,
+            action="approve",
+            data={"purpose": "medical"},
+        ),
+    )
+    assert plain(inst)["purpose"] == "consumption"
+    assert flows.task(inst, "risk").status == "open"
+    # a bad value → 422 with the field's message
+    with pytest.raises(ValidationFailed) as err:
+        services.act(
+            actor=risk,
+            instance_id=inst.pk,
+            task_id=task.pk,
+            action="approve",
+            data={"amount": "abc"},
+        )
+    assert "amount" in err.value.details["fields"]
+    # editing with reject is refused
+    refused(
+        "flow.edit_not_allowed",
+        422,
+        lambda: services.act(
+            actor=risk,
+            instance_id=inst.pk,
+            task_id=task.pk,
+            action="reject",
+            data={"amount": "1000"},
+        ),
+    )
+    # posting the whole record back unchanged is no edit
+    services.act(
+        actor=risk,
+        instance_id=inst.pk,
+        task_id=task.pk,
+        action="comment",
+        comment="看一下",
+        data={"amount": "300000", "purpose": "consumption"},
+    )
+    # an allowed edit reaches the record, with formulas recomputed
+    before = plain(inst)["monthly_payment"]
+    services.act(
+        actor=risk,
+        instance_id=inst.pk,
+        task_id=task.pk,
+        action="approve",
+        data={"amount": "600000", "guarantee": "collateral"},
+    )
+    inst.refresh_from_db()
+    assert plain(inst)["amount"] == "600000.00"
+    assert plain(inst)["monthly_payment"] != before
+    assert inst.current_node_id == "gm_review"
+    assert inst.amount_fen == 60_000_000
+    assert AuditEntry.objects.filter(action="record.update", target_id=str(inst.record_id)).exists()
+
+
+def test_officer_cannot_edit_finance_fields_on_resubmit(flows: Flows) -> None:
+    inst = flows.submit()
+    inst = flows.act(inst, "manager", "return", target="initiator", comment="补充材料")
+    assert inst.status == "returned"
+    officer = flows.user("officer1")
+    refused(
+        "flow.field_not_editable",
+        422,
+        lambda: services.resubmit(
+            actor=officer, instance_id=inst.pk, data={"disbursement_bank": "假银行"}
+        ),
+    )
+    inst = services.resubmit(
+        actor=officer, instance_id=inst.pk, data={"amount": "90000"}, comment="已补充"
+    )
+    assert inst.status == "running" and inst.current_node_id == "manager_review"
+    assert plain(inst)["amount"] == "90000.00"
+    assert inst.state["round"] == 2
+
+
+def test_wrong_users_and_states_are_refused_with_nothing_written(flows: Flows) -> None:
+    inst = flows.submit()
+    task = flows.task(inst, "manager")
+    before = (FlowHistory.objects.count(), OutboxEvent.objects.count(), inst.state_version)
+    refused(
+        "flow.not_your_task",
+        403,
+        lambda: services.act(
+            actor=flows.user("officer1"), instance_id=inst.pk, task_id=task.pk, action="approve"
+        ),
+    )
+    refused(  # risk cannot see the instance at all yet... risk has forms.view_records + all scope
+        "flow.not_your_task",
+        403,
+        lambda: services.act(
+            actor=flows.user("risk"), instance_id=inst.pk, task_id=task.pk, action="approve"
+        ),
+    )
+    with pytest.raises(LoanDeskError) as err:  # officer2 cannot see officer1's instance
+        services.act(
+            actor=flows.user("officer2"), instance_id=inst.pk, task_id=task.pk, action="approve"
+        )
+    assert err.value.status == 404
+    refused(
+        "flow.action_not_allowed",
+        422,
+        lambda: services.act(
+            actor=flows.user("manager"), instance_id=inst.pk, task_id=task.pk, action="explode"
+        ),
+    )
+    refused(
+        "flow.task_not_found",
+        404,
+        lambda: services.act(
+            actor=flows.user("manager"),
+            instance_id=inst.pk,
+            task_id=task.pk + 999,
+            action="approve",
+        ),
+    )
+    refused(
+        "flow.invalid_target",
+        422,
+        lambda: services.act(
+            actor=flows.user("manager"),
+            instance_id=inst.pk,
+            task_id=task.pk,
+            action="transfer",
+            target="999999",
+        ),
+    )
+    refused(
+        "flow.invalid_target",
+        422,
+        lambda: services.act(
+            actor=flows.user("manager"),
+            instance_id=inst.pk,
+            task_id=task.pk,
+            action="return",
+            target="risk_review",
+        ),
+    )
+    refused(
+        "flow.not_initiator",
+        403,
+        lambda: services.withdraw(actor=flows.user("manager"), instance_id=inst.pk),
+    )
+    refused(
+        "flow.not_returned",
+        409,
+        lambda: services.resubmit(actor=flows.user("officer1"), instance_id=inst.pk, data={}),
+    )
+    refused(
+        "permission_denied",
+        403,
+        lambda: services.retry(actor=flows.user("manager"), instance_id=inst.pk),
+    )
+    refused(
+        "permission_denied",
+        403,
+        lambda: services.cancel(actor=flows.user("officer1"), instance_id=inst.pk),
+    )
+    refused(
+        "flow.not_in_error",
+        409,
+        lambda: services.retry(actor=flows.user("admin"), instance_id=inst.pk),
+    )
+    inst.refresh_from_db()
+    assert (FlowHistory.objects.count(), OutboxEvent.objects.count(), inst.state_version) == before
+
+
+def test_messages_follow_the_language(flows: Flows) -> None:
+    inst = flows.submit()
+    task = flows.task(inst, "manager")
+    call = lambda: services.act(  # noqa: E731
+        actor=flows.user("officer1"), instance_id=inst.pk, task_id=task.pk, action="approve"
+    )
+    with translation.override("en-us"):
+        assert refused("flow.not_your_task", 403, call).message == "This task is not yours"
+    with translation.override("zh-hans"):
+        assert refused("flow.not_your_task", 403, call).message == "这不是您的待办"
+
+
+def test_acting_twice_and_stale_versions(flows: Flows) -> None:
+    inst = flows.submit()
+    task = flows.task(inst, "manager")
+    manager = flows.user("manager")
+    refused(
+        "flow.conflict",
+        409,
+        lambda: services.act(
+            actor=manager,
+            instance_id=inst.pk,
+            task_id=task.pk,
+            action="approve",
+            expected_version=0,
+        ),
+    )
+    services.act(
+        actor=manager, instance_id=inst.pk, task_id=task.pk, action="approve", expected_version=1
+    )
+    refused(
+        "flow.task_closed",
+        409,
+        lambda: services.act(actor=manager, instance_id=inst.pk, task_id=task.pk, action="approve"),
+    )
+
+
+def test_withdraw_urge_cancel_and_finished_instances(flows: Flows) -> None:
+    inst = flows.submit()
+    officer = flows.user("officer1")
+    inst = services.urge(actor=officer, instance_id=inst.pk)
+    assert FlowTask.objects.get(instance=inst, status="open").urged_at is not None
+    assert OutboxEvent.objects.filter(topic="flows.notify", payload__kind="urge").count() == 1
+    refused("flow.urge_too_soon", 429, lambda: services.urge(actor=officer, instance_id=inst.pk))
+    inst = services.withdraw(actor=officer, instance_id=inst.pk, comment="不需要了")
+    assert inst.status == "withdrawn" and inst.finished_at is not None
+    assert FlowTask.objects.get(instance=inst).status == "cancelled"
+    refused(
+        "flow.instance_finished", 409, lambda: services.withdraw(actor=officer, instance_id=inst.pk)
+    )
+    # a finished instance lets the record start a new one
+    second = services.start(actor=officer, record_id=inst.record_id)
+    assert second.pk != inst.pk and second.status == "running"
+    refused(
+        "flow.already_started", 409, lambda: services.start(actor=officer, record_id=inst.record_id)
+    )
+    second = services.cancel(actor=flows.user("admin"), instance_id=second.pk, comment="测试")
+    assert second.status == "cancelled"
+
+
+def test_withdraw_after_a_decision_is_refused(flows: Flows) -> None:
+    inst = flows.submit()
+    inst = flows.act(inst, "manager")
+    refused(
+        "flow.withdraw_not_allowed",
+        409,
+        lambda: services.withdraw(actor=flows.user("officer1"), instance_id=inst.pk),
+    )
+
+
+def test_reject_ends_the_instance(flows: Flows) -> None:
+    inst = flows.submit()
+    inst = flows.act(inst, "manager", "reject", comment="不符合条件")
+    assert inst.status == "rejected"
+    assert FlowTask.objects.get(instance=inst).action == "reject"
+
+
+def test_transfer_and_add_signer(flows: Flows) -> None:
+    inst = flows.submit()
+    gm = flows.user("gm")
+    inst = flows.act(inst, "manager", "transfer", target=str(gm.pk), comment="请赵总看")
+    assert flows.open_users(inst) == ["gm"]
+    inst = flows.act(inst, "gm", "add_signer_before", target=str(flows.user("risk").pk))
+    assert flows.open_users(inst) == ["risk"]
+    inst = flows.act(inst, "risk")
+    assert flows.open_users(inst) == ["gm"]  # the task comes back
+
+
+def test_batch_approves_each_task_in_its_own_transaction(flows: Flows) -> None:
+    a = flows.submit(customer_n=0)
+    b = flows.submit(customer_n=1)
+    c = flows.submit(owner="officer2")  # gm's task, not the manager's
+    ta, tb, tc = flows.task(a, "manager"), flows.task(b, "manager"), flows.task(c, "gm")
+    flows.act(b, "manager", "comment", comment="先看")
+    results = services.batch_act(
+        actor=flows.user("manager"),
+        task_ids=[ta.pk, tb.pk, tc.pk],
+        action="approve",
+        comment="同意",
+    )
+    assert [r["ok"] for r in results] == [True, True, False]
+    assert results[2]["code"] == "flow.task_not_found" and results[2]["message"]
+    services.run_pending_steps()
+    assert flows.refresh(a).current_node_id == "risk_review"
+    assert flows.refresh(c).current_node_id == "manager_review"
+    refused(
+        "flow.action_not_allowed",
+        422,
+        lambda: services.batch_act(actor=flows.user("manager"), task_ids=[ta.pk], action="return"),
+    )
+    with pytest.raises(LoanDeskError) as err:
+        services.batch_act(
+            actor=flows.user("manager"), task_ids=list(range(1, 102)), action="approve"
+        )
+    assert err.value.status == 422
+
+
+def test_start_for_a_record_outside_the_scope_is_not_found(flows: Flows) -> None:
+    inst = flows.submit()
+    inst = services.withdraw(actor=flows.user("officer1"), instance_id=inst.pk)
+    with pytest.raises(LoanDeskError) as err:
+        services.start(actor=flows.user("officer2"), record_id=inst.record_id)
+    assert err.value.status == 404
+    with pytest.raises(LoanDeskError) as err:
+        services.start(actor=flows.user("officer1"), record_id="1")
+    assert err.value.status == 422

@@ -1,0 +1,76 @@
+"""Deadlines: reminders, timeouts (auto-approve, escalate), catching up after downtime, and a
+timer never firing twice."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from loandesk.core.models import OutboxEvent
+from loandesk.flows import services
+from loandesk.flows.models import FlowHistory, FlowTimer
+from tests.flows.conftest import Flows, approval, custom_flow
+
+
+def test_reminder_then_escalation_catch_up_after_downtime(flows: Flows) -> None:
+    inst = flows.submit()
+    timers = FlowTimer.objects.filter(instance=inst).order_by("fire_at")
+    assert [t.kind for t in timers] == ["reminder", "timeout"]
+    assert all(t.status == "pending" for t in timers)
+    # nothing is due yet
+    assert services.fire_due_timers() == 0
+    # the scheduler was down for a month: both fire, in order
+    later = timezone.now() + timedelta(days=30)
+    assert services.fire_due_timers(at=later) == 2
+    actions = list(FlowHistory.objects.filter(instance=inst).values_list("action", flat=True))
+    assert actions[-2:] == ["reminded", "escalated"]
+    assert OutboxEvent.objects.filter(topic="flows.notify", payload__kind="reminder").count() == 1
+    # the manager heads his own branch: escalation goes one level up, to the GM
+    assert flows.open_users(inst) == ["gm"]
+    assert set(
+        FlowTimer.objects.filter(instance=inst, kind="reminder").values_list("status", flat=True)
+    ) >= {"fired"}
+    # the escalated task has fresh timers
+    assert FlowTimer.objects.filter(instance=inst, status="pending").count() == 2
+
+
+def test_a_timer_fires_once_even_when_two_schedulers_race(flows: Flows) -> None:
+    inst = flows.submit()
+    timer = FlowTimer.objects.get(instance=inst, kind="timeout")
+    later = timezone.now() + timedelta(days=30)
+    assert services.fire_timer(timer.pk, at=later) is True
+    assert services.fire_timer(timer.pk, at=later) is False
+    assert FlowHistory.objects.filter(instance=inst, action="escalated").count() == 1
+    assert flows.open_users(inst) == ["gm"]
+
+
+def test_timeout_auto_approves(flows: Flows) -> None:
+    manager, risk = flows.user("manager"), flows.user("risk")
+    custom_flow(
+        [
+            approval(
+                "a1",
+                [manager.pk],
+                deadline={"hours": 2, "on_timeout": "auto_approve"},
+            ),
+            approval("a2", [risk.pk]),
+        ]
+    )
+    inst = flows.submit()
+    assert flows.open_users(inst) == ["manager"]
+    assert services.fire_due_timers(at=timezone.now() + timedelta(hours=1)) == 0
+    assert services.fire_due_timers(at=timezone.now() + timedelta(hours=3)) == 1
+    assert flows.open_users(inst) == ["risk"]
+    auto = FlowHistory.objects.get(instance=inst, action="auto_approved")
+    assert auto.actor is None and auto.details == {"reason": "timeout"}
+
+
+def test_acting_cancels_the_timers(flows: Flows) -> None:
+    inst = flows.submit()
+    flows.act(inst, "manager")
+    assert set(
+        FlowTimer.objects.filter(
+            instance=inst, engine_task_id__startswith="manager_review"
+        ).values_list("status", flat=True)
+    ) == {"cancelled"}
+    manager_timers = FlowTimer.objects.filter(instance=inst, engine_task_id__startswith="manager")
+    assert not manager_timers.filter(status="pending").exists()
