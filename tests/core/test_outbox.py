@@ -162,6 +162,34 @@ def test_publish_with_database_backend_queues_a_task(
 
 
 @pytest.mark.django_db
+def test_one_nudge_per_transaction_however_many_events(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        events = [_publish(payload={"n": n}) for n in range(3)]
+    assert len(callbacks) == 1
+    assert DBTaskResult.objects.filter(task_path="loandesk.core.tasks.dispatch_outbox").count() == 1
+    assert all(_reload(e).status == OutboxEvent.Status.PENDING for e in events)
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_savepoint_does_not_swallow_the_nudge(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        try:
+            with transaction.atomic():
+                _publish(payload={"n": 1})
+                raise RuntimeError("roll back the savepoint")
+        except RuntimeError:
+            pass
+        _publish(payload={"n": 2})
+    assert len(callbacks) == 1
+
+
+@pytest.mark.django_db
 def test_enqueue_failure_does_not_break_the_commit(
     settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:

@@ -67,7 +67,10 @@ def publish(
         aggregate_type=aggregate_type,
         aggregate_id=str(aggregate_id),
     )
-    transaction.on_commit(_nudge_worker)
+    # One nudge per transaction, however many events it publishes: each nudge is a task row.
+    # A rolled-back (savepoint) transaction drops its callbacks, so the next publish re-registers.
+    if not any(entry[1] is _nudge_worker for entry in connection.run_on_commit):
+        transaction.on_commit(_nudge_worker)
     return event
 
 
