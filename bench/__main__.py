@@ -80,6 +80,7 @@ def main() -> int:
 
     from bench import (
         bench_api,
+        bench_cob,
         bench_customers,
         bench_expression,
         bench_finance,
@@ -111,6 +112,7 @@ def main() -> int:
             ("expression", bench_expression),
             ("forms", bench_forms),
             ("customers", bench_customers),
+            ("cob", bench_cob),
         ]
         for name, module in modules:
             if args.only and args.only not in name:

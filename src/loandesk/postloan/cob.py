@@ -1,0 +1,786 @@
+# ruff: noqa: S608  (SQL text is built from table names and fixed clauses; values are parameters)
+"""Close of business (COB): the ordered, idempotent, resumable daily steps.
+
+COB for business date D records D's closing position, then moves the business date to D + 1:
+
+1. ``installments`` — pending → due on the due date; due/overdue installments whose principal,
+   interest, fee and posted penalty are all paid → paid; due → overdue once D - due > grace.
+2. ``loans`` — overdue_since (oldest unsettled overdue installment), days past due, bucket,
+   five-category classification, status active ↔ overdue; publishes ``loan.became_overdue``
+   and ``loan.bucket_changed`` in the same transaction.
+3. ``penalty`` — penalty interest is computed on demand (docs/adr/0006); on a month end the
+   accrued amount is posted into Installment.penalty_fen.
+4. ``reminders`` — ``loan.installment_due_soon`` for installments due in N days.
+5. ``snapshot`` — PortfolioSnapshot rows for D (department × product × bucket).
+
+Steps 1–4 run per loan-id partition; 5 once. Each (step, partition) runs in ONE transaction that
+also marks its CobStepRun done, so a crash at any point rolls back to the last finished
+(step, partition), and re-running continues from there. Every step is a function of the
+database and D only (never the wall clock), which is why a resumed run ends in the state of a
+clean run. The business date moves in the same transaction that marks the run done.
+
+The work is set-based SQL (UPDATE … WHERE with conditions) over the (status, due_date)
+installment index and the (status, overdue_since) loan index: a day touches newly due or
+overdue installments and delinquent loans, not the whole book.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, connections, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from loandesk.core import audit
+from loandesk.core.errors import Conflict, ValidationFailed
+from loandesk.core.models import BusinessDate, OutboxEvent
+from loandesk.core.services import get_business_date, today_local
+from loandesk.lending.finance.penalty import OverdueInstallment, PenaltyTerms, accrue_penalty
+from loandesk.lending.models import Installment, Loan
+from loandesk.postloan import rules
+from loandesk.postloan.models import (
+    ClassificationThreshold,
+    CobEventKey,
+    CobRun,
+    CobStepRun,
+    DelinquencyBucket,
+    PenaltyPosting,
+    PortfolioSnapshot,
+)
+
+logger = logging.getLogger(__name__)
+
+PARTITIONED_STEPS: tuple[str, ...] = ("installments", "loans", "penalty", "reminders")
+GLOBAL_STEPS: tuple[str, ...] = ("snapshot",)
+STEPS: tuple[str, ...] = PARTITIONED_STEPS + GLOBAL_STEPS
+MAX_CATCH_UP_DAYS = 366
+
+TOPIC_DUE_SOON = "loan.installment_due_soon"
+TOPIC_OVERDUE = "loan.became_overdue"
+TOPIC_BUCKET = "loan.bucket_changed"
+
+# interrupt(point, step_run) is called at every crash point: "before_commit" (the step's SQL
+# has run, its transaction is still open) and "after_commit". Tests raise from it to simulate
+# kill -9 (a BaseException, so nothing is cleaned up, exactly like a killed process).
+Interrupt = Callable[[str, CobStepRun], None]
+
+LIVE = ("active", "overdue")
+LOAN = Loan._meta.db_table
+INST = Installment._meta.db_table
+
+
+def due_soon_days() -> int:
+    return int(getattr(settings, "LOANDESK_COB_DUE_SOON_DAYS", 3))
+
+
+def stale_after() -> timedelta:
+    return timedelta(seconds=int(getattr(settings, "LOANDESK_COB_STALE_SECONDS", 900)))
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+
+def current_config() -> dict[str, Any]:
+    buckets = [
+        {"code": b.code, "min_dpd": b.min_dpd, "max_dpd": b.max_dpd}
+        for b in DelinquencyBucket.objects.order_by("min_dpd")
+    ] or [
+        {"code": b.code, "min_dpd": b.min_dpd, "max_dpd": b.max_dpd} for b in rules.DEFAULT_BUCKETS
+    ]
+    thresholds = [
+        {"classification": t.classification, "min_dpd": t.min_dpd}
+        for t in ClassificationThreshold.objects.order_by("min_dpd")
+    ] or [
+        {"classification": t.classification, "min_dpd": t.min_dpd} for t in rules.DEFAULT_THRESHOLDS
+    ]
+    return {"buckets": buckets, "thresholds": thresholds, "due_soon_days": due_soon_days()}
+
+
+@dataclass(frozen=True)
+class Config:
+    buckets: tuple[rules.Bucket, ...]
+    thresholds: tuple[rules.Threshold, ...]
+    due_soon_days: int
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> Config:
+        return cls(
+            buckets=rules.validate_buckets([rules.Bucket(**b) for b in data["buckets"]]),
+            thresholds=rules.validate_thresholds(
+                [rules.Threshold(**t) for t in data["thresholds"]]
+            ),
+            due_soon_days=int(data.get("due_soon_days", 3)),
+        )
+
+
+# --- SQL helpers (SQLite and PostgreSQL) ------------------------------------------------------
+
+
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _date_param() -> str:
+    return "%s::date" if _pg() else "%s"
+
+
+def _days_between(param_sql: str, column: str) -> str:
+    """Whole days from `column` to the date parameter."""
+    if _pg():
+        return f"({param_sql} - {column})"
+    return f"CAST(julianday({param_sql}) - julianday({column}) AS INTEGER)"
+
+
+def _plus_days(column: str, days_sql: str) -> str:
+    if _pg():
+        return f"({column} + {days_sql})"
+    return f"date({column}, '+' || ({days_sql}) || ' days')"
+
+
+def _range_q(step: CobStepRun, field: str = "loan_id") -> Q:
+    q = Q(**{f"{field}__gte": step.lo_id})
+    return q if step.hi_id is None else q & Q(**{f"{field}__lte": step.hi_id})
+
+
+def _range(column: str, step: CobStepRun) -> tuple[str, list[Any]]:
+    if step.hi_id is None:
+        return f"{column} >= %s", [step.lo_id]
+    return f"{column} BETWEEN %s AND %s", [step.lo_id, step.hi_id]
+
+
+def bucket_case(column: str, buckets: Sequence[rules.Bucket]) -> tuple[str, list[Any]]:
+    """CASE expression giving the bucket code for the DPD in `column` (same as rules.bucket_for)."""
+    parts, params = [], []
+    for b in buckets[:-1]:
+        parts.append(f"WHEN {column} <= %s THEN %s")
+        params += [b.max_dpd, b.code]
+    params.append(buckets[-1].code)
+    return f"(CASE {' '.join(parts)} ELSE %s END)", params
+
+
+def classification_case(
+    column: str, thresholds: Sequence[rules.Threshold]
+) -> tuple[str, list[Any]]:
+    """CASE expression giving the classification for the DPD in `column` (= rules.classify)."""
+    parts, params = [], []
+    for t in reversed(thresholds[1:]):
+        parts.append(f"WHEN {column} >= %s THEN %s")
+        params += [t.min_dpd, t.classification]
+    params.append(thresholds[0].classification)
+    return f"(CASE {' '.join(parts)} ELSE %s END)", params
+
+
+def _execute(sql: str, params: Sequence[Any]) -> int:
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return max(cur.rowcount, 0)
+
+
+def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return list(cur.fetchall())
+
+
+SETTLED = (
+    "paid_principal_fen >= principal_fen AND paid_interest_fen >= interest_fen"
+    " AND paid_fee_fen >= fee_fen AND paid_penalty_fen >= penalty_fen"
+)
+
+
+# --- steps ------------------------------------------------------------------------------------
+
+
+def step_installments(step: CobStepRun, on: date, cfg: Config) -> int:
+    d = _date_param()
+    rng, rp = _range("loan_id", step)
+    live = f"loan_id IN (SELECT id FROM {LOAN} WHERE status IN ('active', 'overdue'))"
+    iso = on.isoformat()
+    touched = _execute(
+        f"UPDATE {INST} SET status = 'due'"
+        f" WHERE status = 'pending' AND due_date <= {d} AND {rng} AND {live}",
+        [iso, *rp],
+    )
+    touched += _execute(
+        f"UPDATE {INST} SET status = 'paid', paid_off_on = COALESCE(paid_off_on, {d})"
+        f" WHERE status IN ('due', 'overdue') AND {rng} AND {SETTLED}",
+        [iso, *rp],
+    )
+    grace = f"(SELECT l.grace_days FROM {LOAN} l WHERE l.id = {INST}.loan_id)"
+    touched += _execute(
+        f"UPDATE {INST} SET status = 'overdue'"
+        f" WHERE status = 'due' AND due_date < {d} AND {rng}"
+        f" AND {_plus_days('due_date', grace)} < {d}",
+        [iso, *rp, iso],
+    )
+    return touched
+
+
+def _delinquent(step: CobStepRun) -> tuple[str, list[Any]]:
+    """Loans COB must look at: overdue, or active with an overdue_since just set."""
+    rng, rp = _range("id", step)
+    return (
+        f"{rng} AND (status = 'overdue' OR (status = 'active' AND overdue_since IS NOT NULL))",
+        rp,
+    )
+
+
+def step_loans(step: CobStepRun, on: date, cfg: Config) -> int:
+    d = _date_param()
+    iso = on.isoformat()
+    rng, rp = _range("id", step)
+    irng, irp = _range("loan_id", step)
+    oldest = (
+        f"(SELECT MIN(i.due_date) FROM {INST} i WHERE i.loan_id = {LOAN}.id"
+        " AND i.status = 'overdue')"
+    )
+    touched = _execute(
+        f"UPDATE {LOAN} SET overdue_since = {oldest}"
+        f" WHERE status IN ('active', 'overdue') AND {rng}"
+        f" AND (status = 'overdue' OR id IN"
+        f" (SELECT loan_id FROM {INST} WHERE status = 'overdue' AND {irng}))"
+        f" AND overdue_since IS DISTINCT FROM {oldest}",
+        [*rp, *irp],
+    )
+    where, wp = _delinquent(step)
+    dpd = f"(CASE WHEN overdue_since IS NULL THEN 0 ELSE {_days_between(d, 'overdue_since')} END)"
+    touched += _execute(
+        f"UPDATE {LOAN} SET days_past_due = {dpd} WHERE {where} AND days_past_due <> {dpd}",
+        [iso, *wp, iso],
+    )
+    bcase, bp = bucket_case("days_past_due", cfg.buckets)
+    ccase, cp = classification_case("days_past_due", cfg.thresholds)
+    scase = "(CASE WHEN overdue_since IS NULL THEN 'active' ELSE 'overdue' END)"
+    changed = _fetch(
+        "SELECT id, contract_no, customer_id, owner_id, department_id, status, new_status,"
+        " bucket, new_bucket, classification, new_class, days_past_due, overdue_since FROM ("
+        f"SELECT id, contract_no, customer_id, owner_id, department_id, status, {scase}"
+        f" AS new_status, bucket, {bcase} AS new_bucket, classification, {ccase} AS new_class,"
+        f" days_past_due, overdue_since FROM {LOAN} WHERE {where}) t"
+        " WHERE status <> new_status OR bucket <> new_bucket OR classification <> new_class"
+        " ORDER BY id",
+        [*bp, *cp, *wp],
+    )
+    events: list[tuple[str, int, dict[str, Any]]] = []
+    for row in changed:
+        (lid, contract, cust, owner, dept, st, nst, bk, nbk, cl, ncl, days, since) = row
+        base = {
+            "loan_id": lid,
+            "contract_no": contract,
+            "customer_id": cust,
+            "owner_id": owner,
+            "department_id": dept,
+            "business_date": iso,
+            "days_past_due": days,
+            "overdue_since": str(since) if since else None,
+        }
+        if st == "active" and nst == "overdue":
+            events.append((TOPIC_OVERDUE, lid, base))
+        if bk != nbk:
+            events.append(
+                (
+                    TOPIC_BUCKET,
+                    lid,
+                    {**base, "from": bk, "to": nbk, "classification": [cl, ncl]},
+                )
+            )
+    publish_events(on, step, events)
+    if changed:
+        touched += _execute(
+            f"UPDATE {LOAN} SET status = {scase}, bucket = {bcase}, classification = {ccase}"
+            f" WHERE {where} AND (status <> {scase} OR bucket <> {bcase}"
+            f" OR classification <> {ccase})",
+            [*bp, *cp, *wp, *bp, *cp],
+        )
+    return touched
+
+
+def _penalty_terms(loan: Loan) -> PenaltyTerms:
+    return PenaltyTerms(
+        contract_rate=loan.annual_rate,
+        penalty_rate=loan.penalty_rate,
+        grace_days=loan.grace_days,
+        compound=bool((loan.terms or {}).get("compound_penalty", False)),
+    )
+
+
+def accrued_penalty_fen(inst: Installment, loan: Loan, *, through: date | None, on: date) -> int:
+    """Penalty (and compound interest) accrued on `inst` for (through, on], exact to the fen."""
+    if through is not None and through >= on:
+        return 0
+    item = OverdueInstallment(
+        seq=inst.seq,
+        due_date=inst.due_date,
+        principal=Decimal(inst.principal_fen - inst.paid_principal_fen) / 100,
+        interest=Decimal(inst.interest_fen - inst.paid_interest_fen) / 100,
+    )
+    accrual = accrue_penalty(item, _penalty_terms(loan), end=on, start=through)
+    return int(accrual.total * 100)
+
+
+def post_penalties(installments: Iterable[Installment], *, on: date) -> int:
+    """Post penalty accrued up to `on` into penalty_fen and move each checkpoint to `on`.
+
+    Call in the transaction that changes an installment's penalty base (a repayment), before
+    the change; COB calls it at month end. Installments need `loan` and `penalty_posting`
+    loaded (or they are fetched)."""
+    changed: list[Installment] = []
+    postings: list[PenaltyPosting] = []
+    for inst in installments:
+        posting = getattr(inst, "_posting_cache", None)
+        if posting is None:
+            posting = PenaltyPosting.objects.filter(installment_id=inst.pk).first()
+        through = posting.through if posting else None
+        if through is not None and through >= on:
+            continue
+        amount = accrued_penalty_fen(inst, inst.loan, through=through, on=on)
+        if amount:
+            inst.penalty_fen += amount
+            changed.append(inst)
+        postings.append(PenaltyPosting(installment_id=inst.pk, through=on))
+    if changed:
+        Installment.objects.bulk_update(changed, ["penalty_fen"], batch_size=500)
+    if postings:
+        PenaltyPosting.objects.bulk_create(
+            postings,
+            update_conflicts=True,
+            unique_fields=["installment"],
+            update_fields=["through", "updated_at"],
+            batch_size=500,
+        )
+    return len(changed)
+
+
+def step_penalty(step: CobStepRun, on: date, cfg: Config) -> int:
+    """Month end only: post the month's accrued penalty of every overdue installment."""
+    if (on + timedelta(days=1)).day != 1:
+        return 0
+    qs = (
+        Installment.objects.filter(_range_q(step), status="overdue", loan__status__in=LIVE)
+        .select_related("loan")
+        .order_by("id")
+    )
+    total = 0
+    batch: list[Installment] = []
+    for inst in qs.iterator(chunk_size=2000):
+        batch.append(inst)
+        if len(batch) >= 2000:
+            total += _post_batch(batch, on)
+            batch = []
+    if batch:
+        total += _post_batch(batch, on)
+    return total
+
+
+def _post_batch(batch: list[Installment], on: date) -> int:
+    postings = {
+        p.installment_id: p
+        for p in PenaltyPosting.objects.filter(installment_id__in=[i.pk for i in batch])
+    }
+    for inst in batch:
+        inst._posting_cache = postings.get(inst.pk)  # type: ignore[attr-defined]
+    return post_penalties(batch, on=on)
+
+
+def step_reminders(step: CobStepRun, on: date, cfg: Config) -> int:
+    target = on + timedelta(days=cfg.due_soon_days)
+    rows = (
+        Installment.objects.filter(
+            _range_q(step), status="pending", due_date=target, loan__status__in=LIVE
+        )
+        .order_by("loan_id", "seq")
+        .values_list(
+            "loan_id",
+            "seq",
+            "principal_fen",
+            "interest_fen",
+            "fee_fen",
+            "paid_principal_fen",
+            "paid_interest_fen",
+            "paid_fee_fen",
+            "loan__contract_no",
+            "loan__customer_id",
+            "loan__owner_id",
+            "loan__department_id",
+        )
+    )
+    per_loan: dict[int, dict[str, Any]] = {}
+    for lid, seq, p, i, f, pp, pi, pf, contract, cust, owner, dept in rows:
+        owed = (p - pp) + (i - pi) + (f - pf)
+        if owed <= 0:
+            continue
+        ev = per_loan.setdefault(
+            lid,
+            {
+                "loan_id": lid,
+                "contract_no": contract,
+                "customer_id": cust,
+                "owner_id": owner,
+                "department_id": dept,
+                "business_date": on.isoformat(),
+                "due_date": target.isoformat(),
+                "days_before": cfg.due_soon_days,
+                "seqs": [],
+                "amount_fen": 0,
+            },
+        )
+        ev["seqs"].append(seq)
+        ev["amount_fen"] += owed
+    return publish_events(on, step, [(TOPIC_DUE_SOON, lid, ev) for lid, ev in per_loan.items()])
+
+
+def step_snapshot(step: CobStepRun, on: date, cfg: Config) -> int:
+    PortfolioSnapshot.objects.filter(date=on).delete()
+    snap = PortfolioSnapshot._meta.db_table
+    d = _date_param()
+    return _execute(
+        f"INSERT INTO {snap} (date, department_id, product_id, bucket, loan_count,"
+        " outstanding_principal_fen, overdue_principal_fen)"
+        f" SELECT {d}, l.department_id, l.product_id, l.bucket, COUNT(*),"
+        " SUM(l.outstanding_principal_fen), COALESCE(SUM(o.fen), 0)"
+        f" FROM {LOAN} l LEFT JOIN (SELECT loan_id,"
+        " SUM(principal_fen - paid_principal_fen) AS fen"
+        f" FROM {INST} WHERE status = 'overdue' GROUP BY loan_id) o ON o.loan_id = l.id"
+        " WHERE l.status IN ('active', 'overdue')"
+        " GROUP BY l.department_id, l.product_id, l.bucket",
+        [on.isoformat()],
+    )
+
+
+STEP_FUNCS: dict[str, Callable[[CobStepRun, date, Config], int]] = {
+    "installments": step_installments,
+    "loans": step_loans,
+    "penalty": step_penalty,
+    "reminders": step_reminders,
+    "snapshot": step_snapshot,
+}
+
+
+# --- events -----------------------------------------------------------------------------------
+
+
+def publish_events(
+    on: date, step: CobStepRun, events: Sequence[tuple[str, int, dict[str, Any]]]
+) -> int:
+    """Write events to the outbox, once per (topic, loan, business date), in the caller's
+    transaction: the CobEventKey row and the outbox row commit (or vanish) together."""
+    if not events:
+        return 0
+    if not connection.in_atomic_block:
+        raise RuntimeError("COB events must be published inside the step's transaction")
+    lo_q = CobEventKey.objects.filter(business_date=on, loan_id__gte=step.lo_id)
+    if step.hi_id is not None:
+        lo_q = lo_q.filter(loan_id__lte=step.hi_id)
+    seen = set(lo_q.values_list("topic", "loan_id"))
+    fresh = [(t, lid, p) for t, lid, p in events if (t, lid) not in seen]
+    if not fresh:
+        return 0
+    CobEventKey.objects.bulk_create(
+        [CobEventKey(topic=t, loan_id=lid, business_date=on) for t, lid, _ in fresh],
+        batch_size=1000,
+    )
+    OutboxEvent.objects.bulk_create(
+        [
+            OutboxEvent(
+                topic=t,
+                aggregate_type="lending.loan",
+                aggregate_id=str(lid),
+                payload={**p, "dedupe_key": f"{t}:{lid}:{on.isoformat()}"},
+            )
+            for t, lid, p in fresh
+        ],
+        batch_size=1000,
+    )
+    transaction.on_commit(_nudge_outbox)
+    return len(fresh)
+
+
+def _nudge_outbox() -> None:
+    from loandesk.core.tasks import dispatch_outbox
+
+    try:
+        dispatch_outbox.enqueue()
+    except Exception:  # the scheduler's sweep delivers it anyway
+        logger.exception("could not enqueue outbox dispatch")
+
+
+# --- runs -------------------------------------------------------------------------------------
+
+
+def last_done_date() -> date | None:
+    return (
+        CobRun.objects.filter(status=CobRun.Status.DONE)
+        .order_by("-business_date")
+        .values_list("business_date", flat=True)
+        .first()
+    )
+
+
+def next_date() -> date:
+    """The first date not yet closed: the day after the last finished run, else the business
+    date."""
+    done = last_done_date()
+    current = get_business_date()
+    return max(done + timedelta(days=1), current) if done else current
+
+
+def dates_to_run(*, start: date | None, until: date | None) -> list[date]:
+    first = next_date()
+    start = start or first
+    end = until or start
+    if end < start:
+        raise ValidationFailed.field("until", "postloan.until_before_date")
+    if start > first and last_done_date() is not None:
+        raise ValidationFailed.field(
+            "date", "postloan.date_gap", next=first.isoformat(), date=start.isoformat()
+        )
+    if not getattr(settings, "LOANDESK_COB_ALLOW_FUTURE", False) and end > today_local():
+        raise ValidationFailed.field("until", "postloan.date_future", today=today_local())
+    if (end - start).days >= MAX_CATCH_UP_DAYS:
+        raise ValidationFailed.field("until", "postloan.too_many_days", max=MAX_CATCH_UP_DAYS)
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    done = set(
+        CobRun.objects.filter(business_date__in=days, status=CobRun.Status.DONE).values_list(
+            "business_date", flat=True
+        )
+    )
+    return [d for d in days if d not in done]
+
+
+def in_progress() -> CobRun | None:
+    """A run that is queued or running and still alive (heartbeat within the stale limit)."""
+    fresh = timezone.now() - stale_after()
+    for run in CobRun.objects.filter(
+        status__in=[CobRun.Status.QUEUED, CobRun.Status.RUNNING]
+    ).order_by("business_date"):
+        beat = run.heartbeat_at or run.started_at or run.created_at
+        if beat >= fresh:
+            return run
+    return None
+
+
+def _loan_ids() -> list[int]:
+    return list(Loan.objects.order_by("id").values_list("id", flat=True))
+
+
+def prepare(day: date, *, workers: int, trigger: str = "cli", actor: Any = None) -> CobRun:
+    """The run row of `day` with its step rows (created once: reruns reuse the partitions)."""
+    with transaction.atomic():
+        run, _ = CobRun.objects.get_or_create(
+            business_date=day,
+            defaults={"trigger": trigger, "requested_by": actor, "workers": workers},
+        )
+        if run.status == CobRun.Status.DONE:
+            return run
+        if not run.config:
+            run.config = current_config()
+            Config.of(run.config)  # settings must be valid before a run starts
+            run.save(update_fields=["config"])
+        if not run.steps.exists():
+            ranges = rules.id_ranges(_loan_ids(), workers)
+            rows = [
+                CobStepRun(run=run, step=name, order=i, partition=p, lo_id=lo, hi_id=hi)
+                for p, (lo, hi) in enumerate(ranges)
+                for i, name in enumerate(PARTITIONED_STEPS)
+            ] + [
+                CobStepRun(
+                    run=run,
+                    step=name,
+                    order=len(PARTITIONED_STEPS) + i,
+                    partition=0,
+                    lo_id=0,
+                    hi_id=None,
+                )
+                for i, name in enumerate(GLOBAL_STEPS)
+            ]
+            CobStepRun.objects.bulk_create(rows)
+    return run
+
+
+def execute_step(step_id: int, *, interrupt: Interrupt | None = None) -> bool:
+    """Run one (step, partition) unless done; True if this call did the work."""
+    step = CobStepRun.objects.select_related("run").get(pk=step_id)
+    if step.status == CobStepRun.Status.DONE:
+        return False
+    CobStepRun.objects.filter(pk=step_id).exclude(status=CobStepRun.Status.DONE).update(
+        status=CobStepRun.Status.RUNNING, started_at=timezone.now(), error=""
+    )
+    on = step.run.business_date
+    cfg = Config.of(step.run.config)
+    try:
+        with transaction.atomic():
+            # Claim inside the transaction: on PostgreSQL the row lock makes a second worker
+            # wait and then see "done"; on SQLite the write lock serialises anyway.
+            claimed = (
+                CobStepRun.objects.filter(pk=step_id)
+                .exclude(status=CobStepRun.Status.DONE)
+                .update(status=CobStepRun.Status.DONE)
+            )
+            if not claimed:
+                return False
+            rows = STEP_FUNCS[step.step](step, on, cfg)
+            CobStepRun.objects.filter(pk=step_id).update(rows=rows, finished_at=timezone.now())
+            if interrupt:
+                interrupt("before_commit", step)
+    except Exception as exc:
+        CobStepRun.objects.filter(pk=step_id).update(
+            status=CobStepRun.Status.FAILED, error=repr(exc)[:2000]
+        )
+        raise
+    CobRun.objects.filter(pk=step.run_id).update(heartbeat_at=timezone.now())
+    if interrupt:
+        interrupt("after_commit", step)
+    return True
+
+
+def _partition_steps(run: CobRun, partitions: Iterable[int]) -> list[int]:
+    return list(
+        run.steps.filter(step__in=PARTITIONED_STEPS, partition__in=list(partitions))
+        .order_by("partition", "order")
+        .values_list("pk", flat=True)
+    )
+
+
+def _worker(run_id: int, partitions: list[int]) -> None:  # pragma: no cover - child process
+    connections.close_all()
+    run = CobRun.objects.get(pk=run_id)
+    for step_id in _partition_steps(run, partitions):
+        execute_step(step_id)
+    connections.close_all()
+
+
+def _run_partitions(
+    run: CobRun, workers: int, interrupt: Interrupt | None, in_process: bool
+) -> None:
+    parts = sorted(set(run.steps.values_list("partition", flat=True)))
+    if in_process or workers <= 1 or len(parts) <= 1 or interrupt is not None:
+        for step_id in _partition_steps(run, parts):
+            execute_step(step_id, interrupt=interrupt)
+        return
+    # One OS process per worker, each taking every workers-th partition. The database is the
+    # only shared state; a child killed mid-step leaves its partition undone for the rerun.
+    connections.close_all()
+    ctx = multiprocessing.get_context("fork")
+    procs = [
+        ctx.Process(target=_worker, args=(run.pk, parts[w::workers]), daemon=False)
+        for w in range(min(workers, len(parts)))
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    failed = [p.exitcode for p in procs if p.exitcode != 0]
+    if failed:
+        raise RuntimeError(f"COB worker processes failed: exit codes {failed}")
+
+
+def run_day(
+    day: date,
+    *,
+    workers: int = 1,
+    trigger: str = "cli",
+    actor: Any = None,
+    interrupt: Interrupt | None = None,
+    in_process: bool = False,
+) -> CobRun:
+    """Close one business date (resuming whatever a previous attempt left undone)."""
+    run = prepare(day, workers=workers, trigger=trigger, actor=actor)
+    if run.status == CobRun.Status.DONE:
+        return run
+    now = timezone.now()
+    CobRun.objects.filter(pk=run.pk).update(
+        status=CobRun.Status.RUNNING,
+        started_at=run.started_at or now,
+        heartbeat_at=now,
+        workers=workers,
+        attempts=run.attempts + 1,
+        error="",
+    )
+    try:
+        _run_partitions(run, workers, interrupt, in_process)
+        for step_id in (
+            run.steps.filter(step__in=GLOBAL_STEPS).order_by("order").values_list("pk", flat=True)
+        ):
+            undone = run.steps.filter(step__in=PARTITIONED_STEPS).exclude(
+                status=CobStepRun.Status.DONE
+            )
+            if undone.exists():
+                raise RuntimeError("partition steps are not all done")
+            execute_step(step_id, interrupt=interrupt)
+        _finish(run, actor)
+    except Exception:
+        CobRun.objects.filter(pk=run.pk).update(
+            status=CobRun.Status.FAILED, error=traceback.format_exc()[-4000:]
+        )
+        raise
+    run.refresh_from_db()
+    return run
+
+
+@transaction.atomic
+def _finish(run: CobRun, actor: Any) -> None:
+    locked = CobRun.objects.select_for_update().get(pk=run.pk)
+    if locked.status == CobRun.Status.DONE:
+        return
+    if locked.steps.exclude(status=CobStepRun.Status.DONE).exists():
+        raise RuntimeError("COB steps are not all done")
+    new_date = locked.business_date + timedelta(days=1)
+    row = BusinessDate.objects.select_for_update().filter(pk=1).first()
+    old = row.date if row else today_local()
+    if new_date > old:
+        BusinessDate.objects.update_or_create(pk=1, defaults={"date": new_date})
+        audit.record(
+            action="business_date.set",
+            actor=actor,
+            actor_username="" if actor else "cob",
+            target_type="core.businessdate",
+            target_id=1,
+            target_label=new_date.isoformat(),
+            changes={"date": [old.isoformat(), new_date.isoformat()]},
+            extra={"cob_run": locked.pk},
+        )
+    CobRun.objects.filter(pk=run.pk).update(
+        status=CobRun.Status.DONE, finished_at=timezone.now(), heartbeat_at=timezone.now()
+    )
+
+
+def run_cob(
+    *,
+    start: date | None = None,
+    until: date | None = None,
+    workers: int = 1,
+    trigger: str = "cli",
+    actor: Any = None,
+    interrupt: Interrupt | None = None,
+    in_process: bool = False,
+) -> list[CobRun]:
+    """Close every date from `start` (default: the next open date) to `until`, in order."""
+    if workers < 1 or workers > 64:
+        raise ValidationFailed.field("workers", "postloan.workers_invalid", max=64)
+    runs = []
+    for day in dates_to_run(start=start, until=until):
+        runs.append(
+            run_day(
+                day,
+                workers=workers,
+                trigger=trigger,
+                actor=actor,
+                interrupt=interrupt,
+                in_process=in_process,
+            )
+        )
+    return runs
+
+
+def ensure_not_running() -> None:
+    if in_progress() is not None:
+        raise Conflict("postloan.cob_running")

@@ -1,0 +1,140 @@
+"""Catch-up, crash/resume and partitions all end in exactly the state of one clean run.
+
+Each comparison runs two ways over the identical data set: the book is built once, a savepoint
+is taken, the first way runs, the savepoint is rolled back, the second way runs."""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+
+from loandesk.core.services import get_business_date
+from loandesk.postloan import cob
+from loandesk.postloan.models import CobRun, CobStepRun
+from tests.postloan.conftest import START, set_date, state
+
+pytestmark = pytest.mark.django_db
+
+
+class Killed(BaseException):
+    """Stands in for kill -9: a BaseException, so no cleanup code runs on the way out."""
+
+
+@contextmanager
+def rolled_back() -> Iterator[None]:
+    sid = transaction.savepoint()
+    try:
+        yield
+    finally:
+        transaction.savepoint_rollback(sid)
+
+
+def outcome(work: Callable[[], Any]) -> dict[str, Any]:
+    with rolled_back():
+        work()
+        return {**state(), "business_date": get_business_date()}
+
+
+def test_catch_up_over_40_days_equals_40_single_runs(book: dict[str, Any]) -> None:
+    until = START + timedelta(days=39)
+
+    def singles() -> None:
+        for _ in range(40):
+            [run] = cob.run_cob()
+            assert run.status == "done"
+
+    clean = outcome(lambda: cob.run_cob(until=until))
+    assert clean["business_date"] == until + timedelta(days=1)
+    assert outcome(singles) == clean
+    assert len(clean["events"]) > 10 and clean["snapshots"]
+
+
+def test_partitions_three_equal_one(book: dict[str, Any]) -> None:
+    until = date(2026, 3, 2)  # crosses a month end (penalty posting)
+    one = outcome(lambda: cob.run_cob(start=START, until=until, workers=1))
+
+    def three() -> None:
+        runs = cob.run_cob(start=START, until=until, workers=3, in_process=True)
+        assert {r.steps.values("partition").distinct().count() for r in runs} == {3}
+
+    assert outcome(three) == one
+    assert one["postings"]
+
+
+def test_a_crash_at_any_point_then_rerun_equals_a_clean_run(book: dict[str, Any]) -> None:
+    start, until = date(2026, 2, 27), date(2026, 3, 1)
+
+    def setup() -> None:
+        set_date(start)  # no earlier runs: the first run catches every state up at once
+
+    with rolled_back():
+        setup()
+        # The clean run also counts the crash points a run passes through.
+        points: list[tuple[str, str, int, str]] = []
+
+        def count(point: str, step: CobStepRun) -> None:
+            points.append((str(step.run.business_date), step.step, step.partition, point))
+
+        cob.run_cob(start=start, until=until, workers=3, interrupt=count)
+        clean = {**state(), "business_date": get_business_date()}
+    assert len(points) == 3 * (4 * 3 + 1) * 2
+
+    for k, at in enumerate(points):
+        with rolled_back():
+            setup()
+
+            def crash(point: str, step: CobStepRun, at: tuple[Any, ...] = at) -> None:
+                if (str(step.run.business_date), step.step, step.partition, point) == at:
+                    raise Killed
+
+            with pytest.raises(Killed):
+                cob.run_cob(start=start, until=until, workers=3, interrupt=crash)
+            run = CobRun.objects.get(business_date=date.fromisoformat(at[0]))
+            assert run.status == "running", k  # nothing cleaned up, as after kill -9
+            # Rerun (a different worker count: the stored partitions are reused).
+            cob.run_cob(until=until, workers=1)
+            assert {**state(), "business_date": get_business_date()} == clean, at
+
+
+def test_a_failing_step_marks_the_run_failed_and_a_rerun_finishes(book: dict[str, Any]) -> None:
+    clean = outcome(lambda: cob.run_cob(until=date(2026, 2, 20)))
+    with rolled_back():
+
+        def boom(point: str, step: CobStepRun) -> None:
+            if step.step == "loans" and point == "before_commit":
+                raise RuntimeError("disk full")
+
+        with pytest.raises(RuntimeError):
+            cob.run_cob(until=date(2026, 2, 20), interrupt=boom)
+        run = CobRun.objects.get(business_date=START)
+        assert run.status == "failed" and "disk full" in run.error
+        assert run.steps.get(step="loans").status == "failed"
+        cob.run_cob(until=date(2026, 2, 20))
+        assert {**state(), "business_date": get_business_date()} == clean
+        assert CobRun.objects.get(business_date=START).attempts == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs PostgreSQL: worker processes cannot share SQLite's in-memory test database",
+)
+def test_worker_processes_equal_one_process(book: dict[str, Any]) -> None:
+    until = date(2026, 3, 2)
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), transaction.atomic():
+        cob.run_cob(until=until, workers=3, in_process=True)
+        clean = {**state(), "business_date": get_business_date()}
+        raise Undo
+    runs = cob.run_cob(until=until, workers=3)  # three forked processes, committed work
+    assert all(r.status == "done" for r in runs) and {r.workers for r in runs} == {3}
+    assert CobStepRun.objects.exclude(status="done").count() == 0
+    assert {**state(), "business_date": get_business_date()} == clean
+    assert clean["events"] and clean["snapshots"]
