@@ -16,3 +16,9 @@ class LendingConfig(AppConfig):
         registry.register(30, "lending", seed)
         register_merge_hook(move_loans_on_merge)
         flow_steps.register()
+
+        from loandesk.flows.automation import register_action
+        from loandesk.lending.contracts import run_generate_contract, seed_demo_templates
+
+        registry.register(32, "contracts", seed_demo_templates)
+        register_action("generate_contract", run_generate_contract)

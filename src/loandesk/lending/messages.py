@@ -214,3 +214,87 @@ register_messages(
         ),
     }
 )
+
+register_messages(
+    {
+        # contract templates
+        "contracts.code_invalid": (
+            "编码只能包含字母、数字、下划线和连字符,以字母或数字开头,最多 40 个字符",
+            "Letters, digits, _ and - only, starting with a letter or digit, at most 40",
+        ),
+        "contracts.code_taken": ("模板编码已存在", "This template code is taken"),
+        "contracts.name_invalid": (
+            "请填写模板名称(最多 100 个字符)",
+            "Enter a template name (at most 100 characters)",
+        ),
+        "contracts.body_empty": ("请填写合同正文", "Enter the contract text"),
+        "contracts.body_too_long": (
+            "合同正文最多 {max} 个字符",
+            "The contract text is at most {max} characters",
+        ),
+        "contracts.unknown_placeholder": (
+            "第 {line} 行:未知的占位符 {{{{{name}}}}}",
+            "Line {line}: unknown placeholder {{{{{name}}}}}",
+        ),
+        "contracts.placeholder_unclosed": (
+            "第 {line} 行:占位符缺少结尾的 }}}}",
+            "Line {line}: a placeholder is missing its closing }}}}",
+        ),
+        "contracts.block_placeholder_alone": (
+            "第 {line} 行:{{{{{name}}}}} 须单独成段(前后各空一行)",
+            "Line {line}: {{{{{name}}}}} must be a paragraph of its own (blank lines around it)",
+        ),
+        "contracts.block_in_heading": (
+            "第 {line} 行:标题中不能使用占位符 {{{{{name}}}}}",
+            "Line {line}: {{{{{name}}}}} cannot be used in a heading",
+        ),
+        "contracts.template_not_found": (
+            "合同模板「{code}」不存在",
+            "The contract template {code} does not exist",
+        ),
+        "contracts.template_inactive": (
+            "合同模板「{code}」已停用",
+            "The contract template {code} is inactive",
+        ),
+        "contracts.version_conflict": (
+            "模板已被他人修改(当前版本 {version}),请刷新后再保存",
+            "Someone else changed the template (now version {version}); reload and save again",
+        ),
+        "contracts.values_invalid": ("预览参数无效", "Invalid preview values"),
+        "contracts.product_unknown": (
+            "产品「{product}」不存在",
+            "The product {product} does not exist",
+        ),
+        "contracts.text_too_long": ("最多 {max} 个字符", "At most {max} characters"),
+        # generating a contract (also the automated step's failure codes)
+        "contracts.no_record": ("找不到申请记录", "The application record was not found"),
+        "contracts.no_customer": (
+            "申请未关联客户,不能生成合同",
+            "The application has no customer; no contract can be generated",
+        ),
+        "contracts.customer_inactive": (
+            "客户已归档或已合并,不能生成合同",
+            "The customer is archived or merged; no contract can be generated",
+        ),
+        "contracts.no_product": (
+            "申请未选择有效的贷款产品「{product}」,不能生成合同",
+            "The application names no valid loan product ({product}); no contract",
+        ),
+        "contracts.bad_terms": (
+            "贷款条件无效:{errors}",
+            "The loan terms are invalid: {errors}",
+        ),
+        "contracts.no_actor": (
+            "找不到执行该步骤的用户",
+            "The user the step runs for was not found",
+        ),
+        "contracts.bad_params": (
+            "自动步骤参数无效:template 须为模板编码",
+            "Invalid step parameters: template must be a template code",
+        ),
+        "contracts.timeline.generated": (
+            "生成合同 {contract_no}({template},{amount})",
+            "Contract {contract_no} generated ({template}, {amount})",
+        ),
+    }
+)

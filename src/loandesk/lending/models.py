@@ -361,3 +361,79 @@ class Disbursement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loan_id} {self.amount_fen}"
+
+
+# --- contracts ---------------------------------------------------------------------------------
+
+
+class ContractTemplate(models.Model):
+    """An admin-edited loan contract: paragraphs, `# ` headings and `{{placeholders}}` (see
+    lending.contracts). `version` grows with every change; a generated contract records the
+    version it was rendered from."""
+
+    code = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    body = models.TextField()
+    is_active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GeneratedContract(models.Model):
+    """A contract PDF rendered for an application and stored as a customer document.
+
+    At most one per flow step: (instance_id, step_id) is unique when set, so a re-run automated
+    step finds the first contract instead of numbering and storing a second one."""
+
+    template = models.ForeignKey(
+        ContractTemplate, on_delete=models.PROTECT, related_name="generated"
+    )
+    template_version = models.PositiveIntegerField()
+    record = models.ForeignKey(
+        "forms.Record",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contracts",
+    )
+    # The customer is the document's (a merge moves documents to the surviving customer).
+    document = models.OneToOneField(
+        "customers.Document", on_delete=models.PROTECT, related_name="generated_contract"
+    )
+    contract_no = models.CharField(max_length=40, unique=True)
+    instance_id = models.BigIntegerField(null=True, blank=True)
+    step_id = models.CharField(max_length=100, blank=True, default="")
+    amount_fen = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance_id", "step_id"],
+                condition=models.Q(instance_id__isnull=False),
+                name="contract_once_per_flow_step",
+            ),
+        ]
+        indexes = [models.Index(fields=["record", "-id"], name="contract_record")]
+
+    def __str__(self) -> str:
+        return self.contract_no

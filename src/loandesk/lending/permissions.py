@@ -20,3 +20,16 @@ DEMO_ROLE_GRANTS: dict[str, list[str]] = {
     "officer": ["lending.view_loans"],
     "collector": ["lending.view_loans"],
 }
+
+register_permissions(
+    ("合同", "Contracts"),
+    {
+        "contracts.manage_templates": (
+            "管理合同模板(编辑、预览)",
+            "Manage contract templates (edit, preview)",
+        ),
+    },
+)
+# Contract templates are an admin task: the demo admin role holds every code, no other role
+# gets `contracts.manage_templates`. Generated contracts are customer documents, read with
+# `customers.view` within the data scope.
