@@ -220,6 +220,10 @@ TASKS = {
 # One-year Loan Prime Rate in percent: the judicial cap on lending rates is 4 × LPR.
 LOANDESK_LPR_ONE_YEAR = os.environ.get("LOANDESK_LPR_ONE_YEAR", "3.0")
 
+# The nightly close of business (postloan.schedule): local time of day and its time zone.
+LOANDESK_COB_TIME = os.environ.get("LOANDESK_COB_TIME", "00:30")
+LOANDESK_COB_TIMEZONE = os.environ.get("LOANDESK_COB_TIMEZONE", "Asia/Shanghai")
+
 NINJA_PAGINATION_PER_PAGE = 20
 LOANDESK_MAX_PAGE_SIZE = 100
 
