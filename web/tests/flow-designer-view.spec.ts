@@ -352,3 +352,56 @@ describe('flow designer', () => {
     expect(tree.querySelector('.ft-add__btn')).toBeNull()
   })
 })
+
+describe('designer contract (users, field hints, draft_differs)', () => {
+  it('hides the draft badge when the draft equals the published version', async () => {
+    const flows: FlowSummary[] = [
+      { key: 'loan_approval', name: '贷款审批', description: '', form_code: 'loan_application', form_name: '贷款申请', is_active: true, published_version: 2, has_draft: true, draft_differs: false, running_count: 0, updated_at: '' },
+    ]
+    mockFetch({ 'GET /auth/me': { body: admin }, 'GET /flows/definitions': { body: flows } })
+    const app = await mountApp('/manage/flows')
+    wrapper = app.wrapper
+    await waitFor(() => !!q('flow-row-loan_approval'))
+    expect(q('flow-row-loan_approval')!.textContent).toContain('v2')
+    expect(q('draft-badge')).toBeNull()
+  })
+
+  it('names users from the server list and offers only user fields as 表单中的人员', async () => {
+    const d = draft()
+    d.nodes[1] = { ...d.nodes[1]!, assignees: [{ kind: 'user', user_ids: ['7'] }], ui: { users: { '7': '旧名字' } } }
+    const body = detail({
+      draft: d,
+      users: [{ id: 7, name: '张三' }],
+      form_fields: [
+        { key: 'amount', label: '申请金额', label_en: 'Amount', type: 'money', is_user: false },
+        { key: 'reviewer', label: '复核人', label_en: 'Reviewer', type: 'user', is_user: true },
+      ],
+    })
+    mockFetch({ 'GET /auth/me': { body: admin }, 'GET /flows/definitions/loan_approval': { body } })
+    const app = await mountApp('/manage/flows/loan_approval')
+    wrapper = app.wrapper
+    await waitFor(() => !!q('summary-risk_review'))
+    expect(q('summary-risk_review')!.textContent).toContain('指定成员:张三')
+    await click('node-risk_review')
+    await waitFor(() => !!q('node-settings'))
+    await click('assignees-add')
+    const kind = [...document.querySelectorAll<HTMLElement>('.van-action-sheet__item')].find((b) => b.textContent?.trim() === '表单中的人员')!
+    kind.click()
+    await settle()
+    const options = [...q<HTMLSelectElement>('assignees-1-field')!.options].filter((o) => o.value).map((o) => o.value)
+    expect(options).toEqual(['reviewer'])
+  })
+
+  it('shows English field labels in English', async () => {
+    setLocale('en-US')
+    const english = makeMe({ username: 'admin', permissions: ['flows.design'], is_superuser: true, language: 'en-US' })
+    const body = detail({
+      form_fields: [{ key: 'amount', label: '申请金额', label_en: 'Amount', type: 'money', is_user: false }],
+    })
+    mockFetch({ 'GET /auth/me': { body: english }, 'GET /flows/definitions/loan_approval': { body } })
+    const app = await mountApp('/manage/flows/loan_approval')
+    wrapper = app.wrapper
+    await waitFor(() => !!q('branch-summary-large'))
+    expect(q('branch-summary-large')!.textContent!.trim()).toBe('Amount > 500000')
+  })
+})

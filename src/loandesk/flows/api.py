@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from loandesk.flows import schemas as out
 from loandesk.flows import selectors, services
 
 flows_router = Router(tags=["flows"])
@@ -89,46 +90,46 @@ class AnalyticsQuery(Schema):
 # --- designer --------------------------------------------------------------------------------
 
 
-@flows_router.get("/definitions", response=list[JsonObject])
+@flows_router.get("/definitions", response=list[out.FlowSummaryOut])
 def list_definitions(request: HttpRequest) -> list[JsonObject]:
     return selectors.definitions(actor=_actor(request))
 
 
-@flows_router.post("/definitions", response={201: JsonObject})
+@flows_router.post("/definitions", response={201: out.DefinitionDetailOut}, exclude_unset=True)
 def create_definition(request: HttpRequest, body: DefinitionIn) -> Status:
     flow = services.create_definition(actor=_actor(request), **body.dict())
     return Status(201, selectors.definition_detail(actor=_actor(request), key=flow.key))
 
 
-@flows_router.get("/definitions/{key}", response=JsonObject)
+@flows_router.get("/definitions/{key}", response=out.DefinitionDetailOut, exclude_unset=True)
 def definition_detail(request: HttpRequest, key: str) -> JsonObject:
     return selectors.definition_detail(actor=_actor(request), key=key)
 
 
-@flows_router.patch("/definitions/{key}", response=JsonObject)
+@flows_router.patch("/definitions/{key}", response=out.DefinitionDetailOut, exclude_unset=True)
 def update_definition(request: HttpRequest, key: str, body: DefinitionPatch) -> JsonObject:
     services.update_definition(actor=_actor(request), key=key, **body.dict(exclude_unset=True))
     return selectors.definition_detail(actor=_actor(request), key=key)
 
 
-@flows_router.put("/definitions/{key}/draft", response=JsonObject)
+@flows_router.put("/definitions/{key}/draft", response=out.DraftOut)
 def save_draft(request: HttpRequest, key: str, body: DraftIn) -> JsonObject:
     draft, issues = services.save_draft(actor=_actor(request), key=key, definition=body.definition)
     return {"draft": draft, "issues": issues}
 
 
-@flows_router.post("/definitions/{key}/validate", response=JsonObject)
+@flows_router.post("/definitions/{key}/validate", response=out.IssuesOut)
 def validate_definition(request: HttpRequest, key: str, body: DraftIn) -> JsonObject:
     return {"issues": services.validate(actor=_actor(request), key=key, definition=body.definition)}
 
 
-@flows_router.post("/definitions/{key}/publish", response={201: JsonObject})
+@flows_router.post("/definitions/{key}/publish", response={201: out.PublishedOut})
 def publish(request: HttpRequest, key: str) -> Status:
     version = services.publish(actor=_actor(request), key=key)
     return Status(201, {"version": version.version})
 
 
-@flows_router.get("/definitions/{key}/versions/{number}", response=JsonObject)
+@flows_router.get("/definitions/{key}/versions/{number}", response=out.VersionOut)
 def version_detail(request: HttpRequest, key: str, number: int) -> JsonObject:
     return selectors.version_detail(actor=_actor(request), key=key, number=number)
 
@@ -136,7 +137,7 @@ def version_detail(request: HttpRequest, key: str, number: int) -> JsonObject:
 # --- instances -------------------------------------------------------------------------------
 
 
-@flows_router.get("/start-info", response=JsonObject)
+@flows_router.get("/start-info", response=out.StartInfoOut)
 def start_info(request: HttpRequest, form_code: str = Query(..., max_length=50)) -> JsonObject:
     return selectors.start_info(actor=_actor(request), form_code=form_code)
 
@@ -147,24 +148,24 @@ def _detail(request: HttpRequest, instance: Any) -> JsonObject:
     )
 
 
-@flows_router.post("/instances", response={201: JsonObject})
+@flows_router.post("/instances", response={201: out.InstanceDetailOut})
 def start(request: HttpRequest, body: StartIn) -> Status:
     instance = services.start(actor=_actor(request), record_id=body.record_id, choices=body.choices)
     return Status(201, _detail(request, instance))
 
 
-@flows_router.get("/instances/{int:instance_id}", response=JsonObject)
+@flows_router.get("/instances/{int:instance_id}", response=out.InstanceDetailOut)
 def instance_detail(request: HttpRequest, instance_id: int) -> JsonObject:
     return selectors.instance_detail(actor=_actor(request), instance_id=instance_id)
 
 
-@flows_router.post("/instances/{int:instance_id}/act", response=JsonObject)
+@flows_router.post("/instances/{int:instance_id}/act", response=out.InstanceDetailOut)
 def act(request: HttpRequest, instance_id: int, body: ActIn) -> JsonObject:
     instance = services.act(actor=_actor(request), instance_id=instance_id, **body.dict())
     return _detail(request, instance)
 
 
-@flows_router.post("/instances/{int:instance_id}/withdraw", response=JsonObject)
+@flows_router.post("/instances/{int:instance_id}/withdraw", response=out.InstanceDetailOut)
 def withdraw(request: HttpRequest, instance_id: int, body: CommentIn) -> JsonObject:
     instance = services.withdraw(
         actor=_actor(request), instance_id=instance_id, comment=body.comment
@@ -172,29 +173,29 @@ def withdraw(request: HttpRequest, instance_id: int, body: CommentIn) -> JsonObj
     return _detail(request, instance)
 
 
-@flows_router.post("/instances/{int:instance_id}/urge", response=JsonObject)
+@flows_router.post("/instances/{int:instance_id}/urge", response=out.InstanceDetailOut)
 def urge(request: HttpRequest, instance_id: int) -> JsonObject:
     return _detail(request, services.urge(actor=_actor(request), instance_id=instance_id))
 
 
-@flows_router.post("/instances/{int:instance_id}/resubmit", response=JsonObject)
+@flows_router.post("/instances/{int:instance_id}/resubmit", response=out.InstanceDetailOut)
 def resubmit(request: HttpRequest, instance_id: int, body: ResubmitIn) -> JsonObject:
     instance = services.resubmit(actor=_actor(request), instance_id=instance_id, **body.dict())
     return _detail(request, instance)
 
 
-@flows_router.post("/instances/{int:instance_id}/retry", response=JsonObject)
+@flows_router.post("/instances/{int:instance_id}/retry", response=out.InstanceDetailOut)
 def retry(request: HttpRequest, instance_id: int) -> JsonObject:
     return _detail(request, services.retry(actor=_actor(request), instance_id=instance_id))
 
 
-@flows_router.post("/instances/{int:instance_id}/cancel", response=JsonObject)
+@flows_router.post("/instances/{int:instance_id}/cancel", response=out.InstanceDetailOut)
 def cancel(request: HttpRequest, instance_id: int, body: CommentIn) -> JsonObject:
     instance = services.cancel(actor=_actor(request), instance_id=instance_id, comment=body.comment)
     return _detail(request, instance)
 
 
-@flows_router.post("/tasks/batch", response=JsonObject)
+@flows_router.post("/tasks/batch", response=out.BatchOut)
 def batch(request: HttpRequest, body: BatchIn) -> JsonObject:
     results = services.batch_act(actor=_actor(request), **body.dict())
     return {"results": results}
@@ -203,22 +204,22 @@ def batch(request: HttpRequest, body: BatchIn) -> JsonObject:
 # --- inbox -----------------------------------------------------------------------------------
 
 
-@flows_router.get("/inbox/counts", response=JsonObject)
+@flows_router.get("/inbox/counts", response=out.CountsOut)
 def inbox_counts(request: HttpRequest) -> JsonObject:
     return selectors.counts(actor=_actor(request))
 
 
-@flows_router.get("/inbox/todo", response=JsonObject)
+@flows_router.get("/inbox/todo", response=out.TodoPageOut)
 def inbox_todo(request: HttpRequest, params: Query[InboxQuery]) -> JsonObject:
     return selectors.todo(actor=_actor(request), q=params.q, cursor=params.cursor)
 
 
-@flows_router.get("/inbox/done", response=JsonObject)
+@flows_router.get("/inbox/done", response=out.DonePageOut)
 def inbox_done(request: HttpRequest, params: Query[InboxQuery]) -> JsonObject:
     return selectors.done(actor=_actor(request), q=params.q, cursor=params.cursor)
 
 
-@flows_router.get("/inbox/cc", response=JsonObject)
+@flows_router.get("/inbox/cc", response=out.CcPageOut)
 def inbox_cc(request: HttpRequest, params: Query[InboxQuery]) -> JsonObject:
     return selectors.cc(actor=_actor(request), q=params.q, cursor=params.cursor)
 
@@ -229,7 +230,7 @@ def cc_read(request: HttpRequest, cc_id: int) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-@flows_router.get("/inbox/mine", response=JsonObject)
+@flows_router.get("/inbox/mine", response=out.MinePageOut)
 def inbox_mine(request: HttpRequest, params: Query[MineQuery]) -> JsonObject:
     return selectors.mine(
         actor=_actor(request), status=params.status, q=params.q, cursor=params.cursor
@@ -239,7 +240,7 @@ def inbox_mine(request: HttpRequest, params: Query[MineQuery]) -> JsonObject:
 # --- analytics -------------------------------------------------------------------------------
 
 
-@flows_router.get("/analytics", response=JsonObject)
+@flows_router.get("/analytics", response=out.AnalyticsOut)
 def analytics(request: HttpRequest, params: Query[AnalyticsQuery]) -> JsonObject:
     return selectors.analytics(
         actor=_actor(request),

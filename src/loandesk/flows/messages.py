@@ -145,6 +145,10 @@ DEF_ISSUES: dict[str, tuple[str, str]] = {
     "flow.def.bad_params": ("参数必须是对象", "Parameters must be an object"),
     "flow.def.bad_field": ("字段名无效", "Invalid field name"),
     "flow.def.bad_field_permissions": ("字段权限设置错误", "Bad field permissions"),
+    "flow.def.unknown_form_field": (
+        "字段权限中的「{field}」不是所绑定表单的字段",
+        "“{field}” in the field permissions is not a field of the bound form",
+    ),
     "flow.def.no_recipients": ("请设置抄送人", "Set the CC recipients"),
 }
 

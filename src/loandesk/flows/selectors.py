@@ -122,6 +122,7 @@ def definitions(*, actor: User) -> list[dict[str, Any]]:
     out = []
     for flow in FlowDefinition.objects.select_related("form").order_by("id"):
         version = published_version(flow)
+        differs = draft_differs(flow.draft, version)
         out.append(
             {
                 "key": flow.key,
@@ -131,13 +132,18 @@ def definitions(*, actor: User) -> list[dict[str, Any]]:
                 "form_name": flow.form.name,
                 "is_active": flow.is_active,
                 "published_version": version.version if version else None,
-                "has_draft": version is None
-                or _normal(flow.draft) != _strip(version.definition_json),
+                "has_draft": differs,
+                "draft_differs": differs,
                 "running_count": running.get(flow.pk, 0),
                 "updated_at": flow.updated_at,
             }
         )
     return out
+
+
+def draft_differs(draft: Mapping[str, Any], version: FlowVersion | None) -> bool:
+    """The draft is not what is published: never published, invalid, or changed since."""
+    return version is None or _normal(draft) != _strip(version.definition_json)
 
 
 def _strip(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -161,12 +167,54 @@ def _form_fields(form: FormDefinition) -> list[dict[str, Any]]:
     compiled = records.compiled_of_version(version)
     out = []
     for f in compiled.value_fields():
-        item: dict[str, Any] = {"key": f.key, "label": f.label, "type": f.type.name}
+        item: dict[str, Any] = {
+            "key": f.key,
+            "label": f.label,
+            "label_en": f.label_en or None,
+            "type": f.type.name,
+            # Holds user ids: usable as 表单中的人员 (form_user_field) assignees.
+            "is_user": f.type.ref_kind(f) == "user",
+        }
         if f.options:
             item["options"] = [
-                {"value": o.get("value"), "label": o.get("label")} for o in f.options
+                {
+                    "value": o.get("value"),
+                    "label": o.get("label"),
+                    **({"label_en": o["label_en"]} if o.get("label_en") else {}),
+                }
+                for o in f.options
             ]
         out.append(item)
+    return out
+
+
+def mentioned_users(*definitions: Any) -> list[dict[str, Any]]:
+    """`{id, name}` of every existing user the definitions name (assignees, CC recipients,
+    `on_empty_user_id`), ordered by id, so the designer can show names."""
+    from loandesk.flows.services import walk_nodes
+
+    ids: set[int] = set()
+    for definition in definitions:
+        for node in walk_nodes(definition):
+            for key in ("assignees", "recipients"):
+                specs = node.get(key)
+                for spec in specs if isinstance(specs, list) else []:
+                    if isinstance(spec, Mapping) and spec.get("kind") == "user":
+                        users = spec.get("user_ids")
+                        ids.update(_ids(users if isinstance(users, list) else []))
+            ids.update(_ids([node.get("on_empty_user_id")]))
+    names = _names(ids)
+    return [{"id": pk, "name": names[pk]} for pk in sorted(names)]
+
+
+def _ids(values: Iterable[Any]) -> set[int]:
+    out = set()
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int | str):
+            continue
+        text = str(v)
+        if text.isascii() and text.isdigit() and len(text) < 19:
+            out.add(int(text))
     return out
 
 
@@ -182,6 +230,7 @@ def definition_detail(*, actor: User, key: str) -> dict[str, Any]:
         .annotate(n=Count("id"))
     )
     latest = versions[-1] if versions else None
+    published = latest.definition_json if latest else None
     return {
         "key": flow.key,
         "name": flow.name,
@@ -191,6 +240,7 @@ def definition_detail(*, actor: User, key: str) -> dict[str, Any]:
         "is_active": flow.is_active,
         "draft": flow.draft,
         "draft_issues": _issues(flow, flow.draft),
+        "draft_differs": draft_differs(flow.draft, latest),
         "published": version_detail_of(latest) if latest else None,
         "versions": [
             {
@@ -204,6 +254,7 @@ def definition_detail(*, actor: User, key: str) -> dict[str, Any]:
         "form_fields": _form_fields(flow.form),
         "automated_actions": registered_actions(),
         "roles": [{"code": r.code, "name": r.name} for r in Role.objects.order_by("id")],
+        "users": mentioned_users(flow.draft, published),
     }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -142,10 +142,17 @@ def _is_working_day() -> Callable[[Any], bool]:
 
 
 def engine_for(
-    version: FlowVersion, *, record: Record | None, customer_id: int | None = None
+    version: FlowVersion,
+    *,
+    record: Record | Callable[[], Record] | None,
+    customer_id: int | None = None,
 ) -> FlowEngine:
+    """An engine over the published version. `record` may be a loader, called on the first
+    condition evaluated (most commands evaluate none, so the record's row stays unread)."""
+
     def evaluate(logic: Any, data: Mapping[str, Any]) -> bool:
-        compiled = records.compiled_of(record) if record is not None else None
+        bound = record() if callable(record) else record
+        compiled = records.compiled_of(bound) if bound is not None else None
         view = records.condition_view(compiled, data) if compiled is not None else dict(data)
         try:
             return evaluate_condition(logic, view)
@@ -161,7 +168,9 @@ def engine_for(
 
 
 def _engine(instance: FlowInstance) -> FlowEngine:
-    return engine_for(instance.version, record=instance.record, customer_id=instance.customer_id)
+    return engine_for(
+        instance.version, record=lambda: instance.record, customer_id=instance.customer_id
+    )
 
 
 # --- designer ----------------------------------------------------------------------------------
@@ -201,7 +210,43 @@ def _issues(flow: FlowDefinition, definition: Any) -> list[dict[str, Any]]:
     candidate = {**definition, "key": flow.key}
     return issues_json(
         validate_definition(candidate, check_condition=_condition_checker(flow.form))
+        + form_field_issues(flow.form, candidate)
     )
+
+
+def walk_nodes(definition: Any) -> Iterator[Mapping[str, Any]]:
+    """Every node object of a definition JSON, branches included, valid or not."""
+    nodes = definition.get("nodes") if isinstance(definition, Mapping) else None
+    for node in nodes if isinstance(nodes, list) else []:
+        if not isinstance(node, Mapping):
+            continue
+        yield node
+        branches = node.get("branches")
+        for branch in branches if isinstance(branches, list) else []:
+            if isinstance(branch, Mapping):
+                yield from walk_nodes(branch)
+
+
+def form_field_issues(form: FormDefinition | None, definition: Any) -> list[Issue]:
+    """`field_permissions` keys that are not fields of the bound form."""
+    known = _form_fields(form) if form is not None else set()
+    issues = []
+    for node in walk_nodes(definition):
+        perms = node.get("field_permissions")
+        if not isinstance(perms, Mapping):
+            continue
+        node_id = node.get("id") if isinstance(node.get("id"), str) else None
+        for key in perms:
+            if isinstance(key, str) and key not in known:
+                issues.append(
+                    Issue(
+                        node_id,
+                        "flow.def.unknown_form_field",
+                        f"field_permissions.{key}"[:200],
+                        {"field": key[:64]},
+                    )
+                )
+    return issues
 
 
 def _get_definition(key: str, *, lock: bool = False) -> FlowDefinition:
@@ -354,10 +399,13 @@ def publish(*, actor: User, key: str) -> FlowVersion:
     last = flow.versions.order_by("-version").first()
     number = (last.version if last else 0) + 1
     candidate = {**flow.draft, "key": flow.key, "version": number}
+    extra = form_field_issues(flow.form, candidate)
     try:
         compiled = Definition.from_json(candidate, check_condition=_condition_checker(flow.form))
     except DefinitionInvalid as exc:
-        raise _translate(exc) from None
+        raise _translate(DefinitionInvalid([*exc.issues, *extra])) from None
+    if extra:
+        raise _translate(DefinitionInvalid(extra))
     version = FlowVersion.objects.create(
         definition=flow,
         version=number,
@@ -561,6 +609,32 @@ def _event(instance: FlowInstance, extra: Mapping[str, Any] | None = None) -> di
     }
 
 
+def _publish_all(instance: FlowInstance, events: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    """Write the transition's outbox events in order, in at most two inserts: all but the last
+    in one bulk insert, the last through `outbox.publish` (which nudges the worker once per
+    transaction)."""
+    if not events:
+        return
+    from loandesk.core.models import OutboxEvent
+
+    *first, (topic, payload) = events
+    if first:
+        OutboxEvent.objects.bulk_create(
+            [
+                OutboxEvent(
+                    topic=t,
+                    payload=p,
+                    aggregate_type="flows.instance",
+                    aggregate_id=str(instance.pk),
+                )
+                for t, p in first
+            ]
+        )
+    outbox.publish(
+        topic, payload=payload, aggregate_type="flows.instance", aggregate_id=instance.pk
+    )
+
+
 def _uid(user_id: str | None) -> int | None:
     if user_id is None or user_id == SYSTEM or not str(user_id).isdigit():
         return None
@@ -578,6 +652,18 @@ _TASK_ACTION = {
 }
 
 
+_PROJECTION = [
+    "state",
+    "state_version",
+    "status",
+    "finished_at",
+    "current_node_id",
+    "current_node_name",
+    "amount_fen",
+    "updated_at",
+]
+
+
 def _apply(instance: FlowInstance, t: Transition, *, actor: Any) -> None:
     """Apply the effects in order, then save the state and the instance's projection."""
     definition = definition_of(instance.version)
@@ -588,6 +674,9 @@ def _apply(instance: FlowInstance, t: Transition, *, actor: Any) -> None:
     ccs: list[FlowCc] = []
     runs: list[FlowStepRun] = []
     data_changes: dict[str, Any] = {}
+    events: list[tuple[str, dict[str, Any]]] = []
+    closed: dict[tuple[str, datetime, str], list[str]] = {}
+    cancelled_timers: list[str] = []
     for fx in t.effects:
         if isinstance(fx, HistoryRecorded):
             e = fx.event
@@ -621,14 +710,14 @@ def _apply(instance: FlowInstance, t: Transition, *, actor: Any) -> None:
                 due_at=task.due_at,
             )
             new_tasks[task.id] = row
-            outbox.publish(
-                "flows.task_assigned",
-                payload=_event(
-                    instance,
-                    {"task_id": task.id, "node_id": task.node_id, "user_id": int(task.user_id)},
-                ),
-                aggregate_type="flows.instance",
-                aggregate_id=instance.pk,
+            events.append(
+                (
+                    "flows.task_assigned",
+                    _event(
+                        instance,
+                        {"task_id": task.id, "node_id": task.node_id, "user_id": int(task.user_id)},
+                    ),
+                )
             )
         elif isinstance(fx, TaskClosed):
             action = _TASK_ACTION.get(fx.status, fx.status)
@@ -636,23 +725,21 @@ def _apply(instance: FlowInstance, t: Transition, *, actor: Any) -> None:
                 row = new_tasks[fx.task_id]
                 row.status, row.closed_at, row.action = fx.status, fx.at, action
             else:
-                FlowTask.objects.filter(instance=instance, engine_task_id=fx.task_id).update(
-                    status=fx.status, closed_at=fx.at, action=action
-                )
+                closed.setdefault((fx.status, fx.at, action), []).append(fx.task_id)
             if fx.status != "cancelled":
-                outbox.publish(
-                    "flows.task_closed",
-                    payload=_event(
-                        instance,
-                        {
-                            "task_id": fx.task_id,
-                            "node_id": fx.node_id,
-                            "user_id": _uid(fx.user_id),
-                            "status": fx.status,
-                        },
-                    ),
-                    aggregate_type="flows.instance",
-                    aggregate_id=instance.pk,
+                events.append(
+                    (
+                        "flows.task_closed",
+                        _event(
+                            instance,
+                            {
+                                "task_id": fx.task_id,
+                                "node_id": fx.node_id,
+                                "user_id": _uid(fx.user_id),
+                                "status": fx.status,
+                            },
+                        ),
+                    )
                 )
         elif isinstance(fx, TimerScheduled):
             timer = fx.timer
@@ -665,9 +752,7 @@ def _apply(instance: FlowInstance, t: Transition, *, actor: Any) -> None:
             )
         elif isinstance(fx, TimerCancelled):
             if new_timers.pop(fx.timer_id, None) is None:
-                FlowTimer.objects.filter(
-                    instance=instance, timer_id=fx.timer_id, status=FlowTimer.Status.PENDING
-                ).update(status=FlowTimer.Status.CANCELLED)
+                cancelled_timers.append(fx.timer_id)
         elif isinstance(fx, AutomatedRun):
             runs.append(
                 FlowStepRun(
@@ -687,20 +772,22 @@ def _apply(instance: FlowInstance, t: Transition, *, actor: Any) -> None:
         elif isinstance(fx, Notify):
             if fx.kind == "task_assigned":
                 continue  # flows.task_assigned (above) carries it
-            outbox.publish(
-                "flows.notify",
-                payload=_event(
-                    instance,
-                    {
-                        "kind": fx.kind,
-                        "user_ids": [u for u in (_uid(x) for x in fx.user_ids) if u is not None],
-                        "node_id": fx.node_id,
-                        "task_id": fx.task_id,
-                        "params": dict(fx.params),
-                    },
-                ),
-                aggregate_type="flows.instance",
-                aggregate_id=instance.pk,
+            events.append(
+                (
+                    "flows.notify",
+                    _event(
+                        instance,
+                        {
+                            "kind": fx.kind,
+                            "user_ids": [
+                                u for u in (_uid(x) for x in fx.user_ids) if u is not None
+                            ],
+                            "node_id": fx.node_id,
+                            "task_id": fx.task_id,
+                            "params": dict(fx.params),
+                        },
+                    ),
+                )
             )
         elif isinstance(fx, NotifyCc):
             at = now()
@@ -709,13 +796,11 @@ def _apply(instance: FlowInstance, t: Transition, *, actor: Any) -> None:
                 FlowCc(instance=instance, user_id=u, node_id=fx.node_id, created_at=at)
                 for u in user_ids
             ]
-            outbox.publish(
-                "flows.notify",
-                payload=_event(
-                    instance, {"kind": "cc", "user_ids": user_ids, "node_id": fx.node_id}
-                ),
-                aggregate_type="flows.instance",
-                aggregate_id=instance.pk,
+            events.append(
+                (
+                    "flows.notify",
+                    _event(instance, {"kind": "cc", "user_ids": user_ids, "node_id": fx.node_id}),
+                )
             )
         elif isinstance(fx, DataUpdated):
             data_changes.update(fx.changes)
@@ -724,12 +809,23 @@ def _apply(instance: FlowInstance, t: Transition, *, actor: Any) -> None:
         elif isinstance(fx, Finished):
             instance.finished_at = fx.at
             instance.status = fx.result
-            outbox.publish(
-                "flows.instance_finished",
-                payload=_event(instance, {"result": fx.result, "record_id": instance.record_id}),
-                aggregate_type="flows.instance",
-                aggregate_id=instance.pk,
+            events.append(
+                (
+                    "flows.instance_finished",
+                    _event(instance, {"result": fx.result, "record_id": instance.record_id}),
+                )
             )
+    # Rows are written after the walk, batched: one statement per table (and per closing).
+    for (status, at, action), task_ids in closed.items():
+        FlowTask.objects.filter(instance_id=instance.pk, engine_task_id__in=task_ids).update(
+            status=status, closed_at=at, action=action
+        )
+    if cancelled_timers:
+        FlowTimer.objects.filter(
+            instance_id=instance.pk,
+            timer_id__in=cancelled_timers,
+            status=FlowTimer.Status.PENDING,
+        ).update(status=FlowTimer.Status.CANCELLED)
     if new_tasks:
         FlowTask.objects.bulk_create(new_tasks.values())
     if new_timers:
@@ -754,7 +850,8 @@ def _apply(instance: FlowInstance, t: Transition, *, actor: Any) -> None:
     instance.current_node_id = state.current or ""
     instance.current_node_name = names.get(state.current, "")[:100] if state.current else ""
     instance.amount_fen = _amount_fen(state.data)
-    instance.save()
+    _publish_all(instance, events)
+    instance.save(update_fields=_PROJECTION)
 
 
 def _enqueue_steps(run_ids: list[int], instance_id: int) -> Callable[[], None]:
@@ -776,15 +873,18 @@ def _enqueue_steps(run_ids: list[int], instance_id: int) -> Callable[[], None]:
 def _locked(instance_id: Any) -> FlowInstance:
     if isinstance(instance_id, bool) or not isinstance(instance_id, int):
         raise NotFound()
-    found = (
+    # The record (read on demand: conditions, edits) and the large JSON columns of the version
+    # and definition (definition_of caches the compiled version) stay unread.
+    rows = list(
         FlowInstance.objects.select_for_update(of=("self",))
-        .select_related("version__definition", "record")
+        .select_related("version__definition")
+        .defer("version__definition_json", "version__definition__draft")
         .filter(pk=instance_id)
-        .first()
+        .order_by()
     )
-    if found is None:
+    if not rows:
         raise NotFound()
-    return found
+    return rows[0]
 
 
 def can_see(actor: User, instance: FlowInstance) -> bool:
@@ -805,10 +905,13 @@ def _command(
     audit_action: str | None,
     extra: Mapping[str, Any] | None = None,
     check: Callable[[FlowInstance], None] | None = None,
+    holds: Callable[[FlowInstance], bool] | None = None,
 ) -> FlowInstance:
+    """`holds(instance)`: True when the command itself proves the actor may see the instance
+    (the holder of the task acted on), which spares the visibility queries."""
     with transaction.atomic():
         instance = _locked(instance_id)
-        if not can_see(actor, instance):
+        if not (holds is not None and holds(instance)) and not can_see(actor, instance):
             raise NotFound()
         if check is not None:
             check(instance)
@@ -849,6 +952,28 @@ def _attachments(value: Any) -> list[str]:
     if len(value) > MAX_ATTACHMENTS:
         raise ValidationFailed.field("attachments", "field.too_large", max=MAX_ATTACHMENTS)
     return list(value)
+
+
+def _claim_uploads(ids: Sequence[str], *, actor: User, instance: FlowInstance) -> None:
+    """Attachments must be the actor's own uploads (`POST /forms/uploads`), not taken by another
+    record (422 otherwise). They are attached to the instance's record, so whoever may see the
+    record may open them and the orphan sweep keeps them."""
+    import uuid
+
+    from loandesk.forms.models import Upload
+
+    wanted: set[uuid.UUID] = set()
+    for value in ids:
+        try:
+            wanted.add(uuid.UUID(value))
+        except ValueError:
+            raise ValidationFailed.field("attachments", "forms.field.upload_missing") from None
+    rows = Upload.objects.filter(pk__in=wanted, uploaded_by_id=actor.pk).filter(
+        Q(record__isnull=True) | Q(record_id=instance.record_id)
+    )
+    if rows.count() != len(wanted):
+        raise ValidationFailed.field("attachments", "forms.field.upload_missing")
+    rows.filter(record__isnull=True).update(record_id=instance.record_id)
 
 
 def _signature(value: Any) -> str | None:
@@ -900,18 +1025,32 @@ def act(
         if uid is None or not User.objects.filter(pk=uid, is_active=True).exists():
             raise flow_error("flow.invalid_target", {"target": target_text or ""})
 
+    found: list[tuple[int, str] | None] = []
+
+    def holds(instance: FlowInstance) -> bool:
+        rows = list(
+            FlowTask.objects.filter(instance_id=instance.pk, pk=task_id)
+            .order_by()
+            .values_list("user_id", "engine_task_id")
+        )
+        row = rows[0] if rows else None
+        found.append(row)
+        return row is not None and row[0] == actor.pk
+
     def run(engine: FlowEngine, state: InstanceState, instance: FlowInstance) -> Transition:
-        row = FlowTask.objects.filter(instance=instance, pk=task_id).first()
+        row = found[-1]
         if row is None:
             raise FlowError("flow.task_not_found", {"task_id": task_id})
-        if row.user_id != actor.pk:
+        if row[0] != actor.pk:
             raise FlowError("flow.not_your_task", {"task_id": task_id})
+        if files:
+            _claim_uploads(files, actor=actor, instance=instance)
         changes = None
         if data is not None and data != {}:
             changes = records.prepare_edits(record=instance.record, raw=data, actor=actor)
         return engine.act(
             state,
-            task_id=row.engine_task_id,
+            task_id=row[1],
             user_id=str(actor.pk),
             action=action,
             now=now(),
@@ -929,6 +1068,7 @@ def act(
         run=run,
         audit_action="flow.acted",
         extra={"action": action, "task_id": task_id},
+        holds=holds,
     )
 
 

@@ -143,7 +143,10 @@ export interface FlowSummary {
   form_name: string
   is_active: boolean
   published_version: number | null
+  /** Same value as `draft_differs` (kept for older clients). */
   has_draft: boolean
+  /** The draft is not what is published (never published, invalid, or changed since). */
+  draft_differs?: boolean
   running_count: number
   updated_at: string
 }
@@ -151,8 +154,16 @@ export interface FlowSummary {
 export interface FormFieldRef {
   key: string
   label: string
+  label_en?: string | null
   type: string
+  /** Holds user ids: usable as a 表单中的人员 (form_user_field) assignee. */
+  is_user?: boolean
   options?: Array<{ value: string; label: string; label_en?: string }>
+}
+
+/** The field's label in the UI language (English label when English and the form has one). */
+export function formFieldLabel(f: FormFieldRef, english: boolean): string {
+  return (english && f.label_en) || f.label
 }
 
 export interface PublishedVersion {
@@ -177,12 +188,15 @@ export interface FlowDetail {
   form_name: string
   is_active: boolean
   draft: FlowDefinition | null
+  draft_differs?: boolean
   draft_issues: FlowIssue[]
   published: PublishedVersion | null
   versions: VersionRow[]
   form_fields: FormFieldRef[]
   automated_actions: string[]
   roles: Array<{ code: string; name: string }>
+  /** Every user the draft and published definitions name (assignees, on_empty_user_id). */
+  users?: Array<{ id: number; name: string }>
 }
 
 export interface FlowCreate {

@@ -13,6 +13,7 @@ import type {
   FormFieldRef,
   NodeKind,
 } from '@/api/flowDesign'
+import { formFieldLabel } from '@/api/flowDesign'
 import type { JsonLogic } from '@/api/forms'
 import { logicToBuilder } from '@/components/forms/logic'
 
@@ -538,7 +539,7 @@ export function clone<T>(value: T): T {
 /** Field permission options only make sense for these node kinds. */
 export const KINDS_WITH_FIELD_PERMISSIONS: ReadonlySet<NodeKind> = new Set(['start', 'approval'])
 
-export function fieldLabelFrom(fields: readonly FormFieldRef[]): (key: string) => string {
-  const map = new Map(fields.map((f) => [f.key, f.label]))
+export function fieldLabelFrom(fields: readonly FormFieldRef[], english = false): (key: string) => string {
+  const map = new Map(fields.map((f) => [f.key, formFieldLabel(f, english)]))
   return (key) => map.get(key) ?? key
 }
