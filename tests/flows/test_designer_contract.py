@@ -132,8 +132,11 @@ def test_draft_differs_in_list_and_detail(flows: Flows, client_for: Any) -> None
     assert listed["loan_approval"]["draft_differs"] is False
     detail = admin.get(f"{BASE}/definitions/loan_approval").json()
     assert detail["draft_differs"] is False
+    same = admin.put(f"{BASE}/definitions/loan_approval/draft", {"definition": detail["draft"]})
+    assert same.json()["draft_differs"] is False
     changed = {**detail["draft"], "name": "贷款审批(新)"}
-    admin.put(f"{BASE}/definitions/loan_approval/draft", {"definition": changed})
+    saved = admin.put(f"{BASE}/definitions/loan_approval/draft", {"definition": changed})
+    assert saved.json()["draft_differs"] is True  # the designer shows 草稿已保存 from this
     listed = {d["key"]: d for d in admin.get(f"{BASE}/definitions").json()}
     assert listed["loan_approval"]["draft_differs"] is True
     assert listed["loan_approval"]["has_draft"] is True

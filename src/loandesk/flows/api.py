@@ -115,7 +115,7 @@ def update_definition(request: HttpRequest, key: str, body: DefinitionPatch) -> 
 @flows_router.put("/definitions/{key}/draft", response=out.DraftOut)
 def save_draft(request: HttpRequest, key: str, body: DraftIn) -> JsonObject:
     draft, issues = services.save_draft(actor=_actor(request), key=key, definition=body.definition)
-    return {"draft": draft, "issues": issues}
+    return {"draft": draft, "issues": issues, "draft_differs": selectors.draft_differs_for(key)}
 
 
 @flows_router.post("/definitions/{key}/validate", response=out.IssuesOut)

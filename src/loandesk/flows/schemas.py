@@ -101,6 +101,7 @@ class DefinitionDetailOut(Schema):
 class DraftOut(Schema):
     draft: JsonObject
     issues: list[IssueOut]
+    draft_differs: bool
 
 
 class IssuesOut(Schema):

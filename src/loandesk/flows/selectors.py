@@ -141,6 +141,12 @@ def definitions(*, actor: User) -> list[dict[str, Any]]:
     return out
 
 
+def draft_differs_for(key: str) -> bool:
+    """Whether the saved draft of flow `key` differs from its latest published version."""
+    flow = FlowDefinition.objects.get(key=key)
+    return draft_differs(flow.draft, flow.versions.order_by("-version").first())
+
+
 def draft_differs(draft: Mapping[str, Any], version: FlowVersion | None) -> bool:
     """The draft is not what is published: never published, invalid, or changed since."""
     return version is None or _normal(draft) != _strip(version.definition_json)

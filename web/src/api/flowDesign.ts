@@ -216,7 +216,7 @@ export const flowDesignApi = {
   patch: (key: string, body: Partial<Pick<FlowDetail, 'name' | 'description' | 'is_active' | 'form_code'>>) =>
     http.patch<FlowDetail>(`${base}/${enc(key)}`, body),
   saveDraft: (key: string, definition: FlowDefinition) =>
-    http.put<{ draft: FlowDefinition; issues: FlowIssue[] }>(`${base}/${enc(key)}/draft`, { definition }),
+    http.put<{ draft: FlowDefinition; issues: FlowIssue[]; draft_differs: boolean }>(`${base}/${enc(key)}/draft`, { definition }),
   validate: (key: string, definition: FlowDefinition) =>
     http.post<{ issues: FlowIssue[] }>(`${base}/${enc(key)}/validate`, { definition }),
   publish: (key: string) => http.post<{ version: number }>(`${base}/${enc(key)}/publish`, undefined, { quiet: [422] }),
