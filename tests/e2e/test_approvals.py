@@ -298,3 +298,17 @@ def test_manager_reads_process_analytics(page: Page) -> None:
     expect(page.get_by_test_id("analytics-flow")).to_contain_text("贷款审批")
     expect(page.get_by_test_id("analytics-kpi-total")).to_be_visible()
     shot(page, "approvals-analytics")
+
+
+def test_record_page_leads_to_its_approval(page: Page) -> None:
+    login(page, "officer1")
+    mine = page.request.get("/api/v1/flows/inbox/mine").json()["items"]
+    assert mine, "the demo seeds officer1's sample applications"
+    instance_id = mine[0]["instance_id"]
+    record_id = page.request.get(f"/api/v1/flows/instances/{instance_id}").json()["record"]["id"]
+    page.goto(f"/forms/loan_application/records/{record_id}")
+    link = page.get_by_test_id("record-approval")
+    expect(link).to_contain_text("查看审批")
+    link.click()
+    expect(page).to_have_url(re.compile(rf"/approvals/{instance_id}$"))
+    expect(page.get_by_test_id("instance-status")).to_be_visible()

@@ -157,6 +157,9 @@ def test_cc_inbox(flows: Flows, client_for: Any) -> None:
     manager = client_for("manager")
     cc = manager.get(f"{BASE}/inbox/cc").json()["items"]
     assert len(cc) == 1 and cc[0]["read"] is False and cc[0]["node_name"] == "抄送支行负责人"
+    assert cc[0]["flow_name"] == "贷款审批" and cc[0]["amount"] == "150000.00"
+    assert cc[0]["initiator"]["name"] == flows.user("officer1").full_name
+    assert cc[0]["status"] == "approved" and cc[0]["status_label"]
     assert manager.get(f"{BASE}/inbox/counts").json()["cc_unread"] == 1
     assert manager.post(f"{BASE}/inbox/cc/{cc[0]['id']}/read").status_code == 204
     assert manager.get(f"{BASE}/inbox/counts").json()["cc_unread"] == 0
@@ -354,3 +357,38 @@ def test_analytics_numbers(flows: Flows, client_for: Any) -> None:
     manager = next(x for x in body["approvers"] if x["user"]["name"] == "李经理")
     assert manager["tasks"] == 2
     assert c.pk  # the running one is counted but has no turnaround
+
+
+def test_record_leads_to_its_approval(flows: Flows, client_for: Any) -> None:
+    inst = flows.submit()
+    found = client_for("officer1").get(f"{BASE}/records/{inst.record_id}/instance")
+    assert found.status_code == 200
+    assert found.json()["id"] == inst.pk and found.json()["status"] == "running"
+    # another officer may not learn that the record has an approval
+    hidden = client_for("officer2").get(f"{BASE}/records/{inst.record_id}/instance")
+    assert hidden.status_code == 404
+    assert client_for("officer1").get(f"{BASE}/records/999999/instance").status_code == 404
+
+
+def test_progress_names_branches_and_targets(flows: Flows, client_for: Any) -> None:
+    inst = flows.submit(amount="120000")
+    gm = flows.user("gm")
+    flows.act(inst, "manager", "transfer", target=str(gm.pk), comment="请赵总看")
+    body = client_for("officer1").get(f"{BASE}/instances/{inst.pk}").json()
+    review = next(i for i in body["progress"] if i["node_id"] == "manager_review")
+    transferred = [a for a in review["acts"] if a["action"] == "transferred"]
+    assert transferred and transferred[0]["target_name"] == gm.full_name
+    # walk on past the condition group: the chosen branch is named
+    flows.act(inst, "gm")
+    flows.act(inst, "risk")
+    body = client_for("officer1").get(f"{BASE}/instances/{inst.pk}").json()
+    group = next(i for i in body["progress"] if i["node_id"] == "amount_check")
+    assert group["chosen_branch"] == "normal_amount"
+    assert group["chosen_branch_name"] == "其他情况"
+
+
+def test_analysts_may_list_flows_without_designing(flows: Flows, client_for: Any) -> None:
+    listed = client_for("gm").get(f"{BASE}/definitions")
+    assert listed.status_code == 200
+    assert "loan_approval" in {d["key"] for d in listed.json()}
+    assert client_for("officer1").get(f"{BASE}/definitions").status_code == 403

@@ -154,6 +154,11 @@ def start(request: HttpRequest, body: StartIn) -> Status:
     return Status(201, _detail(request, instance))
 
 
+@flows_router.get("/records/{int:record_id}/instance", response=out.InstanceRefOut)
+def instance_of_record(request: HttpRequest, record_id: int) -> JsonObject:
+    return selectors.instance_of_record(actor=_actor(request), record_id=record_id)
+
+
 @flows_router.get("/instances/{int:instance_id}", response=out.InstanceDetailOut)
 def instance_detail(request: HttpRequest, instance_id: int) -> JsonObject:
     return selectors.instance_detail(actor=_actor(request), instance_id=instance_id)

@@ -298,9 +298,20 @@ class CcItemOut(Schema):
     id: int
     instance_id: int
     title: str
+    flow_name: str
+    initiator: UserRef | None
+    amount: str | None
+    status: str
+    status_label: str
     node_name: str
     created_at: datetime
     read: bool
+
+
+class InstanceRefOut(Schema):
+    id: int
+    status: str
+    status_label: str
 
 
 class CcPageOut(Schema):

@@ -92,6 +92,16 @@ def visible_instances(actor: User) -> QuerySet[FlowInstance]:
     return qs.filter(q)
 
 
+def instance_of_record(*, actor: User, record_id: int) -> dict[str, Any]:
+    """The latest approval of a form record that the actor may see (404 otherwise)."""
+    found = (
+        visible_instances(actor).filter(record_id=record_id).order_by("-started_at", "-id").first()
+    )
+    if found is None:
+        raise NotFound()
+    return {"id": found.pk, "status": found.status, "status_label": status_label(found.status)}
+
+
 def get_instance(*, actor: User, instance_id: int) -> FlowInstance:
     found = (
         visible_instances(actor)
@@ -113,7 +123,9 @@ def get_instance(*, actor: User, instance_id: int) -> FlowInstance:
 
 
 def definitions(*, actor: User) -> list[dict[str, Any]]:
-    require_perm(actor, DESIGN)
+    # Analysts pick a flow to analyse from the same list the designers manage.
+    if not has_perm(actor, ANALYTICS):
+        require_perm(actor, DESIGN)
     running = dict(
         FlowInstance.objects.filter(status__in=("running", "returned", "error"))
         .values_list("version__definition_id")
@@ -390,17 +402,30 @@ def _progress(instance: FlowInstance, state: InstanceState) -> list[dict[str, An
     for item in items:
         ids.update(item["waiting_for"])
         ids.update(a["actor"] for a in item["acts"])
+        ids.update(a["target"] for a in item["acts"] if str(a.get("target") or "").isdigit())
     names = _names(ids)
+    node_names = {n.id: n.name for n in definition.walk()}
+    branch_names = {b.id: b.name for n in definition.walk() for b in getattr(n, "branches", ())}
     for item in items:
         item["waiting_for"] = [
             {"id": int(u), "name": names.get(int(u), u)} for u in item["waiting_for"] if u.isdigit()
         ]
+        chosen = item.get("chosen_branch")
+        item["chosen_branch_name"] = branch_names.get(chosen) if chosen else None
         for act in item["acts"]:
             actor = act["actor"]
             act["actor_name"] = (
                 names.get(int(actor), actor) if str(actor).isdigit() else message("flow.system")
             )
             act["action_label"] = action_label(act["action"])
+            target = str(act.get("target") or "")
+            # A transfer / add-signer names a user; a return names a node or the initiator.
+            if target.isdigit():
+                act["target_name"] = names.get(int(target), target)
+            elif target == "initiator":
+                act["target_name"] = message("flow.initiator")
+            else:
+                act["target_name"] = node_names.get(target) if target else None
     return items
 
 
@@ -686,18 +711,24 @@ def cc(*, actor: User, q: str | None = None, cursor: str | None = None) -> dict[
     qs = (
         FlowCc.objects.filter(user=actor)
         .filter(_search(q, "instance__"))
-        .select_related("instance__version")
+        .select_related("instance__version__definition", "instance__initiator")
         .order_by("-created_at", "-id")
     )
     rows, nxt = _page(qs, cursor)
     items = []
     for row in rows:
-        names = {n.id: n.name for n in definition_of(row.instance.version).walk()}
+        instance = row.instance
+        names = {n.id: n.name for n in definition_of(instance.version).walk()}
         items.append(
             {
                 "id": row.pk,
                 "instance_id": row.instance_id,
-                "title": row.instance.title,
+                "title": instance.title,
+                "flow_name": instance.version.definition.name,
+                "initiator": user_ref(instance.initiator),
+                "amount": _amount(instance.amount_fen),
+                "status": instance.status,
+                "status_label": status_label(instance.status),
                 "node_name": names.get(row.node_id, row.node_id),
                 "created_at": row.created_at,
                 "read": row.read_at is not None,

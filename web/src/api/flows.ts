@@ -300,6 +300,11 @@ const base = '/flows'
 
 export const flowsApi = {
   counts: () => http.get<InboxCounts>(`${base}/inbox/counts`, undefined, { quiet: true }),
+  /** The approval a form record started (404 when none, or not visible). */
+  instanceOfRecord: (recordId: number) =>
+    http.get<{ id: number; status: InstanceStatus; status_label: string }>(`${base}/records/${recordId}/instance`, undefined, {
+      quiet: [404],
+    }),
   todo: (q: string, cursor: string | null) => http.get<CursorPage<TodoItem>>(`${base}/inbox/todo`, { q, cursor }),
   done: (q: string, cursor: string | null) => http.get<CursorPage<DoneItem>>(`${base}/inbox/done`, { q, cursor }),
   cc: (q: string, cursor: string | null) => http.get<CursorPage<CcItem>>(`${base}/inbox/cc`, { q, cursor }),

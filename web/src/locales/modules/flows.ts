@@ -156,6 +156,7 @@ export const flowsZh = {
   },
   instance: {
     title: '审批详情',
+    viewApproval: '查看审批',
     notFound: '审批不存在或你无权查看',
     backToInbox: '返回审批列表',
     flowVersion: '{name} · 第 {version} 版',
@@ -414,6 +415,7 @@ export const flowsEn: typeof flowsZh = {
   },
   instance: {
     title: 'Approval',
+    viewApproval: 'View approval',
     notFound: 'This approval does not exist or you may not see it',
     backToInbox: 'Back to approvals',
     flowVersion: '{name} · version {version}',
