@@ -31,6 +31,7 @@ from loandesk.lending.api import calculator_router, calendar_router, lending_rou
 from loandesk.lending.calculator import error_fields
 from loandesk.lending.contracts_api import contracts_router
 from loandesk.lending.finance import FinanceInputError
+from loandesk.notify.api import notify_router
 from loandesk.postloan.api import postloan_router
 from loandesk.risk.api import risk_router
 
@@ -222,3 +223,4 @@ api.add_router("/flows", flows_router)
 api.add_router("/risk", risk_router)
 api.add_router("/contracts", contracts_router)
 api.add_router("/postloan", postloan_router)
+api.add_router("/notify", notify_router)

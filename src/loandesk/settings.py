@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "loandesk.risk",
     "loandesk.flows",
     "loandesk.postloan",
+    "loandesk.notify",
     "loandesk.demo",
 ]
 
