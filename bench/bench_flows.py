@@ -194,9 +194,10 @@ def _service_row(instances: int) -> Row:
     row.met = row.throughput >= 500
     row.notes = (
         "one services.act(approve) per op: lock, engine, rows, outbox, audit, commit; "
-        "~13.6 queries/approval incl. BEGIN/COMMIT and the outbox nudge (was 14.6): compiled "
-        "definition cached per version, record and version JSON not read unless needed, "
-        "task closings / timer cancels / outbox events batched, visibility proven by the task"
+        "12 statements/approval incl. BEGIN/COMMIT and the outbox nudge (was 14): the lock "
+        "query also reads the acted-on task, one multi-row INSERT for the outbox events "
+        "(outbox.publish_many), task/timer/history rows and the instance projection written "
+        "as prepared SQL without model instances; definition cached per version"
     )
     return row
 

@@ -543,3 +543,57 @@ def test_admins_read_event_payloads_such_as_demo_sms(client_for: Any) -> None:
     items = client_for("admin").get("outbox/events", {"page_size": 5}).json()["items"]
     sms = next(e for e in items if e["topic"] == "notify.sms")
     assert sms["payload"]["text"] == "验证码 123456"
+
+
+# --- publish_many -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_publish_many_writes_every_event_in_one_insert_with_one_nudge(
+    django_capture_on_commit_callbacks: Any, django_assert_num_queries: Any
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        with django_assert_num_queries(1):  # one multi-row INSERT
+            rows = outbox.publish_many(
+                [(TOPIC, {"n": 1}), ("test.other", None), (TOPIC, {"n": 3})],
+                aggregate_type="test.aggregate",
+                aggregate_id=7,
+            )
+        outbox.publish(TOPIC)  # a later publish in the same transaction: still one nudge
+    assert len(callbacks) == 1
+    assert DBTaskResult.objects.filter(task_path="loandesk.core.tasks.dispatch_outbox").count() == 1
+    stored = {e.pk: e for e in OutboxEvent.objects.filter(pk__in=[r.pk for r in rows])}
+    assert [stored[r.pk].topic for r in rows] == [TOPIC, "test.other", TOPIC]
+    assert [stored[r.pk].payload for r in rows] == [{"n": 1}, {}, {"n": 3}]
+    assert {(e.aggregate_type, e.aggregate_id, e.status) for e in stored.values()} == {
+        ("test.aggregate", "7", OutboxEvent.Status.PENDING)
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_publish_many_needs_the_transaction_and_accepts_nothing() -> None:
+    with pytest.raises(RuntimeError):
+        outbox.publish_many([(TOPIC, {})])
+    with transaction.atomic():
+        assert outbox.publish_many([]) == []
+    assert not OutboxEvent.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_publish_many_events_are_delivered_after_the_commit(
+    settings: Any, register: Register
+) -> None:
+    settings.TASKS = IMMEDIATE
+    seen: list[Any] = []
+
+    @register(TOPIC)
+    def handler(event: OutboxEvent) -> None:
+        seen.append(event.payload["n"])
+
+    with transaction.atomic():
+        outbox.publish_many([(TOPIC, {"n": 1}), (TOPIC, {"n": 2})])
+        assert seen == []
+    assert sorted(seen) == [1, 2]
+    assert not OutboxEvent.objects.exclude(status=OutboxEvent.Status.DONE).exists()

@@ -174,6 +174,41 @@ def test_field_permissions_must_name_fields_of_the_form(flows: Flows, client_for
     assert admin.get(f"{BASE}/definitions/perm").json()["versions"] == []
 
 
+def test_named_users_must_exist_and_be_active(flows: Flows, client_for: Any) -> None:
+    admin = client_for("admin")
+    assert admin.patch(f"{BASE}/definitions/loan_approval", {"is_active": False}).status_code == 200
+    admin.post(
+        f"{BASE}/definitions", {"key": "named", "name": "指定人", "form_code": "loan_application"}
+    )
+    risk = flows.user("risk")
+    definition = _nodes(
+        {
+            "id": "a",
+            "kind": "approval",
+            "name": "a",
+            "assignees": [{"kind": "user", "user_ids": [str(risk.pk), "999999"]}],
+        }
+    )
+    issues = admin.post(f"{BASE}/definitions/named/validate", {"definition": definition}).json()
+    assert [(i["node_id"], i["code"], i["params"]) for i in issues["issues"]] == [
+        ("a", "flow.def.unknown_user", {"user": "999999"})
+    ]
+    admin.put(f"{BASE}/definitions/named/draft", {"definition": definition})
+    r = admin.post(f"{BASE}/definitions/named/publish")
+    assert r.status_code == 422
+    assert [i["code"] for i in r.json()["details"]["issues"]] == ["flow.def.unknown_user"]
+    # a deactivated user is refused too; the valid definition publishes
+    risk.is_active = False
+    risk.save(update_fields=["is_active"])
+    one = _nodes({"id": "a", "kind": "approval", "name": "a",
+                  "assignees": [{"kind": "user", "user_ids": [str(risk.pk)]}]})  # fmt: skip
+    admin.put(f"{BASE}/definitions/named/draft", {"definition": one})
+    assert admin.post(f"{BASE}/definitions/named/publish").status_code == 422
+    risk.is_active = True
+    risk.save(update_fields=["is_active"])
+    assert admin.post(f"{BASE}/definitions/named/publish").status_code == 201
+
+
 def test_openapi_describes_the_flow_responses(client_for: Any) -> None:
     doc = client_for("admin").get("openapi.json").json()
     schemas = doc["components"]["schemas"]

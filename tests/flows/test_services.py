@@ -400,3 +400,52 @@ def test_start_for_a_record_outside_the_scope_is_not_found(flows: Flows) -> None
     with pytest.raises(LoanDeskError) as err:
         services.start(actor=flows.user("officer1"), record_id="1")
     assert err.value.status == 422
+
+
+def test_an_approval_is_a_handful_of_statements_with_every_row_written(flows: Flows) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    inst = flows.submit()
+    task = flows.task(inst, "manager")
+    manager = flows.user("manager")
+    audits = AuditEntry.objects.filter(action="flow.acted").count()
+    with CaptureQueriesContext(connection) as ctx:
+        done = services.act(
+            actor=manager, instance_id=inst.pk, task_id=task.pk, action="approve", comment="ok"
+        )
+    sql = [q["sql"] for q in ctx.captured_queries]
+    # The lock reads the acted-on task too; the outbox events of the command are one INSERT.
+    assert sum("FROM" in s and "flows_flowtask" in s and s.startswith("SELECT") for s in sql) == 1
+    assert sum(s.startswith("INSERT INTO") and "core_outboxevent" in s for s in sql) == 1
+    assert len(sql) <= 12, sql
+    assert done.state_version == 2 and done.current_node_id == "risk_scorecard"
+    assert done.version.definition.key  # the version and definition came with the lock
+    row = FlowInstance.objects.get(pk=inst.pk)
+    assert row.state == done.state and row.state_version == 2
+    assert row.status == done.status and row.current_node_id == done.current_node_id
+    assert row.updated_at == done.updated_at
+    closed = FlowTask.objects.get(pk=task.pk)
+    assert (closed.status, closed.action) == ("approved", "approve")
+    assert closed.closed_at is not None
+    assert FlowHistory.objects.filter(instance=inst, action="approved", comment="ok").count() == 1
+    assert AuditEntry.objects.filter(action="flow.acted").count() == audits + 1
+
+
+def test_unknown_and_out_of_range_ids_are_not_found(flows: Flows) -> None:
+    inst = flows.submit()
+    other = flows.submit(customer_n=1)
+    manager = flows.user("manager")
+    for instance_id in (2**63, -(2**63) - 1, 10**9):
+        with pytest.raises(LoanDeskError) as err:
+            services.act(actor=manager, instance_id=instance_id, task_id=1, action="approve")
+        assert err.value.status == 404
+    # a task of another instance, or a task id out of range, is no task of this one
+    for task_id in (flows.task(other, "manager").pk, 2**63, 0):
+        refused(
+            "flow.task_not_found",
+            404,
+            lambda t=task_id: services.act(
+                actor=manager, instance_id=inst.pk, task_id=t, action="approve"
+            ),
+        )

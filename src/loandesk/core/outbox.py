@@ -8,7 +8,7 @@ handler is retried with backoff and the event goes to the dead-letter state afte
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -67,11 +67,41 @@ def publish(
         aggregate_type=aggregate_type,
         aggregate_id=str(aggregate_id),
     )
+    _nudge_on_commit()
+    return event
+
+
+def publish_many(
+    events: Sequence[tuple[str, dict[str, Any] | None]],
+    *,
+    aggregate_type: str = "",
+    aggregate_id: str | int = "",
+) -> list[OutboxEvent]:
+    """Publish several events of one aggregate, in order, with one multi-row INSERT (and, as
+    with `publish`, one worker nudge per transaction). Same rules: inside the transaction."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("publish_many() must run inside the transaction that makes the change")
+    if not events:
+        return []
+    rows = [
+        OutboxEvent(
+            topic=topic,
+            payload=payload or {},
+            aggregate_type=aggregate_type,
+            aggregate_id=str(aggregate_id),
+        )
+        for topic, payload in events
+    ]
+    OutboxEvent.objects.bulk_create(rows)
+    _nudge_on_commit()
+    return rows
+
+
+def _nudge_on_commit() -> None:
     # One nudge per transaction, however many events it publishes: each nudge is a task row.
     # A rolled-back (savepoint) transaction drops its callbacks, so the next publish re-registers.
     if not any(entry[1] is _nudge_worker for entry in connection.run_on_commit):
         transaction.on_commit(_nudge_worker)
-    return event
 
 
 def _nudge_worker() -> None:

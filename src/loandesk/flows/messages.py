@@ -150,6 +150,10 @@ DEF_ISSUES: dict[str, tuple[str, str]] = {
         "“{field}” in the field permissions is not a field of the bound form",
     ),
     "flow.def.no_recipients": ("请设置抄送人", "Set the CC recipients"),
+    "flow.def.unknown_user": (
+        "用户「{user}」不存在或已停用",
+        "User “{user}” does not exist or is deactivated",
+    ),
 }
 
 STATUS_LABELS: dict[str, tuple[str, str]] = {

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -211,6 +211,7 @@ def _issues(flow: FlowDefinition, definition: Any) -> list[dict[str, Any]]:
     return issues_json(
         validate_definition(candidate, check_condition=_condition_checker(flow.form))
         + form_field_issues(flow.form, candidate)
+        + user_issues(candidate)
     )
 
 
@@ -247,6 +248,34 @@ def form_field_issues(form: FormDefinition | None, definition: Any) -> list[Issu
                     )
                 )
     return issues
+
+
+def user_issues(definition: Any) -> list[Issue]:
+    """Named users (assignees, CC recipients, `on_empty_user_id`) that are not active users:
+    a task row for them could not be written, or nobody would ever see it."""
+    named: list[tuple[str | None, str, str]] = []
+    for node in walk_nodes(definition):
+        node_id = node.get("id") if isinstance(node.get("id"), str) else None
+        for key in ("assignees", "recipients"):
+            specs = node.get(key)
+            for n, spec in enumerate(specs if isinstance(specs, list) else []):
+                if isinstance(spec, Mapping) and spec.get("kind") == "user":
+                    users = spec.get("user_ids")
+                    for value in users if isinstance(users, list) else []:
+                        named.append((node_id, f"{key}.{n}.user_ids", str(value)[:20]))
+        fallback = node.get("on_empty_user_id")
+        if fallback not in (None, ""):
+            named.append((node_id, "on_empty_user_id", str(fallback)[:20]))
+    wanted = {int(v) for _, _, v in named if v.isascii() and v.isdigit() and len(v) < 19}
+    active = {
+        str(pk)
+        for pk in User.objects.filter(pk__in=wanted, is_active=True).values_list("pk", flat=True)
+    }
+    return [
+        Issue(node_id, "flow.def.unknown_user", field, {"user": value})
+        for node_id, field, value in named
+        if value not in active
+    ]
 
 
 def _get_definition(key: str, *, lock: bool = False) -> FlowDefinition:
@@ -399,7 +428,7 @@ def publish(*, actor: User, key: str) -> FlowVersion:
     last = flow.versions.order_by("-version").first()
     number = (last.version if last else 0) + 1
     candidate = {**flow.draft, "key": flow.key, "version": number}
-    extra = form_field_issues(flow.form, candidate)
+    extra = form_field_issues(flow.form, candidate) + user_issues(candidate)
     try:
         compiled = Definition.from_json(candidate, check_condition=_condition_checker(flow.form))
     except DefinitionInvalid as exc:
@@ -610,29 +639,61 @@ def _event(instance: FlowInstance, extra: Mapping[str, Any] | None = None) -> di
 
 
 def _publish_all(instance: FlowInstance, events: Sequence[tuple[str, dict[str, Any]]]) -> None:
-    """Write the transition's outbox events in order, in at most two inserts: all but the last
-    in one bulk insert, the last through `outbox.publish` (which nudges the worker once per
-    transaction)."""
-    if not events:
-        return
-    from loandesk.core.models import OutboxEvent
+    """Write the transition's outbox events in order: one multi-row INSERT, one worker nudge
+    per transaction (`outbox.publish_many`)."""
+    if events:
+        outbox.publish_many(events, aggregate_type="flows.instance", aggregate_id=instance.pk)
 
-    *first, (topic, payload) = events
-    if first:
-        OutboxEvent.objects.bulk_create(
-            [
-                OutboxEvent(
-                    topic=t,
-                    payload=p,
-                    aggregate_type="flows.instance",
-                    aggregate_id=str(instance.pk),
-                )
-                for t, p in first
-            ]
+
+# --- raw statements for the command path ---------------------------------------------------
+#
+# An approval is a dozen small statements; building each through the ORM (query compilation,
+# one model instance per row, save() machinery) cost more than the database did. The hot path
+# therefore writes prepared SQL: values go through each field's own get_db_prep_save (so dates,
+# JSON and the like are adapted exactly as the ORM would) and rows are never instantiated.
+
+
+def _qn(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+_INSERT_SQL: dict[tuple[str, type], tuple[list[Any], str, str]] = {}
+
+
+def _insert_statement(conn: Any, model: type[Any]) -> tuple[list[Any], str, str]:
+    key = (conn.vendor, model)
+    found = _INSERT_SQL.get(key)
+    if found is None:
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        for f in fields:
+            # Only plain fields: no auto_now(_add) or custom placeholders to emulate.
+            assert not getattr(f, "auto_now", False) and not getattr(f, "auto_now_add", False)
+            assert not hasattr(f, "get_placeholder"), f
+        qn = conn.ops.quote_name
+        head = "INSERT INTO {} ({}) VALUES ".format(  # noqa: S608 (identifiers from model metadata)
+            qn(model._meta.db_table), ", ".join(qn(f.column) for f in fields)
         )
-    outbox.publish(
-        topic, payload=payload, aggregate_type="flows.instance", aggregate_id=instance.pk
-    )
+        found = _INSERT_SQL[key] = (fields, head, "(" + ", ".join(["%s"] * len(fields)) + ")")
+    return found
+
+
+def _insert_rows(model: type[Any], rows: Sequence[Mapping[str, Any]]) -> None:
+    """One multi-row INSERT of `rows` ({attname: value}; absent fields take their default)."""
+    if not rows:
+        return
+    conn = connections[DEFAULT_DB_ALIAS]
+    fields, head, one = _insert_statement(conn, model)
+    params: list[Any] = []
+    for row in rows:
+        for f in fields:
+            value = row[f.attname] if f.attname in row else f.get_default()
+            params.append(f.get_db_prep_save(value, conn))
+    with conn.cursor() as cursor:
+        cursor.execute(head + ", ".join([one] * len(rows)), params)
+
+
+def _prep(model: type[Any], attname: str, value: Any) -> Any:
+    return model._meta.get_field(attname).get_db_prep_save(value, connections[DEFAULT_DB_ALIAS])
 
 
 def _uid(user_id: str | None) -> int | None:
@@ -668,10 +729,10 @@ def _apply(instance: FlowInstance, t: Transition, *, actor: Any) -> None:
     """Apply the effects in order, then save the state and the instance's projection."""
     definition = definition_of(instance.version)
     names = {n.id: n.name for n in definition.walk()}
-    new_tasks: dict[str, FlowTask] = {}
-    new_timers: dict[str, FlowTimer] = {}
-    history: list[FlowHistory] = []
-    ccs: list[FlowCc] = []
+    new_tasks: dict[str, dict[str, Any]] = {}
+    new_timers: dict[str, dict[str, Any]] = {}
+    history: list[dict[str, Any]] = []
+    ccs: list[dict[str, Any]] = []
     runs: list[FlowStepRun] = []
     data_changes: dict[str, Any] = {}
     events: list[tuple[str, dict[str, Any]]] = []
@@ -681,35 +742,34 @@ def _apply(instance: FlowInstance, t: Transition, *, actor: Any) -> None:
         if isinstance(fx, HistoryRecorded):
             e = fx.event
             history.append(
-                FlowHistory(
-                    instance=instance,
-                    seq=e.seq,
-                    at=e.at,
-                    actor_id=_uid(e.actor),
-                    action=e.action,
-                    node_id=e.node_id or "",
-                    engine_task_id=e.task_id or "",
-                    comment=e.comment or "",
-                    attachments=list(e.attachments),
-                    signature=e.signature or "",
-                    target=(e.target or "")[:64],
-                    duration_seconds=e.duration_seconds,
-                    details=dict(e.details),
-                )
+                {
+                    "instance_id": instance.pk,
+                    "seq": e.seq,
+                    "at": e.at,
+                    "actor_id": _uid(e.actor),
+                    "action": e.action,
+                    "node_id": e.node_id or "",
+                    "engine_task_id": e.task_id or "",
+                    "comment": e.comment or "",
+                    "attachments": list(e.attachments),
+                    "signature": e.signature or "",
+                    "target": (e.target or "")[:64],
+                    "duration_seconds": e.duration_seconds,
+                    "details": dict(e.details),
+                }
             )
         elif isinstance(fx, TaskCreated):
             task = fx.task
-            row = FlowTask(
-                instance=instance,
-                engine_task_id=task.id,
-                node_id=task.node_id,
-                node_name=names.get(task.node_id, task.node_id)[:100],
-                user_id=int(task.user_id),
-                kind=task.kind,
-                created_at=task.created_at,
-                due_at=task.due_at,
-            )
-            new_tasks[task.id] = row
+            new_tasks[task.id] = {
+                "instance_id": instance.pk,
+                "engine_task_id": task.id,
+                "node_id": task.node_id,
+                "node_name": names.get(task.node_id, task.node_id)[:100],
+                "user_id": int(task.user_id),
+                "kind": task.kind,
+                "created_at": task.created_at,
+                "due_at": task.due_at,
+            }
             events.append(
                 (
                     "flows.task_assigned",
@@ -722,8 +782,7 @@ def _apply(instance: FlowInstance, t: Transition, *, actor: Any) -> None:
         elif isinstance(fx, TaskClosed):
             action = _TASK_ACTION.get(fx.status, fx.status)
             if fx.task_id in new_tasks:
-                row = new_tasks[fx.task_id]
-                row.status, row.closed_at, row.action = fx.status, fx.at, action
+                new_tasks[fx.task_id].update(status=fx.status, closed_at=fx.at, action=action)
             else:
                 closed.setdefault((fx.status, fx.at, action), []).append(fx.task_id)
             if fx.status != "cancelled":
@@ -743,13 +802,13 @@ def _apply(instance: FlowInstance, t: Transition, *, actor: Any) -> None:
                 )
         elif isinstance(fx, TimerScheduled):
             timer = fx.timer
-            new_timers[timer.id] = FlowTimer(
-                instance=instance,
-                timer_id=timer.id,
-                kind=timer.kind,
-                engine_task_id=timer.task_id,
-                fire_at=timer.fire_at,
-            )
+            new_timers[timer.id] = {
+                "instance_id": instance.pk,
+                "timer_id": timer.id,
+                "kind": timer.kind,
+                "engine_task_id": timer.task_id,
+                "fire_at": timer.fire_at,
+            }
         elif isinstance(fx, TimerCancelled):
             if new_timers.pop(fx.timer_id, None) is None:
                 cancelled_timers.append(fx.timer_id)
@@ -793,7 +852,7 @@ def _apply(instance: FlowInstance, t: Transition, *, actor: Any) -> None:
             at = now()
             user_ids = [u for u in (_uid(x) for x in fx.user_ids) if u is not None]
             ccs += [
-                FlowCc(instance=instance, user_id=u, node_id=fx.node_id, created_at=at)
+                {"instance_id": instance.pk, "user_id": u, "node_id": fx.node_id, "created_at": at}
                 for u in user_ids
             ]
             events.append(
@@ -817,23 +876,31 @@ def _apply(instance: FlowInstance, t: Transition, *, actor: Any) -> None:
             )
     # Rows are written after the walk, batched: one statement per table (and per closing).
     for (status, at, action), task_ids in closed.items():
-        FlowTask.objects.filter(instance_id=instance.pk, engine_task_id__in=task_ids).update(
-            status=status, closed_at=at, action=action
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {_qn(FlowTask._meta.db_table)} SET {_qn('status')} = %s,"  # noqa: S608 (identifiers from model metadata)
+                f" {_qn('closed_at')} = %s, {_qn('action')} = %s"
+                f" WHERE {_qn('instance_id')} = %s AND {_qn('engine_task_id')} IN"
+                f" ({', '.join(['%s'] * len(task_ids))})",
+                [status, _prep(FlowTask, "closed_at", at), action, instance.pk, *task_ids],
+            )
     if cancelled_timers:
-        FlowTimer.objects.filter(
-            instance_id=instance.pk,
-            timer_id__in=cancelled_timers,
-            status=FlowTimer.Status.PENDING,
-        ).update(status=FlowTimer.Status.CANCELLED)
-    if new_tasks:
-        FlowTask.objects.bulk_create(new_tasks.values())
-    if new_timers:
-        FlowTimer.objects.bulk_create(new_timers.values())
-    if history:
-        FlowHistory.objects.bulk_create(history)
-    if ccs:
-        FlowCc.objects.bulk_create(ccs)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {_qn(FlowTimer._meta.db_table)} SET {_qn('status')} = %s"  # noqa: S608 (identifiers from model metadata)
+                f" WHERE {_qn('instance_id')} = %s AND {_qn('status')} = %s"
+                f" AND {_qn('timer_id')} IN ({', '.join(['%s'] * len(cancelled_timers))})",
+                [
+                    FlowTimer.Status.CANCELLED.value,
+                    instance.pk,
+                    FlowTimer.Status.PENDING.value,
+                    *cancelled_timers,
+                ],
+            )
+    _insert_rows(FlowTask, list(new_tasks.values()))
+    _insert_rows(FlowTimer, list(new_timers.values()))
+    _insert_rows(FlowHistory, history)
+    _insert_rows(FlowCc, ccs)
     if runs:
         FlowStepRun.objects.bulk_create(runs)
         transaction.on_commit(_enqueue_steps([r.pk for r in runs if r.pk is not None], instance.pk))
@@ -850,8 +917,16 @@ def _apply(instance: FlowInstance, t: Transition, *, actor: Any) -> None:
     instance.current_node_id = state.current or ""
     instance.current_node_name = names.get(state.current, "")[:100] if state.current else ""
     instance.amount_fen = _amount_fen(state.data)
+    instance.updated_at = now()
     _publish_all(instance, events)
-    instance.save(update_fields=_PROJECTION)
+    # The projection in one UPDATE; the state JSON is serialised once, here.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_qn(FlowInstance._meta.db_table)} SET "  # noqa: S608 (identifiers from model metadata)
+            + ", ".join(f"{_qn(n)} = %s" for n in _PROJECTION)
+            + f" WHERE {_qn('id')} = %s",
+            [_prep(FlowInstance, n, getattr(instance, n)) for n in _PROJECTION] + [instance.pk],
+        )
 
 
 def _enqueue_steps(run_ids: list[int], instance_id: int) -> Callable[[], None]:
@@ -870,21 +945,98 @@ def _enqueue_steps(run_ids: list[int], instance_id: int) -> Callable[[], None]:
 # --- commands --------------------------------------------------------------------------------
 
 
-def _locked(instance_id: Any) -> FlowInstance:
-    if isinstance(instance_id, bool) or not isinstance(instance_id, int):
-        raise NotFound()
+_LOCK_PARTS: list[tuple[type[Any], str, tuple[str, ...]]] = [
     # The record (read on demand: conditions, edits) and the large JSON columns of the version
     # and definition (definition_of caches the compiled version) stay unread.
-    rows = list(
-        FlowInstance.objects.select_for_update(of=("self",))
-        .select_related("version__definition")
-        .defer("version__definition_json", "version__definition__draft")
-        .filter(pk=instance_id)
-        .order_by()
+    (FlowInstance, "i", ()),
+    (FlowVersion, "v", ("definition_json",)),
+    (FlowDefinition, "d", ("draft",)),
+]
+_LOCK_SQL: dict[str, tuple[str, list[tuple[type[Any], list[str], list[list[Any]], list[Any]]]]] = {}
+
+
+def _lock_statement() -> tuple[str, list[tuple[type[Any], list[str], list[list[Any]], list[Any]]]]:
+    """The lock query (built once per database vendor): the instance row FOR UPDATE, with its
+    version and definition (select_related by hand) and, through a LEFT JOIN, the acted-on
+    task's holder — one round trip instead of two. Returns the SQL and, per model, the
+    attnames read, each column's converters (the ORM's own: backend then field) and columns."""
+    found = _LOCK_SQL.get(connection.vendor)
+    if found is not None:
+        return found
+    columns: list[str] = []
+    parts = []
+    for model, alias, skip in _LOCK_PARTS:
+        fields = [f for f in model._meta.concrete_fields if f.attname not in skip]
+        cols = [f.get_col(alias) for f in fields]
+        convs = [
+            connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            for col in cols
+        ]
+        columns += [f"{alias}.{_qn(f.column)}" for f in fields]
+        parts.append((model, [f.attname for f in fields], convs, cols))
+    for_update = ""
+    if connection.features.has_select_for_update:
+        of = ("i",) if connection.features.has_select_for_update_of else ()
+        for_update = " " + connection.ops.for_update_sql(of=of)
+    sql = (
+        f"SELECT {', '.join(columns)}, t.{_qn('user_id')}, t.{_qn('engine_task_id')}"  # noqa: S608 (identifiers from model metadata)
+        f" FROM {_qn(FlowInstance._meta.db_table)} i"
+        f" INNER JOIN {_qn(FlowVersion._meta.db_table)} v ON v.{_qn('id')} = i.{_qn('version_id')}"
+        f" INNER JOIN {_qn(FlowDefinition._meta.db_table)} d"
+        f" ON d.{_qn('id')} = v.{_qn('definition_id')}"
+        f" LEFT OUTER JOIN {_qn(FlowTask._meta.db_table)} t"
+        f" ON t.{_qn('instance_id')} = i.{_qn('id')} AND t.{_qn('id')} = %s"
+        f" WHERE i.{_qn('id')} = %s{for_update}"
     )
-    if not rows:
+    _LOCK_SQL[connection.vendor] = (sql, parts)
+    return sql, parts
+
+
+def _BIGINT(value: int) -> bool:
+    return -(2**63) <= value < 2**63
+
+
+def _lock(
+    instance_id: Any, task_pk: int | None = None
+) -> tuple[FlowInstance, tuple[int, str] | None]:
+    """Lock the instance row (SELECT ... FOR UPDATE; SQLite's IMMEDIATE transaction already
+    holds the write lock) and read, in the same query, (holder, engine task id) of the task
+    row `task_pk` of this instance (None when there is no such task)."""
+    if (
+        isinstance(instance_id, bool)
+        or not isinstance(instance_id, int)
+        or not _BIGINT(instance_id)
+    ):
         raise NotFound()
-    return rows[0]
+    if task_pk is not None and not _BIGINT(task_pk):
+        task_pk = None  # no such row (the ORM answers out-of-range ids with "nothing" too)
+    conn = connections[DEFAULT_DB_ALIAS]
+    sql, parts = _lock_statement()
+    with conn.cursor() as cursor:
+        cursor.execute(sql, [task_pk, instance_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound()
+    objs: list[Any] = []
+    pos = 0
+    for model, attnames, convs, cols in parts:
+        values = []
+        for n, chain in enumerate(convs):
+            value = row[pos + n]
+            for conv in chain:
+                value = conv(value, cols[n], conn)
+            values.append(value)
+        pos += len(attnames)
+        objs.append(model.from_db(conn.alias, attnames, values))
+    instance, version, definition = objs
+    version._state.fields_cache["definition"] = definition
+    instance._state.fields_cache["version"] = version
+    task = (int(row[pos]), str(row[pos + 1])) if row[pos] is not None else None
+    return instance, task
+
+
+def _locked(instance_id: Any) -> FlowInstance:
+    return _lock(instance_id)[0]
 
 
 def can_see(actor: User, instance: FlowInstance) -> bool:
@@ -905,13 +1057,15 @@ def _command(
     audit_action: str | None,
     extra: Mapping[str, Any] | None = None,
     check: Callable[[FlowInstance], None] | None = None,
-    holds: Callable[[FlowInstance], bool] | None = None,
+    task_pk: int | None = None,
+    holds: Callable[[tuple[int, str] | None], bool] | None = None,
 ) -> FlowInstance:
-    """`holds(instance)`: True when the command itself proves the actor may see the instance
-    (the holder of the task acted on), which spares the visibility queries."""
+    """`task_pk`: the task row acted on, read with the lock as (holder, engine task id);
+    `holds(row)`: True when the command itself proves the actor may see the instance (the
+    holder of the task acted on), which spares the visibility queries."""
     with transaction.atomic():
-        instance = _locked(instance_id)
-        if not (holds is not None and holds(instance)) and not can_see(actor, instance):
+        instance, task_row = _lock(instance_id, task_pk)
+        if not (holds is not None and holds(task_row)) and not can_see(actor, instance):
             raise NotFound()
         if check is not None:
             check(instance)
@@ -1027,13 +1181,7 @@ def act(
 
     found: list[tuple[int, str] | None] = []
 
-    def holds(instance: FlowInstance) -> bool:
-        rows = list(
-            FlowTask.objects.filter(instance_id=instance.pk, pk=task_id)
-            .order_by()
-            .values_list("user_id", "engine_task_id")
-        )
-        row = rows[0] if rows else None
+    def holds(row: tuple[int, str] | None) -> bool:
         found.append(row)
         return row is not None and row[0] == actor.pk
 
@@ -1068,6 +1216,7 @@ def act(
         run=run,
         audit_action="flow.acted",
         extra={"action": action, "task_id": task_id},
+        task_pk=task_id,
         holds=holds,
     )
 
