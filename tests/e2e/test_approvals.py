@@ -244,7 +244,30 @@ def test_return_to_initiator_and_resubmit(page: Page) -> None:
     expect(page.get_by_test_id("timeline-node-start")).to_contain_text("重新提交")
 
 
-def test_borrower_status_page_of_a_public_application(page: Page) -> None:
+def _status_code_from_outbox(server: str, page: Page) -> str:
+    """The demo has no SMS gateway: an admin reads the texted code in 系统 → 事件 (the outbox)."""
+    browser = page.context.browser
+    assert browser is not None
+    admin = browser.new_context(base_url=server, viewport={"width": 375, "height": 812})
+    try:
+        admin_page = admin.new_page()
+        login(admin_page, "admin")
+        events = admin_page.request.get("/api/v1/outbox/events", params={"page_size": 50})
+        assert events.ok, events.text()
+        texts = [
+            e["payload"]["text"]
+            for e in events.json()["items"]
+            if e["topic"] == "notify.sms" and e["payload"].get("phone_masked") == "138****8000"
+        ]
+        assert texts and "查看申请进度" in texts[0], texts[:1]
+        match = re.search(r"\d{6}", texts[0])
+        assert match is not None
+        return match.group(0)
+    finally:
+        admin.close()
+
+
+def test_borrower_status_page_of_a_public_application(page: Page, server: str) -> None:
     login(page, "officer1")
     links = page.request.get("/api/v1/forms/loan_application/links")
     assert links.ok, links.text()
@@ -275,7 +298,24 @@ def test_borrower_status_page_of_a_public_application(page: Page) -> None:
     status_token = submitted.json()["status_token"]
     logout(page)
 
+    # The link alone shows only the form and the masked phone on the application.
     page.goto(f"/s/{status_token}")
+    verify = page.get_by_test_id("status-verify")
+    expect(verify).to_be_visible()
+    expect(page.get_by_test_id("status-phone-hint")).to_contain_text("138****8000")
+    expect(page.get_by_test_id("borrower-progress")).to_have_count(0)
+    expect(verify).not_to_contain_text("SQ")
+    page.get_by_test_id("status-send-code").click()
+    expect(page.get_by_test_id("status-phone-hint")).to_have_text("验证码已发送至 138****8000")
+    expect(page.get_by_test_id("status-send-code")).to_contain_text("秒后重发")
+    code = _status_code_from_outbox(server, page)
+    page.get_by_test_id("status-code").fill("000000" if code != "000000" else "111111")
+    page.get_by_test_id("status-verify-submit").click()
+    expect(verify).to_contain_text("验证码错误或已过期,还可尝试 4 次")
+    page.get_by_test_id("status-code").fill(code)
+    shot(page, "approvals-borrower-verify")
+    page.get_by_test_id("status-verify-submit").click()
+
     progress = page.get_by_test_id("borrower-progress")
     expect(progress).to_be_visible()
     expect(page.get_by_test_id("borrower-summary")).to_have_text("您的申请正在审核中，请耐心等待。")
@@ -283,6 +323,12 @@ def test_borrower_status_page_of_a_public_application(page: Page) -> None:
     expect(page.get_by_test_id("borrower-step-0")).to_have_attribute("data-status", "done")
     expect(page.get_by_test_id("borrower-step-1")).to_have_attribute("data-status", "current")
     expect(progress).not_to_contain_text("李经理")
+    # The grant is an HttpOnly cookie scoped to this status link, remembered on reload.
+    grant = next(c for c in page.context.cookies() if c["name"] == "ld_status_grant")
+    assert grant["httpOnly"] and grant["path"] == f"/api/v1/public/status/{status_token}"
+    page.reload()
+    expect(page.get_by_test_id("borrower-progress")).to_be_visible()
+    expect(page.get_by_test_id("status-verify")).to_have_count(0)
     shot(page, "approvals-borrower-status")
 
 

@@ -319,7 +319,12 @@ def test_public_status_shows_plain_progress(flows: Flows, anon: Any) -> None:
     record.status_token = "tok-" + "x" * 30
     record.save(update_fields=["status_token"])
     assert public_status(record.status_token)["flow"]["status"] == "running"
-    # through the public endpoint (no login): the response schema carries the progress
+    # through the public endpoint: nothing until the borrower proves the phone on the record
+    page = anon.get(f"/api/v1/public/status/{record.status_token}").json()
+    assert page["verified"] is False and "flow" not in page
+    from loandesk.forms import services as form_services
+
+    anon.client.cookies[form_services.STATUS_GRANT_COOKIE] = form_services.status_grant(record)
     page = anon.get(f"/api/v1/public/status/{record.status_token}").json()
     assert page["flow"]["status"] == "running"
     assert page["flow"]["summary"]

@@ -1,3 +1,11 @@
+import { afterAll } from 'vitest'
+
 // jsdom lacks scrolling; vue-router's scrollBehavior and Vant call it.
 window.scrollTo = (() => {}) as typeof window.scrollTo
 Element.prototype.scrollTo = function scrollTo() {} as typeof Element.prototype.scrollTo
+// Pages scroll a field or an error into view (e.g. after a failed save).
+Element.prototype.scrollIntoView = function scrollIntoView() {} as typeof Element.prototype.scrollIntoView
+
+// Vant measures fixed bars' placeholders in a 100 ms timeout after mounting; let those timers
+// fire while jsdom still exists, or they throw "window is not defined" after the file ends.
+afterAll(() => new Promise((resolve) => setTimeout(resolve, 250)))

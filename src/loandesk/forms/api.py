@@ -41,6 +41,7 @@ from loandesk.forms.schemas import (
     RevealOut,
     SmsIn,
     SmsOut,
+    StatusVerifyIn,
     UploadOut,
     ValidateIn,
     ValidateOut,
@@ -357,6 +358,31 @@ def public_submit(
     return Status(201, {"status_token": record.status_token, "serial_no": record.serial_no})
 
 
-@public_router.get("/status/{status_token}", response=PublicStatusOut)
+@public_router.get("/status/{status_token}", response=PublicStatusOut, exclude_none=True)
 def public_status(request: HttpRequest, status_token: str) -> dict[str, Any]:
-    return selectors.public_status(status_token)
+    record = services.status_record(status_token)
+    grant = request.COOKIES.get(services.STATUS_GRANT_COOKIE)
+    verified = services.check_status_grant(record, grant)
+    return selectors.public_status_page(record, verified=verified)
+
+
+@public_router.post("/status/{status_token}/sms", response=SmsOut)
+def public_status_sms(request: HttpRequest, status_token: str) -> dict[str, Any]:
+    return services.send_status_code(token=status_token, ip=_ip(request))
+
+
+@public_router.post("/status/{status_token}/verify", response=PublicStatusOut, exclude_none=True)
+def public_status_verify(
+    request: HttpRequest, response: HttpResponse, status_token: str, payload: StatusVerifyIn
+) -> dict[str, Any]:
+    record = services.verify_status(token=status_token, code=payload.code, ip=_ip(request))
+    response.set_cookie(
+        services.STATUS_GRANT_COOKIE,
+        services.status_grant(record),
+        max_age=int(services.STATUS_GRANT_TTL.total_seconds()),
+        path=f"/api/v1/public/status/{status_token}",
+        secure=request.is_secure(),
+        httponly=True,
+        samesite="Strict",
+    )
+    return selectors.public_status_page(record, verified=True)

@@ -245,6 +245,25 @@ register_messages(
         "forms.column.updated_at": ("更新时间", "Updated"),
         "forms.column.row": ("所属记录", "Record"),
         "forms.status.submitted": ("已提交", "Submitted"),
+        "forms.status.sms_sent": (
+            "【LoanDesk】您正在查看申请进度,验证码是 {code},{minutes} 分钟内有效。"
+            "如非本人操作请忽略。",
+            "[LoanDesk] Your code to view your application's progress is {code}, valid for "
+            "{minutes} minutes.",
+        ),
+        "forms.status.no_phone": (
+            "这份申请没有留下手机号,无法在线验证身份。请联系为您办理的客户经理查询进度。",
+            "This application has no mobile number to verify, so its progress cannot be shown "
+            "online. Please ask your loan officer.",
+        ),
+        "forms.status.code_wrong": (
+            "验证码错误或已过期,还可尝试 {left} 次",
+            "Wrong or expired code; {left} attempts left",
+        ),
+        "forms.status.locked": (
+            "验证失败次数过多,请 {minutes} 分钟后再试",
+            "Too many failed attempts; try again in {minutes} minutes",
+        ),
     }
 )
 

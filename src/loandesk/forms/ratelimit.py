@@ -39,6 +39,20 @@ def hit(scope: str, key: str, *, limit: int, window_seconds: int) -> int:
     return count
 
 
+def peek(scope: str, key: str, *, window_seconds: int) -> tuple[int, int]:
+    """(hits so far in the current window, seconds until it ends), counting nothing."""
+    now = timezone.now()
+    start = _window(now, window_seconds)
+    hashed = blind_index(key, purpose=f"ratelimit:{scope}")
+    count = (
+        RateCounter.objects.filter(scope=scope, key=hashed, window_start=start)
+        .values_list("count", flat=True)
+        .first()
+    )
+    retry = int((start + timedelta(seconds=window_seconds) - now).total_seconds()) + 1
+    return count or 0, retry
+
+
 def prune(older_than: timedelta = timedelta(days=1)) -> int:
     deleted, _ = RateCounter.objects.filter(window_start__lt=timezone.now() - older_than).delete()
     return deleted

@@ -263,9 +263,20 @@ class PublicFlowStatus(Schema):
 
 
 class PublicStatusOut(Schema):
+    """Unverified: form_name, verified=false, verification, phone_hint — nothing else. Verified
+    (the grant cookie): also the serial number, status and the flow's progress."""
+
     form_name: str
-    serial_no: str
-    submitted_at: datetime
-    status: str
-    status_label: str
+    verified: bool
+    verification: str  # "sms" | "unavailable" (no phone on the record: ask the loan officer)
+    phone_hint: str | None = None  # 138****5678, the phone the code goes to
+    serial_no: str | None = None
+    submitted_at: datetime | None = None
+    status: str | None = None
+    status_label: str | None = None
     flow: PublicFlowStatus | None = None
+    grant_expires_in: int | None = None
+
+
+class StatusVerifyIn(Schema):
+    code: str = Field("", max_length=12)

@@ -21,6 +21,7 @@ from loandesk.forms.schema import BUILTIN_COLUMNS, HIDDEN, READONLY, CompiledFor
 from loandesk.forms.services import (
     LINK_SCOPE,
     RECORD_SCOPE,
+    STATUS_GRANT_TTL,
     compiled_version,
     draft_of,
     field_modes,
@@ -28,6 +29,8 @@ from loandesk.forms.services import (
     link_status,
     link_url,
     published,
+    status_record,
+    status_verification,
     today,
 )
 
@@ -662,14 +665,12 @@ def register_public_status_extra(extra: PublicStatusExtra) -> None:
 
 
 def public_status(status_token: str) -> dict[str, Any]:
-    record = (
-        Record.objects.select_related("form")
-        .filter(status_token=status_token)
-        .exclude(status_token__isnull=True)
-        .first()
-    )
-    if record is None or not status_token:
-        raise NotFound()
+    """The full status of a submission (serial number, status, the flow's progress): for a
+    visitor who proved the phone on the record (see `public_status_page`)."""
+    return public_status_of(status_record(status_token))
+
+
+def public_status_of(record: Record) -> dict[str, Any]:
     out: dict[str, Any] = {
         "form_name": record.form.name,
         "serial_no": record.serial_no,
@@ -679,4 +680,18 @@ def public_status(status_token: str) -> dict[str, Any]:
     }
     for extra in _public_status_extras:
         out.update(extra(record))
+    return out
+
+
+def public_status_page(record: Record, *, verified: bool) -> dict[str, Any]:
+    """The status page's answer: without verification only the form's name and how to verify
+    (the masked phone on the record); with it, everything."""
+    out: dict[str, Any] = {
+        "form_name": record.form.name,
+        "verified": verified,
+        **status_verification(record),
+    }
+    if verified:
+        out.update(public_status_of(record))
+        out["grant_expires_in"] = int(STATUS_GRANT_TTL.total_seconds())
     return out

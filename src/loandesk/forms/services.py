@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import qrcode
+from django.core import signing
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -74,6 +75,14 @@ PUBLIC_SUBMITS_PER_HOUR = 10
 PUBLIC_UPLOADS_PER_HOUR = 30
 SMS_PER_IP_PER_HOUR = 10
 SMS_PER_PHONE_PER_HOUR = 5
+# The borrower's status page: SMS to the phone on the record, then a short-lived grant cookie.
+STATUS_GRANT_TTL = timedelta(minutes=30)
+STATUS_GRANT_COOKIE = "ld_status_grant"
+STATUS_SMS_PER_IP_PER_HOUR = 10
+STATUS_SMS_PER_TOKEN_PER_HOUR = 5
+STATUS_VERIFY_PER_IP_PER_HOUR = 30
+STATUS_MAX_FAILURES = 5  # wrong codes per status link and hour, then locked until the hour ends
+STATUS_FAIL_WINDOW = 3600
 
 
 # --- compiled schemas ------------------------------------------------------------------------
@@ -1124,6 +1133,192 @@ def _check_sms(link: PublicLink, mobile: str, code: str | None) -> SmsCode:
 def _consume_sms(code: SmsCode, mobile: str) -> None:
     if not SmsCode.objects.filter(pk=code.pk, used_at__isnull=True).update(used_at=timezone.now()):
         raise ValidationFailed.field("sms_code", "forms.field.sms_code")
+
+
+# --- the borrower's status page: token + phone verification --------------------------------
+
+
+def status_record(token: str) -> Record:
+    """The record behind a status token, or 404 (the same for every unknown token)."""
+    if not token or len(token) > 64:
+        raise NotFound()
+    record = (
+        Record.objects.select_related("form", "version", "link")
+        .filter(status_token=token)
+        .exclude(status_token__isnull=True)
+        .first()
+    )
+    if record is None:
+        raise NotFound()
+    return record
+
+
+def status_phone(record: Record) -> str | None:
+    """The mobile number stored on the record (its form's phone field), or None."""
+    field = phone_field(compiled_version(record.version))
+    raw = record.data.get(field.key) if field is not None else None
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        plain = field.type.from_storage(raw) if field is not None else None
+    except Exception:  # an unreadable value is no value to verify against
+        return None
+    return normalize_mobile(str(plain)) if plain else None
+
+
+def status_verification(record: Record) -> dict[str, Any]:
+    """What an unverified visitor may learn: how to verify, and the masked phone to expect."""
+    mobile = status_phone(record) if record.link_id is not None else None
+    if mobile is None:
+        return {"verification": "unavailable", "phone_hint": None}
+    return {"verification": "sms", "phone_hint": mask_phone(mobile)}
+
+
+def _status_bidx(record: Record, mobile: str) -> str:
+    # Not phone_index(mobile): the public form's submit never finds (or spends) these codes.
+    return blind_index(f"{record.pk}:{mobile}", purpose="forms.status_sms")
+
+
+def _status_hash(record: Record, mobile: str, code: str) -> str:
+    return blind_index(f"{record.pk}:{mobile}:{code}", purpose="forms.status_sms_code")
+
+
+def _status_locked(token: str) -> None:
+    failures, retry = ratelimit.peek("status_fail", token, window_seconds=STATUS_FAIL_WINDOW)
+    if failures >= STATUS_MAX_FAILURES:
+        raise RateLimited(
+            "forms.status.locked",
+            params={"minutes": max(1, -(-retry // 60))},
+            details={"retry_after": retry},
+        )
+
+
+def _status_mobile(record: Record) -> tuple[PublicLink, str]:
+    """The link the codes hang on and the phone on the record; 409 when there is no phone."""
+    link = record.link
+    mobile = status_phone(record) if link is not None else None
+    if link is None or mobile is None:
+        raise Conflict("forms.status.no_phone")
+    return link, mobile
+
+
+def send_status_code(*, token: str, ip: str) -> dict[str, Any]:
+    """Text a 6-digit code to the phone on the record (never a number the visitor chooses)."""
+    ratelimit.hit("status_sms_ip", ip, limit=STATUS_SMS_PER_IP_PER_HOUR, window_seconds=3600)
+    record = status_record(token)
+    _status_locked(token)
+    link, mobile = _status_mobile(record)
+    ratelimit.hit(
+        "status_sms_token", token, limit=STATUS_SMS_PER_TOKEN_PER_HOUR, window_seconds=3600
+    )
+    bidx = _status_bidx(record, mobile)
+    now = timezone.now()
+    last = SmsCode.objects.filter(link=link, phone_bidx=bidx).order_by("-created_at").first()
+    if last is not None and last.created_at > now - SMS_RESEND:
+        retry = int((last.created_at + SMS_RESEND - now).total_seconds()) + 1
+        raise RateLimited(details={"retry_after": retry})
+    code = f"{secrets.randbelow(10**6):06d}"
+    minutes = int(SMS_TTL.total_seconds() // 60)
+    with transaction.atomic():
+        SmsCode.objects.create(
+            link=link,
+            phone_bidx=bidx,
+            code_hash=_status_hash(record, mobile, code),
+            expires_at=now + SMS_TTL,
+        )
+        outbox.publish(
+            "notify.sms",
+            payload={
+                "kind": "sms.verification",
+                "phone_masked": mask_phone(mobile),
+                "phone_encrypted": encrypt(mobile),
+                "text": message(
+                    "forms.status.sms_sent", {"code": code, "minutes": minutes}, lang=ZH
+                ),
+            },
+            aggregate_type="forms.record",
+            aggregate_id=record.pk,
+        )
+    return {
+        "sent": True,
+        "phone": mask_phone(mobile),
+        "expires_in": int(SMS_TTL.total_seconds()),
+        "resend_after": int(SMS_RESEND.total_seconds()),
+    }
+
+
+def _status_failed(token: str) -> LoanDeskError:
+    """Count a wrong guess (committed although the request fails); locked at the limit."""
+    failures = ratelimit.hit("status_fail", token, limit=10**9, window_seconds=STATUS_FAIL_WINDOW)
+    left = STATUS_MAX_FAILURES - failures
+    if left <= 0:
+        try:
+            _status_locked(token)
+        except RateLimited as exc:
+            return exc
+    return ValidationFailed.field("code", "forms.status.code_wrong", left=max(left, 0))
+
+
+def verify_status(*, token: str, code: str, ip: str) -> Record:
+    """Check the code sent to the record's phone; the record, when it matches (code spent)."""
+    ratelimit.hit("status_verify_ip", ip, limit=STATUS_VERIFY_PER_IP_PER_HOUR, window_seconds=3600)
+    record = status_record(token)
+    code = (code or "").strip()
+    if not code:
+        raise ValidationFailed.field("code", "forms.field.sms_code_required")
+    _status_locked(token)
+    link, mobile = _status_mobile(record)
+    latest = (
+        SmsCode.objects.filter(
+            link=link, phone_bidx=_status_bidx(record, mobile), used_at__isnull=True
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    now = timezone.now()
+    if (
+        latest is None
+        or latest.expires_at <= now
+        or latest.attempts >= SMS_MAX_ATTEMPTS
+        or not secrets.compare_digest(latest.code_hash, _status_hash(record, mobile, code))
+    ):
+        if latest is not None:
+            SmsCode.objects.filter(pk=latest.pk).update(attempts=latest.attempts + 1)
+        raise _status_failed(token)
+    if not SmsCode.objects.filter(pk=latest.pk, used_at__isnull=True).update(used_at=now):
+        raise _status_failed(token)
+    return record
+
+
+_GRANT_SALT = "loandesk.forms.status_grant"
+
+
+def _grant_binding(record: Record) -> str:
+    return blind_index(f"{record.pk}:{record.status_token}", purpose="forms.status_grant")
+
+
+def status_grant(record: Record, *, issued_at: datetime | None = None) -> str:
+    """A signed grant to this one record's status page, valid STATUS_GRANT_TTL from issue."""
+    issued = issued_at or timezone.now()
+    expires = int((issued + STATUS_GRANT_TTL).timestamp())
+    return signing.dumps(
+        {"r": record.pk, "b": _grant_binding(record), "e": expires}, salt=_GRANT_SALT
+    )
+
+
+def check_status_grant(record: Record, grant: str | None) -> bool:
+    if not grant or len(grant) > 512:
+        return False
+    try:
+        claims = signing.loads(grant, salt=_GRANT_SALT)
+    except signing.BadSignature:
+        return False
+    if not isinstance(claims, dict) or claims.get("r") != record.pk:
+        return False
+    if not secrets.compare_digest(str(claims.get("b", "")), _grant_binding(record)):
+        return False
+    expires = claims.get("e")
+    return isinstance(expires, int) and expires > timezone.now().timestamp()
 
 
 def public_upload(*, token: str, content: bytes, name: str, ip: str) -> Upload:

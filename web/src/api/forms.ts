@@ -264,12 +264,22 @@ export interface PublicSubmitIn {
   website: string
 }
 
+/**
+ * The borrower's status page. Unverified (no grant cookie): only `form_name`, `verified: false`,
+ * `verification` and `phone_hint`. After POST …/verify (an HttpOnly cookie for 30 minutes):
+ * also the serial number, status and the flow's progress.
+ */
 export interface PublicStatus {
   form_name: string
-  serial_no: string
-  submitted_at: string
-  status: string
-  status_label: string
+  verified?: boolean
+  /** "sms": a code goes to `phone_hint`; "unavailable": no phone on the record. */
+  verification?: 'sms' | 'unavailable'
+  phone_hint?: string
+  serial_no?: string
+  submitted_at?: string
+  status?: string
+  status_label?: string
+  grant_expires_in?: number
 }
 
 const enc = encodeURIComponent
@@ -348,6 +358,9 @@ export const publicFormsApi = {
       quiet: [422],
     }),
   status: (token: string) => http.get<PublicStatus>(`/public/status/${enc(token)}`, undefined, { quiet: true }),
+  statusSms: (token: string) => http.post<SmsOut>(`/public/status/${enc(token)}/sms`, {}, { quiet: true }),
+  statusVerify: (token: string, code: string) =>
+    http.post<PublicStatus>(`/public/status/${enc(token)}/verify`, { code }, { quiet: true }),
 }
 
 /** Customers for the relation picker (GET /customers?q=…; the customer center owns the API). */

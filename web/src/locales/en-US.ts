@@ -2,6 +2,7 @@ import type { MessageSchema } from './zh-CN'
 import { contractsEn } from './modules/contracts'
 import { flowDesignerEn } from './modules/flowDesigner'
 import { flowsEn } from './modules/flows'
+import { notifyEn } from './modules/notify'
 import { postloanEn } from './modules/postloan'
 import { riskEn } from './modules/risk'
 
@@ -1105,6 +1106,13 @@ const enUS: MessageSchema = {
       },
     },
     public: {
+      verify: {
+        title: 'Verify your phone',
+        hint: 'To protect your information, verify the phone number on your application: {phone}',
+        sentTo: 'Code sent to {phone}',
+        submit: 'View progress',
+        unavailable: 'This application has no phone number, so its progress cannot be shown online. Please ask your loan officer.',
+      },
       title: 'Apply online',
       statusTitle: 'Application status',
       sharedBy: 'Shared with you by {name}',
@@ -1283,6 +1291,7 @@ const enUS: MessageSchema = {
     },
   },
   flows: flowsEn,
+  notify: notifyEn,
   flowDesigner: flowDesignerEn,
   risk: riskEn,
   contracts: contractsEn,

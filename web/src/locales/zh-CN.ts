@@ -3,6 +3,7 @@
 import { contractsZh } from './modules/contracts'
 import { flowDesignerZh } from './modules/flowDesigner'
 import { flowsZh } from './modules/flows'
+import { notifyZh } from './modules/notify'
 import { postloanZh } from './modules/postloan'
 import { riskZh } from './modules/risk'
 
@@ -1102,6 +1103,13 @@ const zhCN = {
       },
     },
     public: {
+      verify: {
+        title: '验证手机号',
+        hint: '为保护您的信息，请验证申请时填写的手机号 {phone}',
+        sentTo: '验证码已发送至 {phone}',
+        submit: '查看进度',
+        unavailable: '这份申请没有留下手机号，无法在线查看进度。请联系为您办理的客户经理。',
+      },
       title: '在线申请',
       statusTitle: '申请进度',
       sharedBy: '{name} 邀请您填写',
@@ -1280,6 +1288,7 @@ const zhCN = {
     },
   },
   flows: flowsZh,
+  notify: notifyZh,
   flowDesigner: flowDesignerZh,
   risk: riskZh,
   contracts: contractsZh,
