@@ -144,6 +144,52 @@ def test_count_is_capped_for_broad_lists(officer: Any, monkeypatch: pytest.Monke
     assert len(capped["items"]) == 3  # pages beyond the cap still work
 
 
+def test_small_matches_are_sorted_like_the_list_and_counted_exactly(
+    officer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Up to COUNT_CAP matches are read unordered and sorted in Python: the pages must be the
+    ones ORDER BY updated_at DESC, id DESC gives, with an exact count; past the cap the list
+    walks the index and the count says "over"."""
+    from loandesk.customers import selectors
+
+    made = [create(officer, name=f"排序{i}")["id"] for i in range(5)]
+    # Same updated_at for two of them: the id breaks the tie, as in SQL.
+    Customer.objects.filter(pk__in=made[:2]).update(updated_at=timezone.now())
+    expected = list(
+        Customer.objects.filter(pk__in=made)
+        .order_by("-updated_at", "-id")
+        .values_list("pk", flat=True)
+    )
+    pages = [
+        officer.get("customers", {"q": "排序", "page_size": 2, "page": n}).json() for n in (1, 2, 3)
+    ]
+    assert [c["id"] for p in pages for c in p["items"]] == expected
+    assert all(p["count"] == 5 and p["count_capped"] is False for p in pages)
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    over = officer.get("customers", {"q": "排序", "page_size": 2}).json()
+    assert over["count"] == 3 and over["count_capped"] is True
+    assert [c["id"] for c in over["items"]] == expected[:2]
+
+
+def test_broad_text_searches_are_not_counted(officer: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from loandesk.customers import selectors
+
+    ids = [create(officer, name=name)["id"] for name in ("宽泛甲", "宽泛乙", "宽泛丙")]
+    monkeypatch.setattr(selectors, "NARROW_MATCHES", 2)
+    for q in ("宽", "宽泛"):
+        page = officer.get("customers", {"q": q, "page_size": 2}).json()
+        assert page["count"] is None and page["count_capped"] is True, q
+        assert len(page["items"]) == 2
+    rest = officer.get("customers", {"q": "宽", "page_size": 2, "page": 2}).json()
+    seen = {c["id"] for c in rest["items"]} | {
+        c["id"] for c in officer.get("customers", {"q": "宽", "page_size": 2}).json()["items"]
+    }
+    assert seen == set(ids)
+    # A narrow one is still counted.
+    assert officer.get("customers", {"q": "宽泛甲"}).json()["count"] == 1
+
+
 def test_broad_and_narrow_text_conditions_agree(
     officer: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -27,6 +27,25 @@ describe('usePagedList', () => {
     expect(src.requested).toEqual([1, 2, 3])
   })
 
+  it('keeps loading past an uncounted or capped total until a short page', async () => {
+    for (const shape of [{ count: null }, { count: 3, count_capped: true }]) {
+      const requested: number[] = []
+      const list = usePagedList(async (page) => {
+        requested.push(page)
+        const items = page < 3 ? [page * 2, page * 2 + 1] : [page * 2]
+        return { items, page, page_size: 2, ...shape }
+      })
+      await list.load()
+      await list.load()
+      expect(list.finished.value).toBe(false) // 4 items loaded, more than the capped count 3
+      await list.load()
+      expect(list.finished.value).toBe(true) // page 3 was short
+      expect(list.items.value).toHaveLength(5)
+      expect(requested).toEqual([1, 2, 3])
+      expect(list.count.value).toBe(shape.count ?? 0)
+    }
+  })
+
   it('reset drops stale answers and starts from page 1', async () => {
     let release: () => void = () => {}
     const slow = new Promise<void>((r) => (release = r))

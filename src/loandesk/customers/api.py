@@ -71,8 +71,8 @@ def list_customers(
     request: HttpRequest, filters: Query[CustomerFilter], page: Query[PageParams]
 ) -> dict[str, Any]:
     actor = _actor(request)
-    qs = selectors.search_customers(actor=actor, **filters.dict())
-    result = selectors.paginate_customers(qs, page.page, page.page_size)
+    found = selectors.search(actor=actor, **filters.dict())
+    result = selectors.paginate_customers(found, page.page, page.page_size)
     result["items"] = selectors.customer_rows(actor, result["items"], request=request)
     return result
 

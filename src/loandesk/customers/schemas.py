@@ -125,8 +125,9 @@ class CustomerListItem(Schema):
 
 class CustomerPage(Schema):
     items: list[CustomerListItem]
-    count: int
-    count_capped: bool  # true: at least `count` (10,000) match; narrow the filters
+    # None: a broad text search, not counted. count_capped: more than `count` (1,000) match.
+    count: int | None
+    count_capped: bool
     page: int
     page_size: int
 

@@ -6,6 +6,7 @@ plaintext PII writes one `pii.view` audit entry naming the customers shown.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -130,13 +131,17 @@ def _identifier_ids(q: str) -> set[int] | None:
 NARROW_MATCHES = 5000
 
 
-def _narrowed(condition: Q) -> Q:
-    ids = list(
-        Customer.objects.filter(condition)
-        .order_by()
-        .values_list("pk", flat=True)[: NARROW_MATCHES + 1]
-    )
-    return Q(pk__in=ids) if len(ids) <= NARROW_MATCHES else condition
+class BroadText(Q):
+    """A text condition matching more than NARROW_MATCHES customers (left to the list walk)."""
+
+
+def _narrowed(condition: Q, ids_query: QuerySet[Any, Any] | None = None) -> Q:
+    """`condition` resolved to at most NARROW_MATCHES ids, or marked broad. `ids_query` is a
+    cheaper query of the same ids when there is one (a posting list, read index-only)."""
+    if ids_query is None:
+        ids_query = Customer.objects.filter(condition).order_by().values_list("pk", flat=True)
+    ids = list(ids_query[: NARROW_MATCHES + 1])
+    return Q(pk__in=ids) if len(ids) <= NARROW_MATCHES else BroadText(condition)
 
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -170,11 +175,13 @@ def search_q(q: str) -> Q:
     ids = _identifier_ids(q)
     if ids is not None:
         return Q(pk__in=ids)
-    if identity.has_cjk(q):
-        return _narrowed(name_contains_q(identity.clean_name(q)))
-    key = identity.pinyin_query(q)
+    key = None if identity.has_cjk(q) else identity.pinyin_query(q)
     if not key:
-        return _narrowed(name_contains_q(identity.clean_name(q)))
+        text = identity.clean_name(q).translate(_ASCII_LOWER)
+        if len(text) <= 2:  # one posting list: count it from the gram index alone
+            grams = CustomerNameGram.objects.filter(gram=text).order_by()
+            return _narrowed(name_contains_q(text), grams.values_list("customer_id", flat=True))
+        return _narrowed(name_contains_q(text))
     if len(key) == 1:
         condition = _prefix("name_initials", key)  # same set as the full pinyin's first letter
     else:
@@ -184,7 +191,23 @@ def search_q(q: str) -> Q:
     return _narrowed(condition)
 
 
-def search_customers(
+def search_customers(*, actor: User, **filters: Any) -> QuerySet[Customer]:
+    """The customers matching the list filters (see `search`), newest first."""
+    return search(actor=actor, **filters).queryset
+
+
+@dataclass
+class CustomerSearch:
+    queryset: QuerySet[Customer]
+    # A text search matching too many names to count cheaply: the list walks its index and
+    # the total is not counted (counting a broad match within a scope costs a scan).
+    broad_text: bool = False
+    # The text matched at most NARROW_MATCHES customers, resolved to ids: the whole match can
+    # be read and sorted in memory.
+    narrowed: bool = False
+
+
+def search(
     *,
     actor: User,
     q: str | None = None,
@@ -195,12 +218,16 @@ def search_customers(
     mine: bool | None = None,
     department_id: int | None = None,
     status: str | None = "active",
-) -> QuerySet[Customer]:
+) -> CustomerSearch:
     qs = visible_customers(actor)
+    broad_text = narrowed = False
     if status and status != "all":
         qs = qs.filter(status=status)
     if q and q.strip():
-        qs = qs.filter(search_q(q))
+        condition = search_q(q)
+        broad_text = isinstance(condition, BroadText)
+        narrowed = not broad_text
+        qs = qs.filter(condition)
     if tag:
         qs = qs.filter(tags__id=tag)
     if mine:
@@ -216,9 +243,9 @@ def search_customers(
     if department_id:
         department = Department.objects.filter(pk=department_id).first()
         if department is None:
-            return qs.none()
+            return CustomerSearch(qs.none())
         qs = qs.filter(department__path__startswith=department.path)
-    return qs.order_by("-updated_at", "-id")
+    return CustomerSearch(qs.order_by("-updated_at", "-id"), broad_text, narrowed)
 
 
 # --- rendering ------------------------------------------------------------------------------
@@ -307,23 +334,37 @@ def customer_rows(
     return rows
 
 
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 
 
-def paginate_customers(qs: QuerySet[Customer], page: int, page_size: int) -> dict[str, Any]:
-    """Like core.pagination.paginate, but the total is counted up to COUNT_CAP only (exact
-    counts of broad filters over a million rows cost seconds; the phone list scrolls anyway)."""
+def paginate_customers(found: CustomerSearch, page: int, page_size: int) -> dict[str, Any]:
+    """Like core.pagination.paginate, tuned for a million customers.
+
+    Up to COUNT_CAP matches: their (id, updated_at) are read without ordering (the planner
+    then uses the selective index: a posting list, the blind index, a prefix) and sorted here,
+    so a small match never walks the whole (status, updated_at) index looking for 20 rows, and
+    the count is exact. More matches: the page walks the list index (20 hits come quickly) and
+    the count says "over COUNT_CAP". A broad text search is not counted at all (count None):
+    counting a common surname within one officer's book costs a scan."""
+    qs = found.queryset
     size = min(page_size, settings.LOANDESK_MAX_PAGE_SIZE)
     start = (page - 1) * size
+    result: dict[str, Any] = {"page": page, "page_size": size}
+    if not found.broad_text:
+        limit = max(COUNT_CAP, NARROW_MATCHES) if found.narrowed else COUNT_CAP
+        pairs = list(qs.order_by().values_list("updated_at", "id")[: limit + 1])
+        if len(pairs) <= limit:
+            pairs.sort(reverse=True)
+            ids = [pk for _, pk in pairs[start : start + size]]
+            rows = {c.pk: c for c in page_queryset(Customer.objects.filter(pk__in=ids))}
+            items = [rows[pk] for pk in ids if pk in rows]
+            capped = len(pairs) > COUNT_CAP
+            count = COUNT_CAP if capped else len(pairs)
+            return {**result, "items": items, "count": count, "count_capped": capped}
     items = list(page_queryset(qs)[start : start + size])
-    count = qs.order_by()[: COUNT_CAP + 1].count()
-    return {
-        "items": items,
-        "count": min(count, COUNT_CAP),
-        "count_capped": count > COUNT_CAP,
-        "page": page,
-        "page_size": size,
-    }
+    if found.broad_text:
+        return {**result, "items": items, "count": None, "count_capped": True}
+    return {**result, "items": items, "count": COUNT_CAP, "count_capped": True}
 
 
 def page_queryset(qs: QuerySet[Customer]) -> QuerySet[Customer]:

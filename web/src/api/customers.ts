@@ -82,8 +82,12 @@ export interface CustomerListItem {
   pii_masked: boolean
 }
 
-/** A customer list page; past 10,000 matches the server stops counting (count_capped). */
-export interface CustomerPage extends Page<CustomerListItem> {
+/**
+ * A customer list page. Past 1,000 matches the server stops counting (count_capped, count =
+ * 1,000); a broad text search (e.g. one common surname) is not counted at all (count null).
+ */
+export interface CustomerPage extends Omit<Page<CustomerListItem>, 'count'> {
+  count: number | null
   count_capped?: boolean
 }
 

@@ -5,7 +5,10 @@ import type { Page } from '@/api/types'
  * State for a Vant <van-list> fed by a paginated endpoint ({items, count, page, page_size}).
  * reset() starts over (e.g. after a filter change); answers to stale requests are dropped.
  */
-export function usePagedList<T>(fetchPage: (page: number) => Promise<Page<T>>) {
+/** A page whose total may be unknown (count null) or a lower bound (count_capped). */
+type PageLike<T> = Omit<Page<T>, 'count'> & { count: number | null; count_capped?: boolean }
+
+export function usePagedList<T>(fetchPage: (page: number) => Promise<PageLike<T>>) {
   const items = shallowRef<T[]>([]) as Ref<T[]>
   const count = ref(0)
   const loading = ref(false)
@@ -30,8 +33,11 @@ export function usePagedList<T>(fetchPage: (page: number) => Promise<Page<T>>) {
       if (gen !== generation) return
       page += 1
       items.value = [...items.value, ...res.items]
-      count.value = res.count
-      finished.value = items.value.length >= res.count || res.items.length === 0
+      count.value = res.count ?? 0
+      // An uncounted or capped total cannot end the list; a short page does.
+      const exact = res.count !== null && res.count_capped !== true
+      finished.value =
+        res.items.length === 0 || res.items.length < res.page_size || (exact && items.value.length >= (res.count ?? 0))
       loadedOnce.value = true
     } catch {
       if (gen === generation) error.value = true
