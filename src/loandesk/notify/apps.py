@@ -7,4 +7,10 @@ class NotifyConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
-        from loandesk.notify import handlers, messages  # noqa: F401  (registrations)
+        from loandesk.notify import (  # noqa: F401  (registrations)
+            handlers,
+            messages,
+            permissions,
+            rule_actions,
+            tasks,
+        )

@@ -23,3 +23,13 @@ def on_flow_notify(event: OutboxEvent) -> None:
 @outbox.handles("flows.message")
 def on_flow_message(event: OutboxEvent) -> None:
     services.from_flow_message(event)
+
+
+@outbox.handles("notify.sms")
+def on_sms(event: OutboxEvent) -> None:
+    services.from_sms_event(event)
+
+
+@outbox.handles("flows.webhook")
+def on_flow_webhook(event: OutboxEvent) -> None:
+    services.from_webhook_event(event)
