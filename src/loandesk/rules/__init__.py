@@ -1,0 +1,1 @@
+"""Rule engine: triggers, conditions, actions (issue #6)."""
