@@ -7,8 +7,18 @@ from ninja import Header, Query, Router, Status
 
 from loandesk.accounts.models import User
 from loandesk.accounts.scoping import require_perm
+from loandesk.core.money import fen_to_yuan
 from loandesk.core.pagination import Page, PageParams, paginate
-from loandesk.lending import calculator, calendar, loans, products
+from loandesk.core.services import get_business_date
+from loandesk.lending import (
+    calculator,
+    calendar,
+    loans,
+    prepayments,
+    products,
+    repayment_reads,
+    repayments,
+)
 from loandesk.lending.schemas import (
     CalendarYearIn,
     CalendarYearOut,
@@ -17,13 +27,21 @@ from loandesk.lending.schemas import (
     LoanFilter,
     LoanListItem,
     LoanOut,
+    LoanRepaymentsOut,
     PayoffIn,
     PayoffOut,
+    PayoffQuoteOut,
+    PayoffQuoteParams,
+    PrepaymentIn,
     ProductFilter,
     ProductIn,
     ProductOut,
     QuoteIn,
     QuoteOut,
+    RepaymentFilter,
+    RepaymentIn,
+    RepaymentOut,
+    ReverseIn,
     ScheduleIn,
     ScheduleOut,
     ScheduleParams,
@@ -144,3 +162,132 @@ def list_loans(
 @lending_router.get("/loans/{loan_id}", response=LoanOut)
 def get_loan(request: HttpRequest, loan_id: int) -> dict[str, Any]:
     return loans.loan_detail(loans.loan_for(actor=_actor(request), loan_id=loan_id))
+
+
+# --- repayments, reversal, prepayment ---------------------------------------------------------
+
+
+def _repayment_key(header: str | None, body: str | None) -> str | None:
+    """The optional Idempotency-Key: header or body field (both: they must agree)."""
+    from loandesk.core.errors import ValidationFailed
+
+    header, body = (header or "").strip() or None, (body or "").strip() or None
+    if header and body and header != body:
+        raise ValidationFailed.field("idempotency_key", "lending.idempotency_key_mismatch")
+    return header or body
+
+
+def _parse_optional_amount(value: Any, field: str) -> int | None:
+    from loandesk.core.errors import ValidationFailed
+    from loandesk.lending.repayments import parse_amount
+
+    if value is None or value == "":
+        return None
+    try:
+        return parse_amount(value)
+    except ValidationFailed as exc:
+        fields = exc.details.get("fields", {})
+        raise ValidationFailed({field: next(iter(fields.values()), "")}) from None
+
+
+@lending_router.post("/loans/{loan_id}/repayments", response={200: RepaymentOut, 201: RepaymentOut})
+def post_repayment(
+    request: HttpRequest,
+    loan_id: int,
+    payload: RepaymentIn,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Status[dict[str, Any]]:
+    """201 with the new repayment and its allocation; 200 with the first one when the
+    Idempotency-Key was already used for this same request (409 for a different one)."""
+    rep = repayments.post_repayment(
+        actor=_actor(request),
+        loan_id=loan_id,
+        amount_fen=repayments.parse_amount(payload.amount),
+        value_date=payload.value_date or get_business_date(),
+        channel=payload.channel,
+        reference=payload.reference,
+        idempotency_key=_repayment_key(idempotency_key, payload.idempotency_key),
+        request=request,
+    )
+    replayed = bool(getattr(rep, "replayed", False))
+    return Status(200 if replayed else 201, repayment_reads.repayment_out(rep, allocations=True))
+
+
+@lending_router.get("/loans/{loan_id}/repayments", response=LoanRepaymentsOut)
+def loan_repayments(request: HttpRequest, loan_id: int) -> dict[str, Any]:
+    loan = loans.loan_for(actor=_actor(request), loan_id=loan_id)
+    items = repayment_reads.search_repayments(actor=_actor(request), loan_id=loan.pk)
+    return {
+        "items": [
+            repayment_reads.repayment_out(r, allocations=True)
+            for r in items.prefetch_related("allocations")
+        ],
+        "credit": str(fen_to_yuan(repayment_reads.loan_credit_fen(loan.pk))),
+    }
+
+
+@lending_router.get("/loans/{loan_id}/payoff-quote", response=PayoffQuoteOut)
+def payoff_quote_for_loan(
+    request: HttpRequest, loan_id: int, params: Query[PayoffQuoteParams]
+) -> dict[str, Any]:
+    return prepayments.quote(
+        actor=_actor(request),
+        loan_id=loan_id,
+        on=params.as_of,
+        principal_fen=_parse_optional_amount(params.principal, "principal"),
+        mode=params.mode,
+    )
+
+
+@lending_router.post(
+    "/loans/{loan_id}/prepayments", response={200: RepaymentOut, 201: RepaymentOut}
+)
+def post_prepayment(
+    request: HttpRequest,
+    loan_id: int,
+    payload: PrepaymentIn,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Status[dict[str, Any]]:
+    """A full payoff or a partial prepayment at the quote of the value date."""
+    rep = prepayments.post_prepayment(
+        actor=_actor(request),
+        loan_id=loan_id,
+        full=payload.full,
+        principal_fen=_parse_optional_amount(payload.principal, "principal"),
+        mode=payload.mode,
+        expected_amount_fen=_parse_optional_amount(payload.amount, "amount"),
+        value_date=payload.value_date or get_business_date(),
+        channel=payload.channel,
+        reference=payload.reference,
+        idempotency_key=_repayment_key(idempotency_key, payload.idempotency_key),
+        request=request,
+    )
+    replayed = bool(getattr(rep, "replayed", False))
+    return Status(200 if replayed else 201, repayment_reads.repayment_out(rep, allocations=True))
+
+
+@lending_router.get("/repayments", response=Page[RepaymentOut])
+def list_repayments(
+    request: HttpRequest, filters: Query[RepaymentFilter], page: Query[PageParams]
+) -> dict[str, Any]:
+    qs = repayment_reads.search_repayments(actor=_actor(request), **filters.dict())
+    result = paginate(qs, page)
+    result["items"] = [repayment_reads.repayment_out(r) for r in result["items"]]
+    return result
+
+
+@lending_router.get("/repayments/{repayment_id}", response=RepaymentOut)
+def get_repayment(request: HttpRequest, repayment_id: int) -> dict[str, Any]:
+    rep = repayment_reads.repayment_for(actor=_actor(request), repayment_id=repayment_id)
+    return repayment_reads.repayment_out(rep, allocations=True)
+
+
+@lending_router.post("/repayments/{repayment_id}/reverse", response=RepaymentOut)
+def reverse_repayment(
+    request: HttpRequest, repayment_id: int, payload: ReverseIn
+) -> dict[str, Any]:
+    rep = repayments.reverse_repayment(
+        actor=_actor(request), repayment_id=repayment_id, reason=payload.reason, request=request
+    )
+    rep = repayment_reads.repayment_for(actor=_actor(request), repayment_id=rep.pk)
+    return repayment_reads.repayment_out(rep, allocations=True)

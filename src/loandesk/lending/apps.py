@@ -21,4 +21,7 @@ class LendingConfig(AppConfig):
         from loandesk.lending.contracts import run_generate_contract, seed_demo_templates
 
         registry.register(32, "contracts", seed_demo_templates)
+        from loandesk.lending import demo_portfolio
+
+        registry.register(70, "lending_portfolio", demo_portfolio.seed)
         register_action("generate_contract", run_generate_contract)

@@ -298,3 +298,78 @@ register_messages(
         ),
     }
 )
+
+register_messages(
+    {
+        # repayments (还款登记), reversal (红冲), prepayment (提前还款)
+        "lending.repayment.amount_invalid": (
+            "还款金额应为数字(元,最多两位小数)",
+            "The amount must be a number of yuan with at most two decimals",
+        ),
+        "lending.repayment.amount_not_positive": (
+            "还款金额须大于 0",
+            "The amount must be above 0",
+        ),
+        "lending.repayment.amount_too_large": (
+            "还款金额不能超过 {max}",
+            "The amount cannot exceed {max}",
+        ),
+        "lending.repayment.exceeds_owed": (
+            "还款金额超过当前应还 {owed};产品不挂账多余款项,请使用提前还款",
+            "The amount is more than the {owed} owed; this product keeps no credit, "
+            "use a prepayment",
+        ),
+        "lending.repayment.value_date_invalid": (
+            "入账日期格式应为 YYYY-MM-DD",
+            "The value date must be YYYY-MM-DD",
+        ),
+        "lending.repayment.value_date_future": (
+            "入账日期不能晚于营业日 {date}",
+            "The value date cannot be after the business date {date}",
+        ),
+        "lending.repayment.value_date_before_start": (
+            "入账日期不能早于放款日 {date}",
+            "The value date cannot be before the loan's start {date}",
+        ),
+        "lending.repayment.loan_not_open": (
+            "贷款状态为「{status}」,不能登记还款",
+            "The loan is {status}; no repayment can be posted",
+        ),
+        "lending.repayment.idempotency_conflict": (
+            "该幂等键已用于另一笔不同的还款,请刷新后重新登记",
+            "This idempotency key was already used for a different repayment",
+        ),
+        "lending.repayment.already_reversed": (
+            "该笔还款已红冲",
+            "This repayment has already been reversed",
+        ),
+        "lending.prepayment.arrears": (
+            "请先结清逾期及到期欠款(金额不足以覆盖应还部分)",
+            "Pay what is due first: the amount does not cover the arrears",
+        ),
+        "lending.prepayment.nothing_to_prepay": (
+            "本期已有提前还款或已无未到期期次,暂不能提前还款",
+            "Nothing to prepay now: no future installment, or this period already had one",
+        ),
+        "lending.prepayment.amount_short": (
+            "金额不足,提前还款需 {total}",
+            "Not enough: the prepayment needs {total}",
+        ),
+        "lending.prepayment.quote_changed": (
+            "报价已变化,最新应付 {total},请重新确认",
+            "The quote has changed to {total}; please confirm again",
+        ),
+        "lending.timeline.repayment_posted": (
+            "还款 {amount}({channel},{date}),合同号 {contract_no}",
+            "Repayment {amount} ({channel}, {date}), contract {contract_no}",
+        ),
+        "lending.timeline.prepayment_posted": (
+            "提前还款 {amount}({channel},{date}),合同号 {contract_no}",
+            "Prepayment {amount} ({channel}, {date}), contract {contract_no}",
+        ),
+        "lending.timeline.repayment_reversed": (
+            "红冲 {date} 的还款 {amount},合同号 {contract_no},原因:{reason}",
+            "Reversed the repayment of {amount} on {date}, contract {contract_no}: {reason}",
+        ),
+    }
+)

@@ -437,3 +437,136 @@ class GeneratedContract(models.Model):
 
     def __str__(self) -> str:
         return self.contract_no
+
+
+# --- repayments --------------------------------------------------------------------------------
+#
+# A repayment is money received for a loan on a value date. Its split over the installments is
+# not a fact of its own but a function of every non-reversed repayment of the loan in
+# (value_date, id) order (see lending.repayments): a reversal or a back-dated posting replays
+# the chain, and the stored split of each later repayment is updated to match.
+
+
+class Repayment(models.Model):
+    """Money received for a loan; allocations + credit always add up to `amount_fen`."""
+
+    class Channel(models.TextChoices):
+        BANK_TRANSFER = "bank_transfer", "银行转账"
+        CASH = "cash", "现金"
+        WECHAT = "wechat", "微信"
+        ALIPAY = "alipay", "支付宝"
+        DEDUCTION = "deduction", "代扣"
+        OTHER = "other", "其他"
+
+    class Kind(models.TextChoices):
+        REPAYMENT = "repayment", "还款"
+        PARTIAL_PREPAYMENT = "partial_prepayment", "部分提前还款"
+        FULL_PREPAYMENT = "full_prepayment", "提前结清"
+
+    class Status(models.TextChoices):
+        POSTED = "posted", "已入账"
+        REVERSED = "reversed", "已红冲"
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="repayments")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.REPAYMENT)
+    # keep_term / keep_installment for a partial prepayment, else empty.
+    prepayment_mode = models.CharField(max_length=20, blank=True, default="")
+    # Principal asked to be prepaid (partial prepayment); the replay keeps it when it can.
+    prepay_principal_fen = models.BigIntegerField(default=0)
+    amount_fen = models.BigIntegerField()
+    value_date = models.DateField()
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    reference = models.CharField(max_length=100, blank=True, default="")
+    source = models.CharField(max_length=30, default="manual")
+    # The current split (sum of the allocation rows, per component) and the unallocated credit.
+    principal_fen = models.BigIntegerField(default=0)
+    interest_fen = models.BigIntegerField(default=0)
+    fee_fen = models.BigIntegerField(default=0)
+    penalty_fen = models.BigIntegerField(default=0)
+    credit_fen = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.POSTED)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    request_hash = models.CharField(max_length=64, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    reversed_at = models.DateTimeField(null=True, blank=True)
+    reversed_on = models.DateField(null=True, blank=True, help_text="business date of the 红冲")
+    reversal_reason = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["-value_date", "-id"]
+        indexes = [
+            models.Index(fields=["loan", "value_date", "id"], name="repayment_loan_chain"),
+            models.Index(fields=["value_date", "id"], name="repayment_value_date"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_fen__gt=0)
+                & models.Q(credit_fen__gte=0)
+                & models.Q(
+                    amount_fen=models.F("principal_fen")
+                    + models.F("interest_fen")
+                    + models.F("fee_fen")
+                    + models.F("penalty_fen")
+                    + models.F("credit_fen")
+                ),
+                name="repayment_split_is_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.value_date} {self.amount_fen}"
+
+
+class RepaymentAllocation(models.Model):
+    """What one repayment paid on one installment (by seq: a prepayment rewrites rows)."""
+
+    repayment = models.ForeignKey(Repayment, on_delete=models.CASCADE, related_name="allocations")
+    seq = models.PositiveSmallIntegerField()
+    due_date = models.DateField()
+    principal_fen = models.BigIntegerField(default=0)
+    interest_fen = models.BigIntegerField(default=0)
+    fee_fen = models.BigIntegerField(default=0)
+    penalty_fen = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["repayment", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["repayment", "seq"], name="allocation_once_per_seq"),
+            models.CheckConstraint(
+                condition=models.Q(principal_fen__gte=0)
+                & models.Q(interest_fen__gte=0)
+                & models.Q(fee_fen__gte=0)
+                & models.Q(penalty_fen__gte=0),
+                name="allocation_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.repayment_id}#{self.seq}"
+
+    @property
+    def total_fen(self) -> int:
+        return self.principal_fen + self.interest_fen + self.fee_fen + self.penalty_fen
+
+
+class ScheduleBaseline(models.Model):
+    """A loan's installment amounts as disbursed, saved before a prepayment first rewrites them,
+    so a replay (红冲 of anything before the prepayment) can start from the original schedule."""
+
+    loan = models.OneToOneField(Loan, on_delete=models.CASCADE, related_name="schedule_baseline")
+    rows = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return str(self.loan_id)

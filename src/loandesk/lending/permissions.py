@@ -7,13 +7,24 @@ register_permissions(
         "lending.manage_products": ("管理贷款产品", "Manage loan products"),
         "lending.disburse": ("放款", "Disburse loans"),
         "lending.view_loans": ("查看贷款(按数据范围)", "View loans (within the data scope)"),
+        "lending.post_repayment": (
+            "登记还款与提前还款",
+            "Post repayments and prepayments",
+        ),
+        "lending.reverse_repayment": ("红冲还款", "Reverse repayments (红冲)"),
     },
 )
 
 # Demo role → lending permissions (the admin role holds every code anyway). Finance also needs
 # customers.view: a disbursement looks the customer up through the scoped customer selector.
 DEMO_ROLE_GRANTS: dict[str, list[str]] = {
-    "finance": ["lending.disburse", "lending.view_loans", "customers.view"],
+    "finance": [
+        "lending.disburse",
+        "lending.view_loans",
+        "customers.view",
+        "lending.post_repayment",
+        "lending.reverse_repayment",
+    ],
     "gm": ["lending.view_loans"],
     "risk": ["lending.view_loans"],
     "manager": ["lending.view_loans"],

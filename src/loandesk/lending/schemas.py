@@ -349,3 +349,146 @@ class LoanOut(LoanListItem):
     totals: LoanTotalsOut
     disbursement: DisbursementOut | None
     created_by: UserRefOut | None
+
+
+# --- repayments (还款登记 / 红冲 / 提前还款) ----------------------------------------------------
+
+
+class RepaymentIn(Schema):
+    """Amount in yuan as a string ("1234.56"); the value date defaults to the business date."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: DecimalIn | None = None
+    value_date: date | None = None
+    channel: str = Field("", max_length=20)
+    reference: str = Field("", max_length=200)
+    idempotency_key: str | None = Field(None, max_length=100, description="or the header")
+
+
+class PrepaymentIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    full: bool
+    principal: DecimalIn | None = None
+    mode: str | None = Field(None, max_length=20)
+    amount: DecimalIn | None = Field(None, description="the quoted total the user confirmed")
+    value_date: date | None = None
+    channel: str = Field("", max_length=20)
+    reference: str = Field("", max_length=200)
+    idempotency_key: str | None = Field(None, max_length=100, description="or the header")
+
+
+class ReverseIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field("", max_length=1000)
+
+
+class AllocationOut(Schema):
+    seq: int
+    due_date: date
+    principal: str
+    interest: str
+    fee: str
+    penalty: str
+    total: str
+
+
+class RepaymentOut(Schema):
+    id: int
+    loan_id: int
+    contract_no: str
+    customer: RefOut
+    kind: str
+    prepayment_mode: str
+    amount: str
+    value_date: date
+    channel: str
+    reference: str
+    source: str
+    principal: str
+    interest: str
+    fee: str
+    penalty: str
+    credit: str
+    status: str
+    created_by: UserRefOut | None
+    created_at: datetime
+    reversed_by: UserRefOut | None
+    reversed_at: datetime | None
+    reversed_on: date | None
+    reversal_reason: str
+    replayed: bool
+    allocations: list[AllocationOut] | None
+
+
+class LoanRepaymentsOut(Schema):
+    items: list[RepaymentOut]
+    credit: str
+
+
+class RepaymentFilter(Schema):
+    loan_id: int | None = None
+    customer_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    channel: str | None = Field(
+        None, pattern=r"^(bank_transfer|cash|wechat|alipay|deduction|other)$"
+    )
+    kind: str | None = Field(None, pattern=r"^(repayment|partial_prepayment|full_prepayment)$")
+    q: str | None = Field(None, max_length=40)
+    reversed: bool | None = None
+
+
+class PayoffQuoteParams(Schema):
+    as_of: date | None = Field(None, alias="date")
+    principal: DecimalIn | None = None
+    mode: str | None = Field(None, max_length=20)
+
+
+class DueOut(Schema):
+    principal: str
+    interest: str
+    fee: str
+    penalty: str
+    total: str
+
+
+class PayoffPartOut(Schema):
+    principal: str
+    interest: str
+    fee: str
+    prepayment_fee: str
+    total: str
+    prepaid_principal: str
+
+
+class PartialRowOut(Schema):
+    seq: int
+    due_date: date
+    principal: str
+    interest: str
+    fee: str
+    total: str
+
+
+class PartialPartOut(Schema):
+    mode: str
+    principal: str
+    interest: str
+    prepayment_fee: str
+    total: str
+    schedule: list[PartialRowOut]
+
+
+class PayoffQuoteOut(Schema):
+    as_of: date
+    loan_id: int
+    contract_no: str
+    due: DueOut
+    payoff: PayoffPartOut | None
+    partial: PartialPartOut | None
+    modes: list[str]
+    prepayment_fee_percent: str
+    max_partial_principal: str | None = None
