@@ -8,7 +8,15 @@ class PostloanConfig(AppConfig):
 
     def ready(self) -> None:
         from loandesk.demo import registry
-        from loandesk.postloan import messages, permissions, schedule  # noqa: F401
+        from loandesk.postloan import (  # noqa: F401  (registrations)
+            collections,
+            demo_collections,
+            messages,
+            permissions,
+            rule_actions,
+            schedule,
+        )
         from loandesk.postloan.demo import seed
 
         registry.register(35, "postloan", seed)
+        registry.register(75, "collections", demo_collections.seed)

@@ -11,6 +11,9 @@ COB for business date D records D's closing position, then moves the business da
 3. ``penalty`` — penalty interest is computed on demand (docs/adr/0006); on a month end the
    accrued amount is posted into Installment.penalty_fen.
 4. ``reminders`` — ``loan.installment_due_soon`` for installments due in N days.
+4b. ``collections`` — promises to pay due by D - 1 are decided kept / broken (publishing
+   ``collections.promise_broken``), cases of closed / written-off loans close, and open cases
+   get the loan's DPD, bucket, overdue amount and priority.
 5. ``snapshot`` — PortfolioSnapshot rows for D (department × product × bucket).
 
 Steps 1–4 run per loan-id partition; 5 once. Each (step, partition) runs in ONE transaction that
@@ -59,7 +62,13 @@ from loandesk.postloan.models import (
 
 logger = logging.getLogger(__name__)
 
-PARTITIONED_STEPS: tuple[str, ...] = ("installments", "loans", "penalty", "reminders")
+PARTITIONED_STEPS: tuple[str, ...] = (
+    "installments",
+    "loans",
+    "penalty",
+    "reminders",
+    "collections",
+)
 GLOBAL_STEPS: tuple[str, ...] = ("snapshot",)
 STEPS: tuple[str, ...] = PARTITIONED_STEPS + GLOBAL_STEPS
 MAX_CATCH_UP_DAYS = 366
@@ -67,6 +76,8 @@ MAX_CATCH_UP_DAYS = 366
 TOPIC_DUE_SOON = "loan.installment_due_soon"
 TOPIC_OVERDUE = "loan.became_overdue"
 TOPIC_BUCKET = "loan.bucket_changed"
+TOPIC_PROMISE_BROKEN = "collections.promise_broken"
+TOPIC_CASE_UPDATED = "collections.case_updated"
 
 # interrupt(point, step_run) is called at every crash point: "before_commit" (the step's SQL
 # has run, its transaction is still open) and "after_commit". Tests raise from it to simulate
@@ -364,9 +375,13 @@ def step_penalty(step: CobStepRun, on: date, cfg: Config) -> int:
     """Month end only: post the month's accrued penalty of every overdue installment."""
     if (on + timedelta(days=1)).day != 1:
         return 0
+    # Locked: post_penalties writes absolute penalty_fen values, so a repayment committing
+    # between this read and that write would lose its change. The repayment service locks the
+    # loan, then its installments; this locks installments only, in id order: no cycle.
     qs = (
         Installment.objects.filter(_range_q(step), status="overdue", loan__status__in=LIVE)
         .select_related("loan")
+        .select_for_update(of=("self",))
         .order_by("id")
     )
     total = 0
@@ -456,11 +471,163 @@ def step_snapshot(step: CobStepRun, on: date, cfg: Config) -> int:
     )
 
 
+# --- collections: promises to pay and open cases (owned with postloan/collections.py) ---------
+
+
+def _promise_paid_sql(table: str) -> str:
+    """What was paid on the promise's loan since it was made (the loan's paid total then)."""
+    return (
+        "(COALESCE((SELECT SUM(i.paid_principal_fen + i.paid_interest_fen + i.paid_fee_fen"
+        f" + i.paid_penalty_fen) FROM {INST} i WHERE i.loan_id = {table}.loan_id), 0)"
+        f" - {table}.paid_before_fen)"
+    )
+
+
+def step_collections(step: CobStepRun, on: date, cfg: Config) -> int:
+    """Decide the promises to pay due by D - 1 (and those of loans that ended), close the cases
+    of closed / written-off loans, and refresh the open cases' DPD, bucket, overdue amount and
+    priority (collections.priority_score, the same formula in SQL)."""
+    from loandesk.postloan.collections import (
+        AMOUNT_POINT_FEN,
+        AMOUNT_POINTS_MAX,
+        DPD_CAP,
+        DPD_POINTS_PER_DAY,
+    )
+    from loandesk.postloan.models import CollectionAction, CollectionCase, PromiseToPay
+
+    promise = PromiseToPay._meta.db_table
+    case = CollectionCase._meta.db_table
+    d = _date_param()
+    iso = on.isoformat()
+    cutoff = (on - timedelta(days=1)).isoformat()
+    rng, rp = _range("loan_id", step)
+    ended = f"(SELECT id FROM {LOAN} WHERE status IN ('closed', 'written_off'))"
+    paid = _promise_paid_sql(promise)
+    decided = _fetch(
+        f"UPDATE {promise} SET paid_fen = (CASE WHEN {paid} > 0 THEN {paid} ELSE 0 END),"
+        f" status = (CASE WHEN {paid} >= amount_fen THEN 'kept' ELSE 'broken' END),"
+        f" decided_on = {d}"
+        f" WHERE status = 'pending' AND {rng} AND (date <= {d} OR loan_id IN {ended})"
+        " RETURNING id, case_id, loan_id, date, amount_fen, paid_fen, status",
+        [iso, *rp, cutoff],
+    )
+    touched = len(decided)
+    touched += _execute(
+        f"UPDATE {case} SET status = 'open', promise_date = NULL"
+        f" WHERE status = 'promised' AND {rng} AND NOT EXISTS (SELECT 1 FROM {promise} p"
+        f" WHERE p.case_id = {case}.id AND p.status = 'pending')",
+        rp,
+    )
+    now = timezone.now()
+    closed = _fetch(
+        f"UPDATE {case} SET status = 'closed', promise_date = NULL, closed_at = %s,"
+        f" close_reason = (SELECT CASE WHEN l.status = 'written_off' THEN 'written_off'"
+        f" ELSE 'paid' END FROM {LOAN} l WHERE l.id = {case}.loan_id)"
+        f" WHERE status IN ('open', 'promised') AND {rng} AND loan_id IN {ended}"
+        " RETURNING id, loan_id, customer_id, collector_id, close_reason",
+        [connection.ops.adapt_datetimefield_value(now), *rp],
+    )
+    touched += len(closed)
+    overdue = (
+        "COALESCE((SELECT SUM(i.principal_fen + i.interest_fen + i.fee_fen + i.penalty_fen"
+        " - i.paid_principal_fen - i.paid_interest_fen - i.paid_fee_fen - i.paid_penalty_fen)"
+        f" FROM {INST} i WHERE i.loan_id = {case}.loan_id AND i.status <> 'paid'"
+        f" AND i.due_date <= {d}), 0)"
+    )
+    loan_col = f"(SELECT l.{{}} FROM {LOAN} l WHERE l.id = {case}.loan_id)"
+    touched += _execute(
+        f"UPDATE {case} SET dpd = {loan_col.format('days_past_due')},"
+        f" bucket = {loan_col.format('bucket')}, overdue_fen = {overdue}"
+        f" WHERE status IN ('open', 'promised') AND {rng}"
+        f" AND (dpd <> {loan_col.format('days_past_due')} OR bucket <> {loan_col.format('bucket')}"
+        f" OR overdue_fen <> {overdue})",
+        [iso, *rp, iso],
+    )
+    score = (
+        f"((CASE WHEN overdue_fen / {AMOUNT_POINT_FEN} > {AMOUNT_POINTS_MAX}"
+        f" THEN {AMOUNT_POINTS_MAX} ELSE overdue_fen / {AMOUNT_POINT_FEN} END)"
+        f" + {DPD_POINTS_PER_DAY} * (CASE WHEN dpd > {DPD_CAP} THEN {DPD_CAP} ELSE dpd END))"
+    )
+    touched += _execute(
+        f"UPDATE {case} SET priority = {score}"
+        f" WHERE status IN ('open', 'promised') AND {rng} AND priority <> {score}",
+        rp,
+    )
+    _collection_history(on, step, decided, closed, now, CollectionAction)
+    return touched
+
+
+def _collection_history(
+    on: date,
+    step: CobStepRun,
+    decided: list[tuple[Any, ...]],
+    closed: list[tuple[Any, ...]],
+    now: Any,
+    action_model: Any,
+) -> None:
+    """System entries on each case's log, and the events, for what the step decided."""
+
+    def yuan(fen: int) -> str:
+        return str((Decimal(int(fen)) / 100).quantize(Decimal("0.01")))
+
+    actions = []
+    events: list[tuple[str, int, dict[str, Any]]] = []
+    for pid, case_id, loan_id, day, amount, paid_fen, status in decided:
+        params = {"date": str(day), "amount": yuan(amount), "paid": yuan(paid_fen)}
+        actions.append(
+            action_model(
+                case_id=case_id, kind="system", event=f"promise_{status}", params=params, at=now
+            )
+        )
+        if status == "broken":
+            events.append(
+                (
+                    TOPIC_PROMISE_BROKEN,
+                    loan_id,
+                    {
+                        "case_id": case_id,
+                        "promise_id": pid,
+                        "loan_id": loan_id,
+                        "promise_date": str(day),
+                        "amount_fen": int(amount),
+                        "paid_fen": int(paid_fen),
+                        "business_date": on.isoformat(),
+                    },
+                )
+            )
+    for case_id, loan_id, customer_id, collector_id, reason in closed:
+        actions.append(
+            action_model(
+                case_id=case_id, kind="system", event="closed", params={"reason": reason}, at=now
+            )
+        )
+        events.append(
+            (
+                TOPIC_CASE_UPDATED,
+                loan_id,
+                {
+                    "case_id": case_id,
+                    "loan_id": loan_id,
+                    "customer_id": customer_id,
+                    "collector_id": collector_id,
+                    "status": "closed",
+                    "change": "closed",
+                    "reason": reason,
+                    "business_date": on.isoformat(),
+                },
+            )
+        )
+    if actions:
+        action_model.objects.bulk_create(actions, batch_size=1000)
+    publish_events(on, step, events)
+
+
 STEP_FUNCS: dict[str, Callable[[CobStepRun, date, Config], int]] = {
     "installments": step_installments,
     "loans": step_loans,
     "penalty": step_penalty,
     "reminders": step_reminders,
+    "collections": step_collections,
     "snapshot": step_snapshot,
 }
 

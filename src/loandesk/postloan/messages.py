@@ -72,3 +72,109 @@ register_messages(
         ),
     }
 )
+
+# --- collections ---------------------------------------------------------------------------------
+register_messages(
+    {
+        "postloan.collections.loan_not_live": (
+            "该贷款已结清或核销,不能开催收案件",
+            "The loan is closed or written off: no collection case can be opened",
+        ),
+        "postloan.collections.case_closed": (
+            "催收案件已结案",
+            "The collection case is closed",
+        ),
+        "postloan.collections.team_unknown": (
+            "催收团队不存在或已停用",
+            "No such active collection team",
+        ),
+        "postloan.collections.no_next_team": (
+            "没有可升级的下一个催收团队",
+            "There is no next collection team to escalate to",
+        ),
+        "postloan.collections.same_team": (
+            "案件已在该团队",
+            "The case is already with this team",
+        ),
+        "postloan.collections.same_collector": (
+            "案件已分配给该催收员",
+            "The case is already assigned to this collector",
+        ),
+        "postloan.collections.not_a_collector": (
+            "该用户不是有效的催收员(需启用且有催收权限)",
+            "That user is not an active collector (collections permission needed)",
+        ),
+        "postloan.collections.next_action_range": (
+            "下次跟进时间应在现在到一年以内",
+            "The next action must be between now and one year from now",
+        ),
+        "postloan.collections.promise_date_past": (
+            "承诺还款日期不能早于营业日 {today}",
+            "The promise date cannot be before the business date {today}",
+        ),
+        "postloan.collections.promise_date_far": (
+            "承诺还款日期不能晚于 {days} 天后",
+            "The promise date must be within {days} days",
+        ),
+        "postloan.collections.amount_invalid": (
+            "请输入大于 0、最多两位小数的金额",
+            "Enter an amount above 0 with at most two decimals",
+        ),
+        "postloan.collections.amount_over_outstanding": (
+            "承诺金额不能超过未还总额 {outstanding} 元",
+            "The promised amount cannot exceed the outstanding {outstanding} yuan",
+        ),
+        "postloan.collections.promise_pending": (
+            "已有待兑现的还款承诺,请等待其到期判定",
+            "A promise to pay is already pending; wait until it is decided",
+        ),
+        "postloan.collections.team_name_taken": (
+            "团队名称已存在",
+            "A team with this name exists",
+        ),
+        "postloan.collections.bucket_unknown": (
+            "未配置的逾期分档:{buckets}",
+            "Unknown delinquency buckets: {buckets}",
+        ),
+        "postloan.collections.member_unknown": (
+            "成员不存在或已停用",
+            "A member does not exist or is inactive",
+        ),
+        # System entries in a case's action log.
+        "postloan.collections.event.opened": (
+            "开案({bucket},逾期 {dpd} 天),分配给 {collector}",
+            "Case opened ({bucket}, {dpd} days past due), assigned to {collector}",
+        ),
+        "postloan.collections.event.escalated": (
+            "升级:{from_team} → {to_team},催收员 {to_collector}",
+            "Escalated: {from_team} → {to_team}, collector {to_collector}",
+        ),
+        "postloan.collections.event.reassigned": (
+            "改派:{from_collector} → {to_collector}",
+            "Reassigned: {from_collector} → {to_collector}",
+        ),
+        "postloan.collections.event.promise_made": (
+            "承诺 {date} 前还款 {amount} 元",
+            "Promised to pay {amount} yuan by {date}",
+        ),
+        "postloan.collections.event.promise_kept": (
+            "还款承诺已兑现({date},已还 {paid} 元)",
+            "Promise kept ({date}, {paid} yuan paid)",
+        ),
+        "postloan.collections.event.promise_broken": (
+            "还款承诺未兑现({date},承诺 {amount} 元,已还 {paid} 元)",
+            "Promise broken ({date}: {amount} yuan promised, {paid} yuan paid)",
+        ),
+        "postloan.collections.event.repayment": (
+            "收到还款 {amount} 元",
+            "Repayment of {amount} yuan received",
+        ),
+        "postloan.collections.event.closed": (
+            "结案:{reason_label}",
+            "Closed: {reason_label}",
+        ),
+        "postloan.collections.reason.paid": ("已还清", "paid"),
+        "postloan.collections.reason.written_off": ("已核销", "written off"),
+        "postloan.collections.reason.manual": ("手工结案", "closed by hand"),
+    }
+)

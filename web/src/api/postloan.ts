@@ -6,7 +6,7 @@ export const RUN_COB_PERM = 'postloan.run_cob'
 export const MANAGE_COB_SETTINGS_PERM = 'postloan.manage_settings'
 
 export type CobStatus = 'queued' | 'running' | 'done' | 'failed'
-export type CobStepName = 'installments' | 'loans' | 'penalty' | 'reminders' | 'snapshot'
+export type CobStepName = 'installments' | 'loans' | 'penalty' | 'reminders' | 'collections' | 'snapshot'
 
 export interface CobStep {
   step: CobStepName
