@@ -51,6 +51,7 @@ AUTOMATED_ACTIONS = (
     "update_record",
     "webhook",
     "disburse",
+    "write_off_loan",
 )
 FAILURE_POLICIES = ("stop", "skip")
 END_RESULTS = ("approved", "rejected")

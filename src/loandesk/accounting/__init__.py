@@ -1,0 +1,1 @@
+"""Accounting: chart of accounts, journal entries, voucher exports (issue #6)."""
