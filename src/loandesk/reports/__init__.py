@@ -1,0 +1,1 @@
+"""Report engine: metrics, charts, dashboards, exports (issue #7)."""

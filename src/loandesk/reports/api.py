@@ -1,0 +1,159 @@
+"""Reports API (mounted at /api/v1/reports). Thin: parse, call a service or selector, return."""
+
+from typing import Any
+
+from django.http import FileResponse, HttpRequest
+from django.utils import timezone
+from ninja import Router, Status
+
+from loandesk.accounts.models import User
+from loandesk.accounts.scoping import require_perm
+from loandesk.reports import export, selectors, services
+from loandesk.reports import query as q
+from loandesk.reports.permissions import VIEW
+from loandesk.reports.schemas import (
+    ChannelCostsIn,
+    CustomMetricIn,
+    DashboardIn,
+    QueryIn,
+    RecordsIn,
+)
+
+reports_router = Router(tags=["reports"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _actor(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _xlsx(out: Any, stem: str) -> FileResponse:
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = FileResponse(out, as_attachment=True, filename=f"{stem}-{stamp}.xlsx")
+    response["Content-Type"] = XLSX
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@reports_router.get("/catalog")
+def catalog(request: HttpRequest) -> dict[str, Any]:
+    return selectors.catalog(actor=_actor(request))
+
+
+@reports_router.post("/query")
+def run_query(request: HttpRequest, payload: QueryIn) -> dict[str, Any]:
+    actor = _actor(request)
+    require_perm(actor, VIEW)
+    query = q.parse_query(payload.dict(exclude={"title"}))
+    return q.run_query(actor=actor, query=query)
+
+
+@reports_router.post("/records")
+def records(request: HttpRequest, payload: RecordsIn) -> dict[str, Any]:
+    return selectors.records(
+        actor=_actor(request),
+        metric_key=payload.metric,
+        filters=payload.filters or {},
+        period=payload.period,
+        page=payload.page,
+        page_size=payload.page_size,
+    )
+
+
+@reports_router.post("/export")
+def export_chart(request: HttpRequest, payload: QueryIn) -> FileResponse:
+    actor = _actor(request)
+    require_perm(actor, VIEW)
+    out = export.export_chart(
+        actor=actor, payload=payload.dict(exclude={"title"}), title=payload.title or ""
+    )
+    return _xlsx(out, "chart")
+
+
+@reports_router.post("/records/export")
+def export_records(request: HttpRequest, payload: RecordsIn) -> FileResponse:
+    out = export.export_records(
+        actor=_actor(request),
+        metric_key=payload.metric,
+        filters=payload.filters or {},
+        period=payload.period,
+    )
+    return _xlsx(out, "records")
+
+
+@reports_router.get("/dashboards")
+def list_dashboards(request: HttpRequest) -> list[dict[str, Any]]:
+    return selectors.dashboards(actor=_actor(request))
+
+
+@reports_router.post("/dashboards", response={201: dict[str, Any]})
+def create_dashboard(request: HttpRequest, payload: DashboardIn) -> Status[dict[str, Any]]:
+    actor = _actor(request)
+    dashboard = services.create_dashboard(actor=actor, data=payload.dict())
+    return Status(201, selectors.dashboard_out(dashboard, actor=actor))
+
+
+@reports_router.get("/dashboards/{dashboard_id}")
+def get_dashboard(request: HttpRequest, dashboard_id: int) -> dict[str, Any]:
+    actor = _actor(request)
+    dashboard = selectors.dashboard_for(actor=actor, dashboard_id=dashboard_id)
+    return selectors.dashboard_out(dashboard, actor=actor)
+
+
+@reports_router.put("/dashboards/{dashboard_id}")
+def update_dashboard(request: HttpRequest, dashboard_id: int, payload: DashboardIn) -> Any:
+    actor = _actor(request)
+    dashboard = services.update_dashboard(
+        actor=actor, dashboard_id=dashboard_id, data=payload.dict()
+    )
+    return selectors.dashboard_out(dashboard, actor=actor)
+
+
+@reports_router.delete("/dashboards/{dashboard_id}", response={204: None})
+def delete_dashboard(request: HttpRequest, dashboard_id: int) -> Status[None]:
+    services.delete_dashboard(actor=_actor(request), dashboard_id=dashboard_id)
+    return Status(204, None)
+
+
+@reports_router.get("/custom-metrics")
+def list_custom_metrics(request: HttpRequest) -> list[dict[str, Any]]:
+    return selectors.custom_metrics(actor=_actor(request))
+
+
+@reports_router.get("/metric-forms")
+def metric_forms(request: HttpRequest) -> list[dict[str, Any]]:
+    return selectors.metric_forms(actor=_actor(request))
+
+
+@reports_router.post("/custom-metrics", response={201: dict[str, Any]})
+def create_custom_metric(request: HttpRequest, payload: CustomMetricIn) -> Status[dict[str, Any]]:
+    row = services.create_custom_metric(actor=_actor(request), data=payload.dict())
+    return Status(201, selectors.custom_metric_out(row))
+
+
+@reports_router.put("/custom-metrics/{metric_id}")
+def update_custom_metric(
+    request: HttpRequest, metric_id: int, payload: CustomMetricIn
+) -> dict[str, Any]:
+    row = services.update_custom_metric(
+        actor=_actor(request), metric_id=metric_id, data=payload.dict()
+    )
+    return selectors.custom_metric_out(row)
+
+
+@reports_router.delete("/custom-metrics/{metric_id}", response={204: None})
+def delete_custom_metric(request: HttpRequest, metric_id: int) -> Status[None]:
+    services.delete_custom_metric(actor=_actor(request), metric_id=metric_id)
+    return Status(204, None)
+
+
+@reports_router.get("/channel-costs")
+def channel_costs(request: HttpRequest) -> list[dict[str, Any]]:
+    return selectors.channel_costs(actor=_actor(request))
+
+
+@reports_router.put("/channel-costs")
+def set_channel_costs(request: HttpRequest, payload: ChannelCostsIn) -> list[dict[str, Any]]:
+    actor = _actor(request)
+    services.set_channel_costs(actor=actor, costs=[c.dict() for c in payload.costs])
+    return selectors.channel_costs(actor=actor)

@@ -1,0 +1,94 @@
+"""Dashboards (charts laid out on a grid, shared with roles), admin-defined metrics over form
+key fields, and channel costs (for acquisition cost)."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Dashboard(models.Model):
+    """A dashboard: its charts live in `widgets` (a list validated by services.clean_widgets):
+    {id, title, chart, query: {metrics, dimension, series, filters, period, compare},
+    x, y, w, h} on a 12-column grid (stacked on a phone)."""
+
+    code = models.SlugField(max_length=50, blank=True, default="")
+    name = models.CharField(max_length=100)
+    name_en = models.CharField(max_length=100, blank=True, default="")
+    description = models.CharField(max_length=500, blank=True, default="")
+    widgets = models.JSONField(default=list, blank=True)
+    refresh_seconds = models.PositiveIntegerField(default=0)
+    shared_with = models.ManyToManyField("accounts.Role", blank=True, related_name="+")
+    is_system = models.BooleanField(default=False)
+    sort = models.PositiveIntegerField(default=100)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sort", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"], condition=~models.Q(code=""), name="reports_dashboard_code"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomMetric(models.Model):
+    """An admin-defined metric over a form's records: count / sum / avg / distinct of a key
+    field (ADR 0003 slot column), with filters on key fields."""
+
+    class Aggregation(models.TextChoices):
+        COUNT = "count", "计数"
+        SUM = "sum", "求和"
+        AVG = "avg", "平均"
+        DISTINCT = "distinct", "去重计数"
+
+    key = models.SlugField(max_length=50, unique=True)
+    label = models.CharField(max_length=100)
+    label_en = models.CharField(max_length=100, blank=True, default="")
+    form = models.ForeignKey("forms.FormDefinition", on_delete=models.CASCADE, related_name="+")
+    aggregation = models.CharField(max_length=10, choices=Aggregation.choices)
+    field = models.CharField(max_length=64, blank=True, default="")
+    filters = models.JSONField(default=list, blank=True)
+    unit = models.CharField(max_length=10, default="count")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ChannelCost(models.Model):
+    """What a customer channel cost in a month (entered by admins): acquisition cost =
+    cost / new customers of the channel."""
+
+    channel = models.CharField(max_length=30)
+    month = models.DateField(help_text="the first day of the month")
+    cost_fen = models.BigIntegerField()
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-month", "channel"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "month"], name="reports_channel_month"),
+            models.CheckConstraint(condition=models.Q(cost_fen__gte=0), name="reports_cost_ge0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.month:%Y-%m}"
