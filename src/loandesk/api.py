@@ -18,6 +18,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from loandesk import __version__
+from loandesk.accounting.api import accounting_router
 from loandesk.accounts.api import accounts_router, auth_router
 from loandesk.accounts.auth import api_auth
 from loandesk.core import audit
@@ -33,7 +34,9 @@ from loandesk.lending.contracts_api import contracts_router
 from loandesk.lending.finance import FinanceInputError
 from loandesk.notify.api import notify_router
 from loandesk.postloan.api import postloan_router
+from loandesk.reports.api import reports_router
 from loandesk.risk.api import risk_router
+from loandesk.rules.api import rules_router
 
 logger = logging.getLogger("loandesk.api")
 
@@ -224,3 +227,6 @@ api.add_router("/risk", risk_router)
 api.add_router("/contracts", contracts_router)
 api.add_router("/postloan", postloan_router)
 api.add_router("/notify", notify_router)
+api.add_router("/rules", rules_router)
+api.add_router("/accounting", accounting_router)
+api.add_router("/reports", reports_router)

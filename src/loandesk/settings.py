@@ -107,6 +107,9 @@ INSTALLED_APPS = [
     "loandesk.flows",
     "loandesk.postloan",
     "loandesk.notify",
+    "loandesk.rules",
+    "loandesk.accounting",
+    "loandesk.reports",
     "loandesk.demo",
 ]
 

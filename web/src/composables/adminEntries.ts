@@ -39,6 +39,11 @@ export const ADMIN_ENTRIES = [
     label: 'contracts.templates.title',
     perm: 'contracts.manage_templates',
   },
+  { key: 'dashboards', to: '/manage/dashboards', icon: 'chart-trending-o', label: 'reports.designer.list', perm: 'reports.design' },
+  { key: 'collections', to: '/manage/collections', icon: 'phone-o', label: 'collections.manageEntry', perm: 'collections.manage' },
   { key: 'cob', to: '/manage/cob', icon: 'clock-o', label: 'postloan.cob.title', perm: 'postloan.run_cob' },
+  { key: 'rules', to: '/manage/rules', icon: 'bulb-o', label: 'rules.title', perm: 'rules.design' },
+  { key: 'channels', to: '/manage/channels', icon: 'chat-o', label: 'channels.title', perm: 'notify.manage_channels' },
   { key: 'disburse', to: '/lending/disburse', icon: 'balance-pay', label: 'lending.disburse.entry', perm: DISBURSE_PERM },
+  { key: 'accounting', to: '/manage/accounting', icon: 'balance-o', label: 'accounting.chart.title', perm: 'accounting.manage' },
 ] as const

@@ -5,6 +5,12 @@ import { flowsEn } from './modules/flows'
 import { notifyEn } from './modules/notify'
 import { postloanEn } from './modules/postloan'
 import { riskEn } from './modules/risk'
+import { repaymentsEn } from './modules/repayments'
+import { collectionsEn } from './modules/collections'
+import { rulesEn } from './modules/rules'
+import { accountingEn } from './modules/accounting'
+import { reportsEn } from './modules/reports'
+import { channelsEn } from './modules/channels'
 
 // English. Typed against the zh-CN schema so a missing key fails type checking too.
 const enUS: MessageSchema = {
@@ -1296,6 +1302,12 @@ const enUS: MessageSchema = {
   risk: riskEn,
   contracts: contractsEn,
   postloan: postloanEn,
+  repayments: repaymentsEn,
+  collections: collectionsEn,
+  rules: rulesEn,
+  accounting: accountingEn,
+  reports: reportsEn,
+  channels: channelsEn,
   notFound: {
     title: 'Page not found',
     desc: 'The page does not exist or has been removed',

@@ -6,6 +6,12 @@ import { flowsZh } from './modules/flows'
 import { notifyZh } from './modules/notify'
 import { postloanZh } from './modules/postloan'
 import { riskZh } from './modules/risk'
+import { repaymentsZh } from './modules/repayments'
+import { collectionsZh } from './modules/collections'
+import { rulesZh } from './modules/rules'
+import { accountingZh } from './modules/accounting'
+import { reportsZh } from './modules/reports'
+import { channelsZh } from './modules/channels'
 
 const zhCN = {
   app: {
@@ -1293,6 +1299,12 @@ const zhCN = {
   risk: riskZh,
   contracts: contractsZh,
   postloan: postloanZh,
+  repayments: repaymentsZh,
+  collections: collectionsZh,
+  rules: rulesZh,
+  accounting: accountingZh,
+  reports: reportsZh,
+  channels: channelsZh,
   notFound: {
     title: '页面不存在',
     desc: '你访问的页面不存在或已被移除',

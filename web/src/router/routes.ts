@@ -7,6 +7,12 @@ import { flowDesignerRoutes } from './modules/flowDesigner'
 import { flowsRoutes } from './modules/flows'
 import { postloanRoutes } from './modules/postloan'
 import { riskRoutes } from './modules/risk'
+import { repaymentsRoutes } from './modules/repayments'
+import { collectionsRoutes } from './modules/collections'
+import { rulesRoutes } from './modules/rules'
+import { accountingRoutes } from './modules/accounting'
+import { reportsRoutes } from './modules/reports'
+import { channelsRoutes } from './modules/channels'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -269,6 +275,12 @@ export const routes: RouteRecordRaw[] = [
   ...riskRoutes,
   ...contractsRoutes,
   ...postloanRoutes,
+  ...repaymentsRoutes,
+  ...collectionsRoutes,
+  ...rulesRoutes,
+  ...accountingRoutes,
+  ...reportsRoutes,
+  ...channelsRoutes,
   {
     path: '/:pathMatch(.*)*',
     name: 'not-found',
