@@ -174,6 +174,29 @@ def test_one_nudge_per_transaction_however_many_events(
     assert all(_reload(e).status == OutboxEvent.Status.PENDING for e in events)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_nudge_task_row_commits_and_rolls_back_with_the_events() -> None:
+    """With the database task backend the nudge is written inside the publishing transaction:
+    a commit makes events and task visible together, a rollback leaves neither."""
+    from django_tasks_db.models import DBTaskResult
+
+    def tasks() -> int:
+        return DBTaskResult.objects.filter(task_path="loandesk.core.tasks.dispatch_outbox").count()
+
+    try:
+        with transaction.atomic():
+            _publish(payload={"n": 1})
+            assert tasks() == 1  # already written, in this transaction
+            raise RuntimeError("roll back")
+    except RuntimeError:
+        pass
+    assert tasks() == 0 and not OutboxEvent.objects.filter(topic=TOPIC).exists()
+    with transaction.atomic():
+        _publish(payload={"n": 2})
+        _publish(payload={"n": 3})
+    assert tasks() == 1 and OutboxEvent.objects.filter(topic=TOPIC).count() == 2
+
+
 @pytest.mark.django_db
 def test_a_rolled_back_savepoint_does_not_swallow_the_nudge(
     django_capture_on_commit_callbacks: Any,
@@ -555,7 +578,8 @@ def test_publish_many_writes_every_event_in_one_insert_with_one_nudge(
     from django_tasks_db.models import DBTaskResult
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
-        with django_assert_num_queries(1):  # one multi-row INSERT
+        # One multi-row INSERT, and the worker's nudge: a task row written in this transaction.
+        with django_assert_num_queries(2):
             rows = outbox.publish_many(
                 [(TOPIC, {"n": 1}), ("test.other", None), (TOPIC, {"n": 3})],
                 aggregate_type="test.aggregate",

@@ -98,10 +98,47 @@ def publish_many(
 
 
 def _nudge_on_commit() -> None:
-    # One nudge per transaction, however many events it publishes: each nudge is a task row.
-    # A rolled-back (savepoint) transaction drops its callbacks, so the next publish re-registers.
-    if not any(entry[1] is _nudge_worker for entry in connection.run_on_commit):
-        transaction.on_commit(_nudge_worker)
+    """Wake the task worker once the events are committed: one nudge per transaction, however
+    many events it publishes (each nudge is a task row).
+
+    With the database task backend on this database the task row is written now, inside the
+    publishing transaction, so it commits (or rolls back) with the events and an approval pays
+    one commit instead of two; a marker callback remembers that this transaction has its nudge.
+    Other backends get the task after the commit. A rolled-back savepoint drops both the row
+    and its callbacks, so the next publish nudges again."""
+    if any(entry[1] in (_nudge_worker, _nudged) for entry in connection.run_on_commit):
+        return
+    if _task_row_in_this_database():
+        from loandesk.core.tasks import dispatch_outbox
+
+        try:
+            dispatch_outbox.enqueue()
+        except Exception:  # raised before any SQL (e.g. a bad backend): the sweep delivers it
+            logger.exception("could not enqueue outbox dispatch")
+        transaction.on_commit(_nudged)
+        return
+    transaction.on_commit(_nudge_worker)
+
+
+def _nudged() -> None:
+    """Marker: this transaction's nudge was written with it."""
+
+
+def _task_row_in_this_database() -> bool:
+    from django.db import router
+    from django_tasks import task_backends
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    from loandesk.core.tasks import dispatch_outbox
+
+    try:
+        backend = task_backends[dispatch_outbox.backend]
+    except Exception:
+        return False
+    return isinstance(backend, DatabaseBackend) and (
+        router.db_for_write(DBTaskResult) == connection.alias
+    )
 
 
 def _nudge_worker() -> None:
