@@ -285,3 +285,87 @@ def month_start(d: date) -> date:
 
 def days_before(d: date, n: int) -> date:
     return d - timedelta(days=n)
+
+
+# --- vintage and roll rate: loan states at month ends, restated over plain rows --------------
+
+BUCKET_FLOORS = [("M0", 0), ("M1", 1), ("M2", 31), ("M3", 61), ("M3+", 91)]
+
+
+def month_end_of(first: date) -> date:
+    y, m = divmod(first.year * 12 + first.month, 12)
+    return date(y, m + 1, 1) - timedelta(days=1)
+
+
+def shift_month(first: date, n: int) -> date:
+    y, m = divmod(first.year * 12 + first.month - 1 + n, 12)
+    return date(y, m + 1, 1)
+
+
+def installments_by_loan() -> dict[int, list[Row]]:
+    rows = Installment.objects.values("loan_id", "due_date", "paid_off_on")
+    return group(rows, lambda r: r["loan_id"])
+
+
+def loan_state(loan: Row, insts: list[Row], end: date) -> str | None:
+    """A loan's state at the end of a day: None before it starts or without installments."""
+    if loan["start_date"] > end or not insts:
+        return None
+    closed_at = loan.get("closed_at")
+    if loan["status"] == "written_off" and closed_at and local_day(closed_at) <= end:
+        return "written_off"
+
+    def paid_by_end(r: Row) -> bool:
+        return r["paid_off_on"] is not None and r["paid_off_on"] <= end
+
+    if all(paid_by_end(r) for r in insts):
+        return "closed"
+    late = [r["due_date"] for r in insts if r["due_date"] <= end and not paid_by_end(r)]
+    dpd = (end - min(late)).days if late else 0
+    return [code for code, floor in BUCKET_FLOORS if dpd >= floor][-1]
+
+
+def loans_with_dates(viewer: Viewer) -> list[Row]:
+    rows = Loan.objects.values(
+        "id", "owner_id", "department_id", "product_id", "status", "start_date", "closed_at"
+    )
+    return [r for r in rows if viewer.sees(r["owner_id"], r["department_id"])]
+
+
+def vintage(viewer: Viewer, cohorts: list[date], last_end: date) -> dict[str, Any]:
+    """{cohort: {"loans": n, "m1": {mob: pct}, "m3": {mob: pct}}}."""
+    insts = installments_by_loan()
+    out: dict[str, Any] = {}
+    for cohort in cohorts:
+        members = [r for r in loans_with_dates(viewer) if month_start(r["start_date"]) == cohort]
+        m1: dict[str, str | None] = {}
+        m3: dict[str, str | None] = {}
+        for mob in range(1, 25):
+            end = month_end_of(shift_month(cohort, mob))
+            if end > last_end:
+                break
+            got = [loan_state(r, insts.get(r["id"], []), end) for r in members]
+            m1[str(mob)] = pct(
+                sum(s in ("M1", "M2", "M3", "M3+", "written_off") for s in got), len(members)
+            )
+            m3[str(mob)] = pct(sum(s in ("M3", "M3+", "written_off") for s in got), len(members))
+        out[f"{cohort:%Y-%m}"] = {"loans": len(members), "m1": m1, "m3": m3}
+    return out
+
+
+def roll_rate(viewer: Viewer, months: list[date]) -> dict[tuple[str, str], list[int]]:
+    """(from, to) → loan ids moving between consecutive month ends, over the months."""
+    insts = installments_by_loan()
+    out: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for month in months:
+        before_end = month - timedelta(days=1)
+        after_end = month_end_of(month)
+        for r in loans_with_dates(viewer):
+            rows = insts.get(r["id"], [])
+            before = loan_state(r, rows, before_end)
+            if before in (None, "closed", "written_off"):
+                continue
+            after = loan_state(r, rows, after_end)
+            assert after is not None
+            out[(str(before), after)].append(r["id"])
+    return out

@@ -322,7 +322,11 @@ def test_shipped_dashboards_run_for_every_viewer(book: dict[str, Any], client_fo
         for summary in client.get("/api/v1/reports/dashboards").json():
             dashboard = client.get(f"/api/v1/reports/dashboards/{summary['id']}").json()
             for widget in dashboard["widgets"]:
-                res = client.post(Q, widget["query"])
+                if widget["chart"] in ("vintage", "roll_rate"):
+                    url = "/api/v1/reports/" + widget["chart"].replace("_", "-")
+                    res = client.post(url, widget["query"])
+                else:
+                    res = client.post(Q, widget["query"])
                 assert res.status_code == 200, (username, widget["id"], res.json())
     names = {d["code"] for d in client_for("officer1").get("/api/v1/reports/dashboards").json()}
     assert names == {"mine"}

@@ -8,15 +8,18 @@ from ninja import Router, Status
 
 from loandesk.accounts.models import User
 from loandesk.accounts.scoping import require_perm
-from loandesk.reports import export, selectors, services
+from loandesk.reports import export, selectors, services, subscriptions, vintage
 from loandesk.reports import query as q
 from loandesk.reports.permissions import VIEW
 from loandesk.reports.schemas import (
+    AnalysisIn,
+    AnalysisLoansIn,
     ChannelCostsIn,
     CustomMetricIn,
     DashboardIn,
     QueryIn,
     RecordsIn,
+    SubscriptionIn,
 )
 
 reports_router = Router(tags=["reports"])
@@ -157,3 +160,39 @@ def set_channel_costs(request: HttpRequest, payload: ChannelCostsIn) -> list[dic
     actor = _actor(request)
     services.set_channel_costs(actor=actor, costs=[c.dict() for c in payload.costs])
     return selectors.channel_costs(actor=actor)
+
+
+@reports_router.post("/vintage")
+def vintage_analysis(request: HttpRequest, payload: AnalysisIn) -> dict[str, Any]:
+    return vintage.vintage(actor=_actor(request), period=payload.period, filters=payload.filters)
+
+
+@reports_router.post("/roll-rate")
+def roll_rate_analysis(request: HttpRequest, payload: AnalysisIn) -> dict[str, Any]:
+    return vintage.roll_rate(actor=_actor(request), period=payload.period, filters=payload.filters)
+
+
+@reports_router.post("/analysis/loans")
+def analysis_loans(request: HttpRequest, payload: AnalysisLoansIn) -> dict[str, Any]:
+    return selectors.analysis_loans(actor=_actor(request), payload=payload.dict())
+
+
+@reports_router.get("/dashboards/{dashboard_id}/subscriptions")
+def list_subscriptions(request: HttpRequest, dashboard_id: int) -> list[dict[str, Any]]:
+    return subscriptions.subscriptions(actor=_actor(request), dashboard_id=dashboard_id)
+
+
+@reports_router.post("/dashboards/{dashboard_id}/subscriptions", response={201: dict[str, Any]})
+def create_subscription(
+    request: HttpRequest, dashboard_id: int, payload: SubscriptionIn
+) -> Status[dict[str, Any]]:
+    sub = subscriptions.create_subscription(
+        actor=_actor(request), dashboard_id=dashboard_id, data=payload.dict()
+    )
+    return Status(201, subscriptions.subscription_out(sub))
+
+
+@reports_router.delete("/subscriptions/{subscription_id}", response={204: None})
+def delete_subscription(request: HttpRequest, subscription_id: int) -> Status[None]:
+    subscriptions.delete_subscription(actor=_actor(request), subscription_id=subscription_id)
+    return Status(204, None)

@@ -8,7 +8,7 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         from loandesk.demo import registry
-        from loandesk.reports import messages, permissions  # noqa: F401
+        from loandesk.reports import messages, permissions, subscriptions  # noqa: F401
         from loandesk.reports.demo import seed
 
         registry.register(90, "reports", seed)

@@ -39,6 +39,13 @@ def _chart(
 
 _YEAR = {"preset": "last_12_months"}
 
+# Vintage and roll rate on the risk dashboard; migration 0002 adds the same widgets (by id) to a
+# risk dashboard seeded before they existed.
+ANALYSIS_WIDGETS: tuple[dict[str, Any], ...] = (
+    _chart("v1", "账龄分析 Vintage(M1+ / M3+)", "vintage", 0, 14, 12, 5, period=_YEAR),
+    _chart("v2", "迁徙率矩阵", "roll_rate", 0, 19, 12, 5, period=_YEAR),
+)
+
 MANAGEMENT = [
     _kpi("k1", "new_customers", 0, 0),
     _kpi("k2", "applications", 3, 0),
@@ -165,6 +172,7 @@ RISK = [
         period={"preset": "last_12_months"},
     ),
     _chart("c6", "PAR30", "gauge", 6, 10, metrics=["par30"]),
+    *[dict(w) for w in ANALYSIS_WIDGETS],
 ]
 
 COLLECTIONS = [

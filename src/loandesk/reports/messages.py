@@ -78,5 +78,22 @@ register_messages(
             "一次最多保存 {max} 条渠道成本",
             "At most {max} channel costs at once",
         ),
+        "reports.bad_time": ("发送时间应为 HH:MM", "The time must look like HH:MM"),
+        "reports.bad_weekday": (
+            "星期应为 0(周一)到 6(周日)",
+            "The weekday must be 0 (Monday) to 6 (Sunday)",
+        ),
+        "reports.recipients_required": (
+            "请至少选择一个接收人或角色",
+            "Pick at least one recipient or role",
+        ),
+        "reports.too_many_recipients": (
+            "接收人和角色最多 {max} 个",
+            "At most {max} recipients and roles",
+        ),
+        "reports.unknown_user": (
+            "接收人不存在或已停用",
+            "A recipient does not exist or is disabled",
+        ),
     }
 )

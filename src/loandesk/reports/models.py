@@ -92,3 +92,27 @@ class ChannelCost(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.month:%Y-%m}"
+
+
+class Subscription(models.Model):
+    """A scheduled e-mail of a dashboard's KPI numbers to users and/or roles, daily (weekday
+    None) or weekly, at a local time of day (settings.TIME_ZONE). Each recipient gets the numbers
+    of their own data scope; `last_sent_on` lets the periodic job skip what is done today."""
+
+    dashboard = models.ForeignKey(Dashboard, on_delete=models.CASCADE, related_name="subscriptions")
+    users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    roles = models.ManyToManyField("accounts.Role", blank=True, related_name="+")
+    send_at = models.TimeField()
+    weekday = models.PositiveSmallIntegerField(null=True, blank=True)  # 0 = Monday
+    enabled = models.BooleanField(default=True)
+    last_sent_on = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.dashboard_id}@{self.send_at}"

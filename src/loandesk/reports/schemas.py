@@ -58,3 +58,30 @@ class ChannelCostIn(Schema):
 
 class ChannelCostsIn(Schema):
     costs: list[ChannelCostIn] = Field(max_length=500)
+
+
+class AnalysisIn(Schema):
+    period: dict[str, Any] | str | None = None
+    filters: dict[str, Any] | None = None
+
+
+class AnalysisLoansIn(Schema):
+    kind: str = Field(max_length=20)
+    filters: dict[str, Any] | None = None
+    cohort: str | None = Field(default=None, max_length=7)
+    mob: int | None = None
+    level: str | None = Field(default=None, max_length=4)
+    month: str | None = Field(default=None, max_length=7)
+    period: dict[str, Any] | str | None = None
+    from_state: str | None = Field(default=None, max_length=20)
+    to_state: str | None = Field(default=None, max_length=20)
+    page: int = 1
+    page_size: int = 20
+
+
+class SubscriptionIn(Schema):
+    users: list[int] = Field(default_factory=list, max_length=200)
+    roles: list[str] = Field(default_factory=list, max_length=200)
+    send_at: str = Field(max_length=5)
+    weekday: int | None = None
+    enabled: bool = True

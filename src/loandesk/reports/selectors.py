@@ -44,7 +44,11 @@ CHART_TYPES = (
     "table",
     "pivot",
     "ranking",
+    # Loan-level month-end analyses (reports.vintage): their query is only period and filters.
+    "vintage",
+    "roll_rate",
 )
+ANALYSIS_CHARTS = ("vintage", "roll_rate")
 MAX_PAGE_SIZE = 100
 
 
@@ -137,6 +141,8 @@ def dashboard_out(d: Dashboard, *, actor: User, full: bool = True) -> dict[str, 
         "is_system": d.is_system,
         "sort": d.sort,
         "can_edit": has_perm(actor, DESIGN),
+        # Scheduled e-mails: designers, and the owner of their own dashboard.
+        "can_subscribe": has_perm(actor, DESIGN) or d.created_by_id == actor.pk,
         "widget_count": len(d.widgets or []),
         "updated_at": d.updated_at,
     }
@@ -451,6 +457,31 @@ def records(
         "columns": [{"key": c, "label": column_label(c)} for c in columns],
         "items": builder(qs[start : start + page_size]),
         "total": total,
+        "page": page,
+        "page_size": page_size,
+    }
+
+
+def analysis_loans(*, actor: User, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The loans behind a vintage or roll-rate cell, paged like the record lists."""
+    from loandesk.lending.models import Loan
+    from loandesk.reports.vintage import drill_loan_ids
+
+    page, page_size = payload.get("page") or 1, payload.get("page_size") or 20
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ValidationFailed.field("page_size", "reports.bad_filter", key="page_size")
+    if page < 1 or page > 100_000:
+        raise ValidationFailed.field("page", "reports.bad_filter", key="page")
+    ids = drill_loan_ids(actor=actor, payload=payload)
+    start = (page - 1) * page_size
+    chunk = ids[start : start + page_size]
+    by_id = {row["id"]: row for row in _loan_rows(Loan.objects.filter(pk__in=chunk))}
+    builder_columns = RECORD_KINDS["loans"][1]
+    return {
+        "kind": "loans",
+        "columns": [{"key": c, "label": column_label(c)} for c in builder_columns],
+        "items": [by_id[i] for i in chunk if i in by_id],
+        "total": len(ids),
         "page": page,
         "page_size": page_size,
     }

@@ -18,7 +18,7 @@ from loandesk.reports import query as q
 from loandesk.reports.custom import OPERATORS, _slot, filters_q
 from loandesk.reports.models import ChannelCost, CustomMetric, Dashboard
 from loandesk.reports.permissions import DESIGN
-from loandesk.reports.selectors import CHART_TYPES
+from loandesk.reports.selectors import ANALYSIS_CHARTS, CHART_TYPES
 
 MAX_WIDGETS = 40
 GRID_COLUMNS = 12
@@ -70,15 +70,23 @@ def clean_widgets(raw: Any) -> list[dict[str, Any]]:
         if not isinstance(query, Mapping):
             raise ValidationFailed.field(f"{name}.query", "reports.metrics_required")
         try:
-            q.parse_query(query)
+            if chart in ANALYSIS_CHARTS:
+                q.parse_period(query.get("period"))
+                q._clean_filters(query.get("filters"))
+            else:
+                q.parse_query(query)
         except ValidationFailed as exc:
             fields = exc.details.get("fields", {})
             raise ValidationFailed(
                 {f"{name}.query.{k}": v for k, v in fields.items()}, code=exc.code
             ) from None
-        keep = ("metrics", "dimension", "grain", "node", "series", "series_grain")
+        keep: tuple[str, ...] = ("metrics", "dimension", "grain", "node", "series", "series_grain")
+        if chart in ANALYSIS_CHARTS:
+            keep = ()
         clean_query = {k: query[k] for k in keep if query.get(k) not in (None, "", [])}
         for k in ("filters", "period", "compare", "sort", "limit"):
+            if chart in ANALYSIS_CHARTS and k not in ("filters", "period"):
+                continue
             if query.get(k) not in (None, "", [], {}):
                 clean_query[k] = query[k]
         options = item.get("options") or {}

@@ -36,6 +36,11 @@ export type ChartType =
   | 'table'
   | 'pivot'
   | 'ranking'
+  | 'vintage'
+  | 'roll_rate'
+
+/** Charts drawn from the loan-level month-end analyses (their query is period + filters). */
+export const ANALYSIS_CHARTS: ChartType[] = ['vintage', 'roll_rate']
 
 export type Filters = Record<string, number | number[] | string[] | undefined>
 export type PeriodSpec = { preset: string } | { start: string; end: string }
@@ -144,6 +149,7 @@ export interface DashboardSummary {
   is_system: boolean
   sort: number
   can_edit: boolean
+  can_subscribe?: boolean
   widget_count: number
   updated_at: string
 }
@@ -225,7 +231,82 @@ async function download(path: string, body: unknown, fallback: string): Promise<
   saveBlob({ blob: await res.blob(), filename: filenameFrom(res, fallback) })
 }
 
+export interface AnalysisQuery {
+  period?: PeriodSpec | null
+  filters?: Filters
+}
+
+export interface VintageCohort {
+  key: string
+  label: string
+  loans: number
+  /** Month on book → share in percent (decimal string), null when the cohort is empty. */
+  m1: Record<string, Value>
+  m3: Record<string, Value>
+}
+
+export interface VintageResult {
+  period: { start: string; end: string }
+  as_of: string
+  mobs: number[]
+  cohorts: VintageCohort[]
+}
+
+export interface RollRateRow {
+  from: string
+  label: string
+  total: number
+  cells: Record<string, { count: number; percent: Value }>
+}
+
+export interface RollRateResult {
+  period: { start: string; end: string }
+  months: string[]
+  states: { key: string; label: string }[]
+  rows: RollRateRow[]
+  links: { from: string; to: string; count: number }[]
+}
+
+/** The loans behind one vintage cell (cohort, mob, level) or roll-rate cell (from → to). */
+export interface AnalysisLoansQuery {
+  kind: 'vintage' | 'roll_rate'
+  filters?: Filters
+  period?: PeriodSpec | null
+  cohort?: string
+  mob?: number
+  level?: 'm1' | 'm3'
+  month?: string
+  from_state?: string
+  to_state?: string
+  page?: number
+  page_size?: number
+}
+
+export interface SubscriptionBody {
+  users: number[]
+  roles: string[]
+  /** Local time of day, HH:MM. */
+  send_at: string
+  /** 0 = Monday … 6 = Sunday; null = every day. */
+  weekday: number | null
+}
+
+export interface Subscription extends Omit<SubscriptionBody, 'users'> {
+  id: number
+  dashboard: number
+  users: { id: number; name: string }[]
+  enabled: boolean
+  last_sent_on: string | null
+}
+
 export const reportsApi = {
+  subscriptions: (dashboardId: number) => http.get<Subscription[]>(`/reports/dashboards/${dashboardId}/subscriptions`),
+  subscribe: (dashboardId: number, body: SubscriptionBody) =>
+    http.post<Subscription>(`/reports/dashboards/${dashboardId}/subscriptions`, body),
+  unsubscribe: (id: number) => http.delete(`/reports/subscriptions/${id}`),
+  vintage: (q: AnalysisQuery) => http.post<VintageResult>('/reports/vintage', q, { quiet: true }),
+  rollRate: (q: AnalysisQuery) => http.post<RollRateResult>('/reports/roll-rate', q, { quiet: true }),
+  analysisLoans: (q: AnalysisLoansQuery) => http.post<RecordsPage>('/reports/analysis/loans', q),
   catalog: () => http.get<Catalog>('/reports/catalog'),
   query: (q: ChartQuery, quiet = true) => http.post<ChartResult>('/reports/query', q, { quiet }),
   records: (q: RecordsQuery) => http.post<RecordsPage>('/reports/records', q),
