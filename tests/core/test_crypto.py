@@ -104,6 +104,8 @@ def test_wrong_key_fails(keys: tuple[Any, str]) -> None:
 @pytest.mark.parametrize(
     "spec",
     ["", " , ", "k1:" + base64.b64encode(b"short").decode(), ":" + _key("x").split(":", 1)[1]],
+    # Fixed ids: the last value is random, and pytest-xdist workers must agree on test ids.
+    ids=["empty", "blank-entries", "short-key", "no-key-id"],
 )
 def test_bad_key_configuration(settings: Any, spec: str) -> None:
     settings.LOANDESK_FIELD_KEYS = spec
