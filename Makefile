@@ -57,18 +57,22 @@ typecheck: install-dev web-deps
 	cd $(WEB) && npm run typecheck --silent
 
 # Unit and integration tests on SQLite; again on PostgreSQL when DATABASE_URL points at one.
+# `make pytest` runs both passes side by side (each with its own var dir for keys and files);
+# each pass's output is printed as one block when it ends.
 pytest-sqlite: install-dev
-	env -u DATABASE_URL $(BIN)/pytest tests --ignore=tests/e2e -p no:randomly
+	env -u DATABASE_URL LOANDESK_VAR_DIR=$(CURDIR)/var/test-sqlite \
+		$(BIN)/pytest tests --ignore=tests/e2e -p no:randomly
 
 pytest-postgres: install-dev
 	@if [[ "$${DATABASE_URL:-}" == postgres* ]]; then \
 		echo "== pytest on PostgreSQL"; \
-		$(BIN)/pytest tests --ignore=tests/e2e; \
+		LOANDESK_VAR_DIR=$(CURDIR)/var/test-postgres $(BIN)/pytest tests --ignore=tests/e2e; \
 	else \
 		echo "== DATABASE_URL is not PostgreSQL: PostgreSQL pass skipped"; \
 	fi
 
-pytest: pytest-sqlite pytest-postgres
+pytest: install-dev
+	@$(MAKE) --no-print-directory -j2 --output-sync=target pytest-sqlite pytest-postgres
 
 vitest: web-deps
 	cd $(WEB) && npm run test --silent
