@@ -1,9 +1,11 @@
 """python -m bench.generate --scale 10k|100k|1m [--sqlite PATH]
 
-Migrates the target database, seeds the demo organisation and adds the scale's customers.
+Migrates the target database, seeds the demo organisation and adds the scale's customers,
+then the scale's loans with their installments (bench/generate/loans.py).
 Target: DATABASE_URL when set (PostgreSQL: use a database named loandesk_bench_<scale>),
 otherwise the SQLite file given by --sqlite (default var/bench/bench-<scale>.sqlite3).
-Refuses a database that already holds customers beyond the demo's.
+A database that already holds the generated customers only gets the loans (so a data set made
+before the loan generator existed is completed); one that holds generated loans is refused.
 """
 
 import argparse
@@ -34,16 +36,34 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from bench.generate import customers
+    from bench.generate import customers, loans
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0, interactive=False)
     from loandesk.customers.models import Customer
+    from loandesk.lending.models import Loan
 
-    if Customer.objects.count() > 100:
-        print("this database already holds customers; use a fresh one", file=sys.stderr)
+    if Loan.objects.filter(contract_no__startswith=loans.CONTRACT_PREFIX).exists():
+        print("this database already holds generated loans; use a fresh one", file=sys.stderr)
         return 1
-    totals = customers.generate(SCALES[args.scale], seed=args.seed)
+    totals: dict[str, int] = {}
+    if Customer.objects.count() > 100:
+        print("customers already generated: adding the loans only", file=sys.stderr)
+    else:
+        totals.update(customers.generate(SCALES[args.scale], seed=args.seed))
+    # The demo (its portfolio closes COB up to yesterday) must exist before the generated loans:
+    # `python -m bench` seeds it, and a first seed after them would sweep them to today.
+    from loandesk.demo.services import seed_demo
+
+    seed_demo()
+    loans_started = time.perf_counter()
+    totals.update(loans.generate(loans.LOANS[args.scale], seed=args.seed))
+    loans_s = time.perf_counter() - loans_started
+    print(
+        f"loans: {totals['loans']:,} loans + {totals['installments']:,} installments"
+        f" in {loans_s:.0f} s ({totals['loans'] / loans_s:,.0f} loans/s,"
+        f" {totals['installments'] / loans_s:,.0f} installments/s)"
+    )
     elapsed = time.perf_counter() - started
     print(
         f"{connection.vendor} {connection.settings_dict['NAME']}: "

@@ -1,0 +1,317 @@
+"""A loan portfolio with its installments, as close of business would leave it.
+
+Loans go to the generated customers (the demo's when there are none; a few bench customers
+when the database has no customer at all), over the three demo products (equal installment,
+equal principal, interest only), with amounts, rates and terms drawn inside each product's
+limits and start dates spread over the 24 months before `AS_OF`. Schedules come from the real
+engine (`finance.build_schedule`), computed once per (product, amount, rate, term, start date)
+template and reused by every loan of that template.
+
+Repayment behaviour by vintage: most borrowers pay every installment on its due date; a few
+per cent stopped paying 1–90 days ago and ~1.5 % more than 90 days ago (older loans are more
+likely to be late), some of them after a partial payment. Installment and loan states are the
+ones COB computes for `CLOSED` (`postloan.rules` and the configured buckets/thresholds), so a
+COB run for `CLOSED` changes nothing and the next date is an ordinary day. Loans with every
+installment paid are closed.
+
+Rows are written as prepared tuples: COPY … FROM STDIN on PostgreSQL (psycopg 3), executemany
+in large transactions on SQLite. Loan ids are reserved from the table's sequence first
+(`customers.bulk.reserve_ids`), installment ids come from the column default, so both
+sequences stay right for the application afterwards.
+"""
+
+import bisect
+import random
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db import connection, transaction
+
+from bench.generate import SEED
+from loandesk.customers import bulk
+from loandesk.customers.models import Customer
+from loandesk.lending.finance.enums import Frequency, Method
+from loandesk.lending.finance.schedule import build_schedule
+from loandesk.lending.finance.types import ScheduleInput
+from loandesk.lending.models import Installment, Loan, Product
+from loandesk.lending.products import seed_demo_products
+from loandesk.postloan import cob, rules
+
+AS_OF = date(2026, 6, 1)  # the business date after the generated state
+CLOSED = AS_OF - timedelta(days=1)  # the last date whose close of business the data reflects
+LOANS = {"small": 2_000, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+CONTRACT_PREFIX = "BL"
+BATCH = 20_000
+
+# Per product: amounts (yuan), annual rates (%), terms (months) — inside the demo limits.
+TERMS: dict[str, tuple[tuple[int, ...], tuple[str, ...], tuple[int, ...]]] = {
+    "consumer": ((10_000, 20_000, 30_000, 50_000, 80_000, 100_000), ("7.2", "9.6", "12", "15.6"),
+                 (6, 12, 24, 36)),
+    "sme_operating": ((50_000, 100_000, 200_000, 300_000, 500_000), ("6", "8.4", "10.8", "13.2"),
+                      (12, 24, 36)),
+    "short_bridge": ((20_000, 50_000, 100_000, 200_000), ("8", "10", "12"), (3, 6, 12)),
+}  # fmt: skip
+PRODUCT_WEIGHTS = {"consumer": 60, "sme_operating": 25, "short_bridge": 15}
+START_DAYS = (1, 6, 11, 16, 21, 26)
+
+LOAN_COLUMNS = (
+    "id", "contract_no", "customer_id", "product_id", "owner_id", "department_id",
+    "principal_fen", "annual_rate", "periods", "method", "frequency", "start_date",
+    "first_due_date", "maturity_date", "apr", "cap_rate", "cap_exceeded", "penalty_rate",
+    "grace_days", "terms", "status", "outstanding_principal_fen", "overdue_since",
+    "days_past_due", "bucket", "classification", "created_by_id", "disbursed_at", "closed_at",
+)  # fmt: skip
+INSTALLMENT_COLUMNS = (
+    "loan_id", "seq", "due_date", "days", "opening_principal_fen", "principal_fen",
+    "interest_fen", "fee_fen", "penalty_fen", "paid_principal_fen", "paid_interest_fen",
+    "paid_fee_fen", "paid_penalty_fen", "status", "paid_off_on",
+)  # fmt: skip
+
+
+def _fen(yuan: Decimal) -> int:
+    return int((yuan * 100).to_integral_value(ROUND_HALF_UP))
+
+
+@dataclass(frozen=True)
+class Template:
+    """One schedule, shared by every loan with the same terms and start date."""
+
+    product: Product
+    principal_fen: int
+    rate: Decimal
+    periods: int
+    start: date
+    dues: tuple[date, ...]
+    # (seq, due, days, opening, principal, interest, fee) per installment
+    rows: tuple[tuple[int, date, int, int, int, int, int], ...]
+    paid_rows: tuple[tuple[Any, ...], ...]  # installment columns after loan_id, paid on time
+    pending_rows: tuple[tuple[Any, ...], ...]  # ... not yet due
+    due_by_closed: int  # how many installments fall due on or before CLOSED
+    apr: str
+    penalty_rate: str
+
+
+def _months_back(d: date, n: int) -> date:
+    y, m = divmod(d.year * 12 + d.month - 1 - n, 12)
+    return date(y, m + 1, 1)
+
+
+class Maker:
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed + 7)  # its own stream: independent of the customers'
+        seed_demo_products()
+        self.products = {p.code: p for p in Product.objects.filter(code__in=TERMS)}
+        self.codes = list(PRODUCT_WEIGHTS)
+        self.weights = [PRODUCT_WEIGHTS[c] for c in self.codes]
+        self.templates: dict[tuple[str, int, str, int, date], Template] = {}
+        self.cfg = cob.Config.of(cob.current_config())
+        self.date_text = connection.ops.adapt_datefield_value
+        self.disbursed: dict[date, Any] = {}
+
+    def template(self, code: str, amount: int, rate: str, periods: int, start: date) -> Template:
+        key = (code, amount, rate, periods, start)
+        found = self.templates.get(key)
+        if found is not None:
+            return found
+        product = self.products[code]
+        result = build_schedule(
+            ScheduleInput(
+                principal=Decimal(amount),
+                annual_rate=Decimal(rate),
+                periods=periods,
+                start=start,
+                method=Method(product.method),
+                frequency=Frequency(product.frequency),
+            )
+        )
+        rows = tuple(
+            (
+                r.seq,
+                r.due_date,
+                r.days,
+                _fen(r.opening_balance),
+                _fen(r.principal),
+                _fen(r.interest),
+                _fen(r.fee),
+            )
+            for r in result.rows
+        )
+        text = self.date_text
+        paid_rows = tuple(
+            (s, text(d), days, o, p, i, f, 0, p, i, f, 0, "paid", text(d))
+            for s, d, days, o, p, i, f in rows
+        )
+        pending_rows = tuple(
+            (s, text(d), days, o, p, i, f, 0, 0, 0, 0, 0, "pending", None)
+            for s, d, days, o, p, i, f in rows
+        )
+        dues = tuple(r[1] for r in rows)
+        multiplier = product.penalty_rate_multiplier
+        tpl = Template(
+            product=product,
+            principal_fen=amount * 100,
+            rate=Decimal(rate),
+            periods=periods,
+            start=start,
+            dues=dues,
+            rows=rows,
+            paid_rows=paid_rows,
+            pending_rows=pending_rows,
+            due_by_closed=bisect.bisect_right(dues, CLOSED),
+            apr=str(result.apr.apr.quantize(Decimal("0.01"), ROUND_HALF_UP)),
+            penalty_rate=str((Decimal(rate) * multiplier).quantize(Decimal("0.0001"))),
+        )
+        self.templates[key] = tpl
+        return tpl
+
+    def loan(
+        self, n: int, loan_id: int, customer: tuple[int, int, int | None]
+    ) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+        """Loan n's row and its installment rows."""
+        rng = self.rng
+        code = rng.choices(self.codes, weights=self.weights)[0]
+        amounts, rates, terms = TERMS[code]
+        age = rng.randrange(24)  # months since disbursement (start month)
+        start = _months_back(AS_OF, age + 1).replace(day=rng.choice(START_DAYS))
+        tpl = self.template(code, rng.choice(amounts), rng.choice(rates), rng.choice(terms), start)
+        u = rng.random()
+        vintage = 0.4 + 1.2 * age / 23  # older vintages are more often late
+        dpd_target = 0
+        if u < 0.015 * vintage:
+            dpd_target = 91 + int(rng.expovariate(1 / 90))
+        elif u < 0.065 * vintage:
+            dpd_target = 1 + min(89, int(rng.expovariate(1 / 20)))
+        partial = rng.random() < 0.3
+        paid_until = tpl.due_by_closed  # installments [0, paid_until) are fully paid
+        if dpd_target:
+            # The oldest unpaid installment is the first one due on or after CLOSED - dpd.
+            paid_until = bisect.bisect_left(tpl.dues, CLOSED - timedelta(days=dpd_target))
+            if paid_until >= tpl.due_by_closed:
+                paid_until = tpl.due_by_closed  # too young to be that late: current
+                dpd_target = 0
+        grace = tpl.product.grace_days
+        rows: list[tuple[Any, ...]] = [(loan_id, *r) for r in tpl.paid_rows[:paid_until]]
+        paid_principal = sum(r[4] for r in tpl.rows[:paid_until])
+        oldest_overdue: date | None = None
+        for k in range(paid_until, tpl.due_by_closed):
+            seq, due, days, opening, principal, interest, fee = tpl.rows[k]
+            pp = pi = 0
+            if k == paid_until and partial:
+                pi = interest
+                pp = principal // 2
+            status = rules.installment_status(
+                status="pending", due_date=due, grace_days=grace, on=CLOSED, settled=False
+            )
+            if status == "overdue" and oldest_overdue is None:
+                oldest_overdue = due
+            paid_principal += pp
+            rows.append(
+                (loan_id, seq, self.date_text(due), days, opening, principal, interest, fee, 0,
+                 pp, pi, 0, 0, status, None)
+            )  # fmt: skip
+        rows.extend((loan_id, *r) for r in tpl.pending_rows[tpl.due_by_closed :])
+        outstanding = tpl.principal_fen - paid_principal
+        closed_at = None
+        if outstanding == 0 and paid_until == len(tpl.rows):
+            status, since, dpd, bucket, classification = "closed", None, 0, "M0", "normal"
+            closed_at = self._at(tpl.dues[-1])
+        else:
+            state = rules.loan_state(
+                oldest_overdue_due=oldest_overdue,
+                on=CLOSED,
+                buckets=self.cfg.buckets,
+                thresholds=self.cfg.thresholds,
+            )
+            status, since, dpd = state.status, state.overdue_since, state.days_past_due
+            bucket, classification = state.bucket, state.classification
+        customer_id, owner_id, department_id = customer
+        text = self.date_text
+        loan = (
+            loan_id, f"{CONTRACT_PREFIX}{n:08d}", customer_id, tpl.product.pk, owner_id,
+            department_id, tpl.principal_fen, str(tpl.rate), tpl.periods, tpl.product.method,
+            tpl.product.frequency, text(tpl.start), text(tpl.dues[0]), text(tpl.dues[-1]),
+            tpl.apr, "24.00", False, tpl.penalty_rate, grace, "{}", status, outstanding,
+            text(since) if since else None, dpd, bucket, classification, owner_id,
+            self._at(tpl.start), closed_at,
+        )  # fmt: skip
+        return loan, rows
+
+    def _at(self, d: date) -> Any:
+        """Disbursement/closing timestamps: 10:00 China time on the day."""
+        if d not in self.disbursed:
+            moment = datetime.combine(d, dtime(2, 0), tzinfo=UTC)
+            self.disbursed[d] = connection.ops.adapt_datetimefield_value(moment)
+        return self.disbursed[d]
+
+
+def _write(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(c) for c in columns)
+    total = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    total += 1
+            return total
+        sql = f"INSERT INTO {quote(table)} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
+        batch = list(rows)
+        cursor.executemany(sql, batch)
+        return len(batch)
+
+
+def _customers() -> list[tuple[int, int, int | None]]:
+    """(id, owner, department) of the customers to lend to; a few bench ones when none exist."""
+    if not Customer.objects.exists():
+        from bench.generate import customers
+
+        customers.generate(20, log=False)
+    return list(Customer.objects.order_by("id").values_list("id", "owner_id", "department_id"))
+
+
+def generate(count: int, *, seed: int = SEED, log: bool = True) -> dict[str, int]:
+    """Adds `count` loans with their installments. Deterministic for (count, seed) and the
+    customer table."""
+    if Loan.objects.filter(contract_no__startswith=CONTRACT_PREFIX).exists():
+        raise RuntimeError("this database already holds generated loans")
+    maker = Maker(seed)
+    people = _customers()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size = -524288")  # 512 MB for the index pages
+    started = time.perf_counter()
+    totals = {"loans": 0, "installments": 0}
+    for first in range(0, count, BATCH):
+        size = min(BATCH, count - first)
+        with transaction.atomic():
+            ids = bulk.reserve_ids(Loan, size)
+            loans: list[tuple[Any, ...]] = []
+            installments: list[tuple[Any, ...]] = []
+            for loan_id, n in zip(ids, range(first, first + size), strict=True):
+                loan, rows = maker.loan(n, loan_id, people[maker.rng.randrange(len(people))])
+                loans.append(loan)
+                installments.extend(rows)
+            totals["loans"] += _write(Loan._meta.db_table, LOAN_COLUMNS, loans)
+            totals["installments"] += _write(
+                Installment._meta.db_table, INSTALLMENT_COLUMNS, installments
+            )
+        if log:
+            done = first + size
+            elapsed = time.perf_counter() - started
+            print(
+                f"  loans {done:,}/{count:,} ({done / elapsed:,.0f} loans/s,"
+                f" {totals['installments'] / elapsed:,.0f} installments/s)",
+                file=sys.stderr,
+                flush=True,
+            )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    totals["templates"] = len(maker.templates)
+    return totals
