@@ -13,6 +13,7 @@ other apps; they are described by introspection and appear once their model exis
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -83,7 +84,7 @@ def _date_query(model: type[models.Model], field_name: str) -> Q | None:
 # ---- the record types ------------------------------------------------------------------------
 
 
-class RecordType:
+class RecordType(ABC):
     key = ""
     label_zh = ""
     label_en = ""
@@ -102,8 +103,9 @@ class RecordType:
     def available(self) -> bool:
         return self.model() is not None
 
+    @abstractmethod
     def fields(self, form_code: str = "") -> list[FieldInfo]:
-        raise NotImplementedError
+        """The fields the condition builder and actions may use."""
 
     def field_map(self, form_code: str = "") -> dict[str, FieldInfo]:
         return {f.key: f for f in self.fields(form_code)}
@@ -113,8 +115,9 @@ class RecordType:
         assert model is not None
         return model._default_manager.all()
 
+    @abstractmethod
     def load(self, ids: Sequence[int], form_code: str = "") -> dict[int, dict[str, Any]]:
-        raise NotImplementedError
+        """Field values of these records (ids not found are left out)."""
 
     def load_one(self, record_id: int, form_code: str = "") -> dict[str, Any] | None:
         return self.load([record_id], form_code).get(record_id)
