@@ -78,3 +78,35 @@ def test_finance_posts_and_reverses_a_repayment(page: Page) -> None:
     expect(panel).to_contain_text(contract)
     expect(panel).to_contain_text("已红冲")
     shot(page, "repayments-customer-tab")
+
+
+def test_finance_pays_the_current_period_early(page: Page) -> None:
+    """提前还当期: nothing is due today, the form offers this period's amount, and posting it
+    marks that installment paid at once (it will never go overdue)."""
+    login(page, "finance")
+    active = page.request.get("/api/v1/lending/loans?status=active&page_size=50").json()
+    loan, period = None, None
+    for item in active["items"]:
+        owed = page.request.get(f"/api/v1/postloan/loans/{item['id']}/owed-today").json()
+        if owed["total"] == "0.00" and owed["current_period"]:
+            loan, period = item, owed["current_period"]
+            break
+    assert loan is not None and period is not None, "the demo portfolio has a loan paid up to date"
+    page.goto(f"/loans/{loan['id']}")
+    page.get_by_test_id("loan-repay").click()  # the 还款 button on the loan page
+    owed_line = page.get_by_test_id("repay-owed")
+    expect(owed_line).to_contain_text("提前还当期")
+    expect(owed_line).to_contain_text(period["due_date"])
+    amount = page.get_by_test_id("repay-amount").locator("input")
+    expect(amount).to_have_value(period["total"])
+    page.get_by_test_id("repay-reference").locator("input").fill("BANK-EARLY-01")
+    shot(page, "repayment-early-form")
+    page.get_by_test_id("repay-submit").click()
+    expect(page.get_by_test_id("repay-result")).to_contain_text("已入账")
+    expect(page.get_by_test_id("repay-allocation")).to_contain_text(f"第 {period['seq']} 期")
+    shot(page, "repayment-early-allocation")
+    page.get_by_test_id("repay-close").click()
+    after = page.request.get(f"/api/v1/postloan/loans/{loan['id']}/owed-today").json()
+    assert after["current_period"] is None or after["current_period"]["seq"] > period["seq"]
+    held = page.request.get(f"/api/v1/lending/loans/{loan['id']}/repayments").json()["credit"]
+    assert held == "0.00"

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from loandesk.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from loandesk.core.models import OutboxEvent
+from loandesk.core.money import fen_to_yuan, format_yuan
 from loandesk.customers.models import TimelineEvent
 from loandesk.lending import prepayments, repayments
 from loandesk.lending.models import Installment, Loan, Repayment, RepaymentAllocation
@@ -100,32 +101,108 @@ def test_golden_vector_on_time_then_late(ctx: dict[str, Any]) -> None:
     loan = ctx["loan"]
     first = rows(loan)[0]
     assert (first.principal_fen, first.interest_fen) == (788_488, 100_000)
+    # 400 fen more than installment 1 (888,488): the rest pays installment 2 ahead, interest
+    # first (order penalty, fee, interest, principal) — no idle credit (docs/adr/0009).
     r1 = post(ctx, 888_888, date(2026, 2, 10), reference="BANK-1")
     assert (r1.principal_fen, r1.interest_fen, r1.penalty_fen, r1.credit_fen) == (
         788_488,
-        100_000,
+        100_400,
         0,
-        400,
+        0,
     )
+    assert [(a.seq, a.total_fen) for a in r1.allocations.order_by("seq")] == [
+        (1, 888_488),
+        (2, 400),
+    ]
     assert r1.replayed is False
     inst1 = rows(loan)[0]
     assert inst1.status == "paid" and inst1.paid_off_on == date(2026, 2, 10)
-    # Installment 2 (due 03-10) paid 10 days late: penalty first (order penalty, fee,
-    # interest, principal), 796,373 x 18 % x 10 / 360 = 3,981.87 → 3,982 fen.
+    # Installment 2 (due 03-10) paid 10 days late: penalty first, on the unpaid principal:
+    # 796,373 x 18 % x 10 / 360 = 3,981.87 → 3,982 fen; then its interest (92,115 − 400).
     r2 = post(ctx, 500_000, date(2026, 3, 20))
     assert (r2.penalty_fen, r2.interest_fen, r2.principal_fen, r2.credit_fen) == (
         3_982,
-        92_115,
-        403_903,
+        91_715,
+        404_303,
         0,
     )
     inst2 = rows(loan)[1]
     assert inst2.penalty_fen == 3_982 and inst2.status != "paid"
+    assert inst2.paid_interest_fen == inst2.interest_fen == 92_115
     allocations = list(RepaymentAllocation.objects.filter(repayment=r2))
     assert [(a.seq, a.total_fen) for a in allocations] == [(2, 500_000)]
     check_invariants(loan)
     loan.refresh_from_db()
-    assert loan.outstanding_principal_fen == 10_000_000 - 788_488 - 403_903
+    assert loan.outstanding_principal_fen == 10_000_000 - 788_488 - 404_303
+
+
+def test_paying_before_the_due_date_pays_the_current_period(ctx: dict[str, Any]) -> None:
+    """提前还当期: money received before a due date pays that installment (it used to become
+    credit that nothing applied, and the borrower went overdue on a paid installment)."""
+    loan = ctx["loan"]
+    set_date(date(2026, 2, 7))
+    rep = post(ctx, 888_488, date(2026, 2, 7))  # installment 1, three days early
+    assert (rep.principal_fen, rep.interest_fen, rep.credit_fen) == (788_488, 100_000, 0)
+    first = rows(loan)[0]
+    assert first.status == "paid" and first.paid_off_on == date(2026, 2, 7)
+    cob.run_cob(until=date(2026, 2, 20))  # past the due date and the 3 grace days
+    loan.refresh_from_db()
+    assert (loan.status, loan.days_past_due, loan.overdue_since) == ("active", 0, None)
+    assert [r.status for r in rows(loan)[:2]] == ["paid", "pending"]
+    assert not OutboxEvent.objects.filter(topic="loan.became_overdue").exists()
+    check_invariants(loan)
+
+
+def test_part_paid_early_the_rest_falls_due_and_goes_overdue(ctx: dict[str, Any]) -> None:
+    loan = ctx["loan"]
+    set_date(date(2026, 2, 1))
+    rep = post(ctx, 300_000, date(2026, 2, 1))
+    assert (rep.interest_fen, rep.principal_fen, rep.credit_fen) == (100_000, 200_000, 0)
+    first = rows(loan)[0]
+    assert first.status == "pending" and first.paid_principal_fen == 200_000
+    cob.run_cob(until=date(2026, 2, 14))  # due 02-10, grace 3: overdue from 02-14
+    loan.refresh_from_db()
+    first = rows(loan)[0]
+    assert first.status == "overdue" and loan.status == "overdue"
+    assert loan.overdue_since == date(2026, 2, 10)  # the unpaid due date (docs/cob.md)
+
+
+def test_credit_product_pays_later_periods_ahead_in_order(ctx: dict[str, Any]) -> None:
+    loan = ctx["loan"]
+    first, second = rows(loan)[:2]
+    two = first.total_fen + second.total_fen
+    rep = post(ctx, two + 50_000, date(2026, 1, 20))
+    after = rows(loan)
+    assert [r.status for r in after[:3]] == ["paid", "paid", "pending"]
+    # The third installment takes the rest in the product's component order: interest first.
+    assert after[2].paid_interest_fen == 50_000 and after[2].paid_principal_fen == 0
+    assert rep.credit_fen == 0 and rep.amount_fen == two + 50_000
+    check_invariants(loan)
+
+
+def test_credit_only_beyond_the_whole_schedule(ctx: dict[str, Any]) -> None:
+    loan = ctx["loan"]
+    everything = sum(r.total_fen for r in rows(loan))
+    rep = post(ctx, everything + 1_234, date(2026, 1, 20))
+    loan.refresh_from_db()
+    assert rep.credit_fen == 1_234 and loan.status == "closed"
+    assert all(r.status == "paid" for r in rows(loan))
+    check_invariants(loan)
+
+
+def test_prepay_product_takes_the_current_period_and_refuses_more(ctx: dict[str, Any]) -> None:
+    loan = ctx["loan"]
+    loan.terms = {**(loan.terms or {}), "overpayment": "prepay"}
+    loan.save(update_fields=["terms"])
+    first = rows(loan)[0]
+    with pytest.raises(ValidationFailed) as refused:
+        post(ctx, first.total_fen + 1, date(2026, 2, 7))
+    message = refused.value.details["fields"]["amount"]
+    assert format_yuan(fen_to_yuan(first.total_fen)) in message
+    assert Repayment.objects.filter(loan=loan).count() == 0
+    assert rows(loan)[0].paid_fen == 0
+    rep = post(ctx, first.total_fen, date(2026, 2, 7))
+    assert rep.credit_fen == 0 and rows(loan)[0].status == "paid"
 
 
 def test_events_timeline_and_audit(ctx: dict[str, Any]) -> None:
@@ -156,7 +233,8 @@ def test_events_timeline_and_audit(ctx: dict[str, Any]) -> None:
     repayments.reverse_repayment(actor=ctx["finance"], repayment_id=rep.pk, reason="录错金额")
     reversed_event = OutboxEvent.objects.get(topic="loan.repayment_reversed")
     assert reversed_event.payload["principal_fen"] == 788_488
-    assert reversed_event.payload["credit_fen"] == 400
+    assert reversed_event.payload["interest_fen"] == 100_400  # 400 paid installment 2 ahead
+    assert reversed_event.payload["credit_fen"] == 0
     assert reversed_event.payload["reason"] == "录错金额"
     assert reversed_event.payload["value_date"] == TODAY.isoformat()
     assert TimelineEvent.objects.filter(customer=loan.customer, kind="repayment_reversed").exists()

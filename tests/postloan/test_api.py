@@ -126,6 +126,7 @@ def test_owed_today_is_scoped(book: dict[str, Any], client_for: Any) -> None:
     res = client_for("officer1").get(f"/api/v1/postloan/loans/{loan.pk}/owed-today")
     assert res.status_code == 200
     assert res.json()["penalty"] == "39.42"
+    assert res.json()["current_period"]["seq"] == 2  # installment 1 is due, 2 is next
     assert (
         client_for("officer2").get(f"/api/v1/postloan/loans/{loan.pk}/owed-today").status_code
         == 404

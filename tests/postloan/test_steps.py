@@ -200,7 +200,12 @@ def test_owed_today_golden_vectors(one: Loan) -> None:
     assert [i.seq for i in owed.installments] == [1, 2]
     assert owed.installments[0].penalty_fen == 13_010  # 33 days: 130.1005… → 130.10
     assert owed.installments[1].penalty_fen == round(second.principal_fen * 18 * 5 / 36000)
-    assert amount_owed_today(one, date(2026, 2, 9)).total_fen == 0
+    early = amount_owed_today(one, date(2026, 2, 9))
+    assert early.total_fen == 0
+    # Nothing due yet: the current period is what paying early settles (docs/adr/0009).
+    assert early.current_period is not None
+    assert (early.current_period.seq, early.current_period.total_fen) == (1, 888_488)
+    assert owed.current_period is not None and owed.current_period.seq == 3
 
 
 def test_month_end_posts_penalty_and_owed_today_is_unchanged(one: Loan) -> None:

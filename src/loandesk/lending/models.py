@@ -85,7 +85,7 @@ class Product(models.Model):
         COMPONENT_FIRST = "component_first", "按科目冲销"
 
     class Overpayment(models.TextChoices):
-        CREDIT = "credit", "挂账"
+        CREDIT = "credit", "预还后续期次"
         PREPAY = "prepay", "提前还本"
 
     class FeeKind(models.TextChoices):

@@ -161,15 +161,18 @@ def _post_penalties(rows: Sequence[Installment], on: date) -> None:
             )
 
 
-def allocate_due(
-    loan: Loan, rows: Sequence[Installment], amount_fen: int, on: date, split: Split
+def _allocate(
+    loan: Loan,
+    targets: Sequence[Installment],
+    amount_fen: int,
+    split: Split,
+    *,
+    strategy: str,
 ) -> int:
-    """Apply up to `amount_fen` to what is due on `on` (product order and strategy); return
-    what is left. Rows are mutated in memory."""
-    due = [r for r in rows if r.due_date <= on and not settled(r)]
-    if not due or amount_fen <= 0:
+    """Apply up to `amount_fen` to `targets` in the loan's component order; return what is
+    left. Rows are mutated in memory."""
+    if not targets or amount_fen <= 0:
         return amount_fen
-    terms = terms_of(loan)
     items = [
         DueInstallment(
             seq=r.seq,
@@ -179,16 +182,16 @@ def allocate_due(
             fee=_yuan(owed(r, "fee")),
             penalty=_yuan(owed(r, "penalty")),
         )
-        for r in due
+        for r in targets
     ]
     result = allocate_payment(
         _yuan(amount_fen),
         items,
-        order=terms["order"],
-        strategy=terms["strategy"],
+        order=terms_of(loan)["order"],
+        strategy=strategy,
         overpayment="credit",
     )
-    by_seq = {r.seq: r for r in due}
+    by_seq = {r.seq: r for r in targets}
     for alloc in result.installments:
         inst = by_seq[alloc.seq]
         for component in COMPONENTS:
@@ -201,6 +204,32 @@ def allocate_due(
                 )
                 split.add(inst, component, fen)
     return _fen(result.credit)
+
+
+def allocate_due(
+    loan: Loan, rows: Sequence[Installment], amount_fen: int, on: date, split: Split
+) -> int:
+    """Apply up to `amount_fen` to what is due on `on` (product order and strategy); return
+    what is left. Rows are mutated in memory."""
+    due = [r for r in rows if r.due_date <= on and not settled(r)]
+    return _allocate(loan, due, amount_fen, split, strategy=terms_of(loan)["strategy"])
+
+
+def allocate_ahead(
+    loan: Loan, rows: Sequence[Installment], amount_fen: int, on: date, split: Split
+) -> int:
+    """Apply what is left after the arrears to installments not yet due on `on`, in schedule
+    order, each one in full before the next (提前还当期, docs/adr/0009): the current period
+    always; the periods after it only when the product keeps overpayments (`credit`), since a
+    `prepay` product wants money beyond the current period as a prepayment. Return what is
+    left: credit only once the whole schedule is paid."""
+    ahead = sorted(
+        (r for r in rows if r.due_date > on and not settled(r)),
+        key=lambda r: (r.due_date, r.seq),
+    )
+    if terms_of(loan)["overpayment"] != "credit":
+        ahead = ahead[:1]
+    return _allocate(loan, ahead, amount_fen, split, strategy="installment_first")
 
 
 def mark_settled(rows: Iterable[Installment], on: date) -> None:
@@ -223,6 +252,8 @@ def apply(loan: Loan, rows: list[Installment], rep: Repayment, *, fresh: bool) -
     _post_penalties(rows, rep.value_date)
     split = Split()
     left = allocate_due(loan, rows, rep.amount_fen, rep.value_date, split)
+    if rep.kind == Repayment.Kind.REPAYMENT:
+        left = allocate_ahead(loan, rows, left, rep.value_date, split)
     if rep.kind != Repayment.Kind.REPAYMENT:
         left = prepayments.apply_prepayment(loan, rows, rep, left, split, fresh=fresh)
     elif left and fresh and terms_of(loan)["overpayment"] == "prepay":

@@ -88,6 +88,7 @@ class OwedOut(Schema):
     penalty: str
     total: str
     installments: list[OwedLine]
+    current_period: OwedLine | None = None
 
 
 # --- collections (催收) -----------------------------------------------------------------------

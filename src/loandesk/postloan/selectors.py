@@ -54,6 +54,8 @@ class OwedToday:
 
     on: date
     installments: list[InstallmentOwed] = field(default_factory=list)
+    # The first unpaid installment not yet due: what 提前还当期 pays (docs/adr/0009).
+    current_period: InstallmentOwed | None = None
 
     def _sum(self, name: str) -> int:
         return sum(getattr(i, name) for i in self.installments)
@@ -82,6 +84,17 @@ class OwedToday:
         def y(fen: int) -> str:
             return str(fen_to_yuan(fen))
 
+        def line(i: InstallmentOwed) -> dict[str, Any]:
+            return {
+                "seq": i.seq,
+                "due_date": i.due_date,
+                "principal": y(i.principal_fen),
+                "interest": y(i.interest_fen),
+                "fee": y(i.fee_fen),
+                "penalty": y(i.penalty_fen),
+                "total": y(i.total_fen),
+            }
+
         return {
             "on": self.on,
             "principal": y(self.principal_fen),
@@ -89,18 +102,8 @@ class OwedToday:
             "fee": y(self.fee_fen),
             "penalty": y(self.penalty_fen),
             "total": y(self.total_fen),
-            "installments": [
-                {
-                    "seq": i.seq,
-                    "due_date": i.due_date,
-                    "principal": y(i.principal_fen),
-                    "interest": y(i.interest_fen),
-                    "fee": y(i.fee_fen),
-                    "penalty": y(i.penalty_fen),
-                    "total": y(i.total_fen),
-                }
-                for i in self.installments
-            ],
+            "installments": [line(i) for i in self.installments],
+            "current_period": line(self.current_period) if self.current_period else None,
         }
 
 
@@ -131,6 +134,21 @@ def amount_owed_today(loan: Loan, on: date | None = None) -> OwedToday:
         )
         if owed.total_fen > 0:
             out.installments.append(owed)
+    upcoming = (
+        Installment.objects.filter(loan=loan, due_date__gt=on)
+        .exclude(status=Installment.Status.PAID)
+        .order_by("due_date", "seq")
+        .first()
+    )
+    if upcoming is not None:
+        out.current_period = InstallmentOwed(
+            seq=upcoming.seq,
+            due_date=upcoming.due_date,
+            principal_fen=upcoming.principal_fen - upcoming.paid_principal_fen,
+            interest_fen=upcoming.interest_fen - upcoming.paid_interest_fen,
+            fee_fen=upcoming.fee_fen - upcoming.paid_fee_fen,
+            penalty_fen=0,
+        )
     return out
 
 

@@ -64,6 +64,16 @@ export interface LoanRepayments {
   credit: string
 }
 
+export interface OwedLine {
+  seq: number
+  due_date: string
+  principal: string
+  interest: string
+  fee: string
+  penalty: string
+  total: string
+}
+
 export interface OwedToday {
   on: string
   principal: string
@@ -71,6 +81,9 @@ export interface OwedToday {
   fee: string
   penalty: string
   total: string
+  installments: OwedLine[]
+  /** The first unpaid installment not yet due: what paying early (提前还当期) settles. */
+  current_period: OwedLine | null
 }
 
 export interface PayoffQuote {

@@ -1230,7 +1230,7 @@ const enUS: MessageSchema = {
         component_first: 'Component first (same component across installments)',
       },
       overpayments: {
-        credit: 'Keep as credit for the next installment',
+        credit: 'Pay later installments ahead (credit once all are paid)',
         prepay: 'Prepay principal',
       },
       capPolicies: {

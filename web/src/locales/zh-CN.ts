@@ -1227,7 +1227,7 @@ const zhCN = {
         component_first: '按科目冲销（各期同一科目优先）',
       },
       overpayments: {
-        credit: '挂账，抵扣下期',
+        credit: '预还后续期次（还清后余款挂账）',
         prepay: '提前归还本金',
       },
       capPolicies: {
