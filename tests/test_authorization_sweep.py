@@ -20,20 +20,20 @@ See docs/security.md.
 
 import copy
 import hashlib
-import json
 import io
+import json
 import re
 import uuid
-from urllib.parse import urlencode
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext, override_settings
 from ninja.constants import NOT_SET
 
@@ -546,7 +546,7 @@ def _fingerprint() -> str:
         for table in sorted(connection.introspection.table_names()):
             if table in REFUSAL_WRITES:
                 continue
-            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608  (introspected names)
+            cursor.execute(f'SELECT * FROM "{table}"')
             rows = sorted(repr(row) for row in cursor.fetchall())
             digest.update(table.encode() + repr(rows).encode())
     return digest.hexdigest()
