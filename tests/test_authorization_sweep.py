@@ -42,7 +42,8 @@ from tests.factories import ApiClient
 
 ROLES = ["admin", "gm", "manager", "risk", "finance", "officer1", "officer2", "collector"]
 # Roles whose data scope excludes officer2's records (上海一组): self scope or the Beijing tree.
-LIMITED = ["officer1", "manager", "collector"]
+LIMITED = ["officer1", "manager", "collector", "nobody"]
+NOBODY = "nobody"  # a user whose one role holds no permission (self scope)
 PREFIX = "/api/v1"
 
 # Routes anyone may call, each with the reason. Everything else must answer 401 to anonymous.
@@ -59,6 +60,46 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/public/status/{status_token}"): "borrower's status page (unguessable token)",
     ("POST", "/public/status/{status_token}/sms"): "SMS code to unlock the status page",
     ("POST", "/public/status/{status_token}/verify"): "verifying that code",
+}
+
+# Routes a signed-in user holding no permission may use (each answers only about the caller's
+# own things, or computes without reading records). Every other route must refuse that user.
+_OWN = "the caller's own account, session, tokens or 2FA"
+_INBOX = "the caller's own approval inbox (tasks assigned to or started by them)"
+_MESSAGES = "the caller's own in-app messages"
+_CATALOG = "reference data every screen needs, no customer or loan data"
+_CALC = "pure calculation on the numbers sent, reads no records"
+EVERY_USER: dict[tuple[str, str], str] = {
+    ("GET", "/auth/me"): _OWN,
+    ("PATCH", "/auth/me"): _OWN,
+    ("POST", "/auth/password"): _OWN,
+    ("POST", "/auth/otp/setup"): _OWN,
+    ("POST", "/auth/otp/confirm"): _OWN,
+    ("POST", "/auth/otp/disable"): _OWN,
+    ("GET", "/auth/tokens"): _OWN,
+    ("POST", "/auth/tokens"): _OWN,
+    ("GET", "/accounts/departments"): "the organisation tree, for pickers and the header",
+    ("GET", "/accounts/permissions"): "the permission catalog (names only)",
+    ("GET", "/business-date"): "the business date shown in the header",
+    ("POST", "/calculator/schedule"): _CALC,
+    ("POST", "/calculator/compare"): _CALC,
+    ("POST", "/calculator/payoff-quote"): _CALC,
+    ("GET", "/customers/meta"): _CATALOG,
+    ("GET", "/forms/field-types"): _CATALOG,
+    ("GET", "/forms/functions"): _CATALOG,
+    ("POST", "/forms/formula/check"): _CALC,
+    ("GET", "/lending/calendar/years"): "the public-holiday calendar",
+    ("GET", "/lending/products"): "the product catalog (terms, not loans)",
+    ("GET", "/lending/products/{product_id}"): "the product catalog (terms, not loans)",
+    ("POST", "/lending/products/{product_id}/quote"): _CALC,
+    ("GET", "/flows/inbox/counts"): _INBOX,
+    ("GET", "/flows/inbox/todo"): _INBOX,
+    ("GET", "/flows/inbox/done"): _INBOX,
+    ("GET", "/flows/inbox/cc"): _INBOX,
+    ("GET", "/flows/inbox/mine"): _INBOX,
+    ("GET", "/notify/messages"): _MESSAGES,
+    ("GET", "/notify/unread-count"): _MESSAGES,
+    ("POST", "/notify/messages/read-all"): _MESSAGES,
 }
 
 # The codes a 403 may carry. A new one is a deliberate choice: add it here with its meaning.
@@ -638,6 +679,13 @@ def world(django_db_setup: None, django_db_blocker: Any, tmp_path_factory: Any) 
             for role in ROLES:
                 clients[role] = ApiClient()
                 clients[role].login_as(role, settings.LOANDESK_DEMO_PASSWORD)
+            # A user holding no permission at all, self scope, in officer1's department.
+            from tests.factories import PASSWORD, make_role, make_user
+
+            nobody = make_role("sweep_nobody", data_scope="self", permissions=[])
+            make_user(NOBODY, department=users["officer1"].department, roles=[nobody])
+            clients[NOBODY] = ApiClient()
+            clients[NOBODY].login_as(NOBODY, PASSWORD)
             world = World(users=users, clients=clients)
             _build(world)
             yield world
@@ -662,6 +710,7 @@ def test_every_route_is_classified() -> None:
             if _param_key(route, name) not in PATH_PARAM_KEYS:
                 problems.append(f"{route}: add a filler for path parameter {name!r}")
     assert set(PUBLIC) <= {(r.method, r.path) for r in ROUTES}, "stale PUBLIC entry"
+    assert set(EVERY_USER) <= {(r.method, r.path) for r in ROUTES}, "stale EVERY_USER entry"
     assert not problems, "\n".join(problems)
 
 
@@ -674,7 +723,7 @@ def test_markers_are_visible_in_scope(world: World, db: None) -> None:
         assert world.markers[6] in _leaks(world, client.get(f"lending/loans/{loan}").content)
         assert MARK_NAME in _leaks(world, client.get("customers", {"q": MARK_NAME}).content)
     for role in LIMITED:
-        assert world.clients[role].get(f"customers/{customer}").status_code == 404
+        assert world.clients[role].get(f"customers/{customer}").status_code in (403, 404)
 
 
 def _readable(body: bytes) -> str:
@@ -719,10 +768,19 @@ def test_sweep(route: Route, world: World, db: None) -> None:
     in_request = _comparable(_request_parts(route, foreign)) != _comparable(
         _request_parts(route, own)
     )
-    for role in ROLES:
+    admin_status = 0
+    for role in [*ROLES, NOBODY]:
         client = world.clients[role]
         mine = sweeper.call(client, route, own)
         failures += _check(world, route, role, "own", mine)
+        admin_status = mine.status if role == "admin" else admin_status
+        if role == NOBODY and (route.method, route.path) not in PUBLIC:
+            # No permission: refused, unless the request's shape is refused for everyone (422
+            # for admin too) or the route serves every signed-in user (EVERY_USER).
+            shape = mine.status == admin_status == 422
+            open_route = (route.method, route.path) in EVERY_USER
+            if not open_route and not shape and mine.status not in (403, 404):
+                failures.append(f"{role}: expected 403/404, got {mine.status} {mine.text}")
         if role not in LIMITED or not (in_path or in_request):
             continue
         out = sweeper.call(client, route, foreign)
