@@ -113,6 +113,7 @@ REFUSAL_WRITES = {"core_auditentry", "django_session"}
 
 MARK_NAME = "越界测试客户"
 MARK_FILE = "越界测试材料.pdf"
+MARK_BOARD = "越界私有看板"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -319,6 +320,9 @@ def _build(world: World) -> None:
     from loandesk.notify.models import Channel, Template
 
     dashboard = Dashboard.objects.order_by("id").first()
+    from loandesk.reports.services import create_dashboard
+
+    private_board = create_dashboard(actor=u["admin"], data={"name": MARK_BOARD})
     template = ContractTemplate.objects.order_by("id").first()
     event = OutboxEvent.objects.order_by("id").first()
     world.own.update(
@@ -387,6 +391,7 @@ def _build(world: World) -> None:
             "message_id": foreign_note.pk,
             "token_id": foreign_token.pk,
             "user_id": u["officer2"].pk,
+            "dashboard_id": private_board.pk,  # admin's, shared with no role
         }
     )
     if foreign_instance is not None:
@@ -401,6 +406,7 @@ def _build(world: World) -> None:
         card2,
         foreign_loan.contract_no,
         *masked_id,
+        MARK_BOARD,
     ]
 
 
