@@ -93,6 +93,31 @@ def test_record_takes_ip_and_anonymous_actor() -> None:
     assert audit.client_ip(None) is None
 
 
+@pytest.mark.django_db
+def test_entry_values_are_the_row_record_writes() -> None:
+    user = make_user("auditor1")
+    target = make_department("审计部")
+    values = audit.entry_values(
+        action="test.done", actor=user, target=target, extra={"n": 1}, changes={"a": [1, 2]}
+    )
+    entry = audit.record(
+        action="test.done", actor=user, target=target, extra={"n": 1}, changes={"a": [1, 2]}
+    )
+    entry.refresh_from_db()
+    assert values == {
+        "actor_id": user.pk,
+        "actor_username": "auditor1",
+        "action": "test.done",
+        "target_type": "accounts.department",
+        "target_id": str(target.pk),
+        "target_label": str(target),
+        "ip": None,
+        "changes": {"a": [1, 2]},
+        "extra": {"n": 1},
+    }
+    assert {name: getattr(entry, name) for name in values} == values
+
+
 # --- append-only --------------------------------------------------------------------------
 
 

@@ -621,3 +621,38 @@ def test_publish_many_events_are_delivered_after_the_commit(
         assert seen == []
     assert sorted(seen) == [1, 2]
     assert not OutboxEvent.objects.exclude(status=OutboxEvent.Status.DONE).exists()
+
+
+# --- prepare_many (callers that batch their own writes) ------------------------------------
+
+
+@pytest.mark.django_db
+def test_prepare_many_returns_the_rows_to_insert_and_nudges_once(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        rows = outbox.prepare_many(
+            [(TOPIC, {"n": 1}), ("test.other", None)], aggregate_type="test.agg", aggregate_id=9
+        )
+        assert not OutboxEvent.objects.exists()  # nothing written: the caller inserts them
+        OutboxEvent.objects.bulk_create([OutboxEvent(**row) for row in rows])
+        outbox.publish(TOPIC)  # the transaction already has its nudge
+    assert len(callbacks) == 1
+    assert DBTaskResult.objects.filter(task_path="loandesk.core.tasks.dispatch_outbox").count() == 1
+    assert len({row["id"] for row in rows}) == 2
+    stored = {e.pk: e for e in OutboxEvent.objects.filter(pk__in=[row["id"] for row in rows])}
+    assert [(stored[r["id"]].topic, stored[r["id"]].payload) for r in rows] == [
+        (TOPIC, {"n": 1}),
+        ("test.other", {}),
+    ]
+    assert {(e.aggregate_type, e.aggregate_id) for e in stored.values()} == {("test.agg", "9")}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_prepare_many_needs_the_transaction_and_accepts_nothing() -> None:
+    with pytest.raises(RuntimeError):
+        outbox.prepare_many([(TOPIC, {})])
+    with transaction.atomic():
+        assert outbox.prepare_many([]) == []

@@ -449,3 +449,55 @@ def test_unknown_and_out_of_range_ids_are_not_found(flows: Flows) -> None:
                 actor=manager, instance_id=inst.pk, task_id=t, action="approve"
             ),
         )
+
+
+# Queries per approval as Django logs them, the savepoint around the command included (the
+# test's transaction turns the command's BEGIN/COMMIT into SAVEPOINT/RELEASE): on SQLite every
+# statement (in-process, no round trips; 11 today); on PostgreSQL the command's row writes go
+# as one multi-statement query, so this counts round trips to the server (4 today).
+MAX_QUERIES_PER_APPROVAL = {"sqlite": 12, "postgresql": 5}
+
+
+def test_approvals_stay_within_the_query_budget_with_every_row_written(flows: Flows) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.flows.conftest import approval, custom_flow
+
+    manager, risk, gm = flows.user("manager"), flows.user("risk"), flows.user("gm")
+    deadline = {"hours": 8, "reminder_before": 1}
+    custom_flow(
+        [
+            approval("a1", [manager.pk], deadline=deadline),
+            approval("a2", [risk.pk], deadline=deadline),
+            approval("a3", [gm.pk], deadline=deadline),
+        ],
+        key="budget",
+    )
+    inst = flows.submit()
+    limit = MAX_QUERIES_PER_APPROVAL[connection.vendor]
+    audits = AuditEntry.objects.filter(action="flow.acted", target_id=str(inst.pk)).count()
+    events = OutboxEvent.objects.filter(aggregate_id=str(inst.pk)).count()
+    for n, user in enumerate((manager, risk, gm), 1):
+        task = flows.task(inst, user.username)
+        with CaptureQueriesContext(connection) as ctx:
+            services.act(actor=user, instance_id=inst.pk, task_id=task.pk, action="approve")
+        assert len(ctx) <= limit, [q["sql"][:120] for q in ctx.captured_queries]
+        closed = FlowTask.objects.get(pk=task.pk)
+        assert (closed.status, closed.action) == ("approved", "approve")
+        assert FlowHistory.objects.filter(instance=inst, action="approved").count() == n
+        assert (
+            AuditEntry.objects.filter(action="flow.acted", target_id=str(inst.pk)).count()
+            == audits + n
+        )
+    inst.refresh_from_db()
+    assert inst.status == "approved" and inst.finished_at is not None
+    assert not FlowTask.objects.filter(instance=inst, status="open").exists()
+    topics = list(
+        OutboxEvent.objects.filter(aggregate_id=str(inst.pk))
+        .order_by("created_at", "topic")
+        .values_list("topic", flat=True)[events:]
+    )
+    assert topics.count("flows.task_closed") == 3
+    assert topics.count("flows.task_assigned") == 2
+    assert topics.count("flows.instance_finished") == 1

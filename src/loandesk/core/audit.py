@@ -61,22 +61,53 @@ def record(
     request: HttpRequest | None = None,
     actor_username: str = "",
 ) -> AuditEntry:
+    return AuditEntry.objects.create(
+        **entry_values(
+            action=action,
+            actor=actor,
+            target=target,
+            target_type=target_type,
+            target_id=target_id,
+            target_label=target_label,
+            changes=changes,
+            extra=extra,
+            request=request,
+            actor_username=actor_username,
+        )
+    )
+
+
+def entry_values(
+    *,
+    action: str,
+    actor: Any = None,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str | int = "",
+    target_label: str = "",
+    changes: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+    request: HttpRequest | None = None,
+    actor_username: str = "",
+) -> dict[str, Any]:
+    """The audit row `record` writes, as {attname: value} without `at` (set when inserted):
+    for a caller that batches its writes (the flow commands) and inserts the row itself."""
     if target is not None:
         target_type = target_type or target_type_of(target)
         target_id = target_id or target.pk
         target_label = target_label or str(target)[:200]
     user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-    return AuditEntry.objects.create(
-        actor=user,
-        actor_username=(user.get_username() if user else actor_username)[:150],
-        action=action,
-        target_type=target_type,
-        target_id=str(target_id),
-        target_label=target_label[:200],
-        ip=client_ip(request),
-        changes=dict(changes or {}),
-        extra=dict(extra or {}),
-    )
+    return {
+        "actor_id": user.pk if user else None,
+        "actor_username": (user.get_username() if user else actor_username)[:150],
+        "action": action,
+        "target_type": target_type,
+        "target_id": str(target_id),
+        "target_label": target_label[:200],
+        "ip": client_ip(request),
+        "changes": dict(changes or {}),
+        "extra": dict(extra or {}),
+    }
 
 
 def record_change(

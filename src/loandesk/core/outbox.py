@@ -97,6 +97,34 @@ def publish_many(
     return rows
 
 
+def prepare_many(
+    events: Sequence[tuple[str, dict[str, Any] | None]],
+    *,
+    aggregate_type: str = "",
+    aggregate_id: str | int = "",
+) -> list[dict[str, Any]]:
+    """`publish_many` for a caller that batches its own writes (the flow commands send all of
+    a transition's rows in one round trip): the events' rows as {attname: value} (id set,
+    `created_at` left to the insert), in order, which the caller MUST insert in this same
+    transaction. The worker nudge is scheduled as by `publish_many`."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("prepare_many() must run inside the transaction that makes the change")
+    if not events:
+        return []
+    rows = [
+        {
+            "id": OutboxEvent._meta.pk.get_default(),
+            "topic": topic,
+            "payload": payload or {},
+            "aggregate_type": aggregate_type,
+            "aggregate_id": str(aggregate_id),
+        }
+        for topic, payload in events
+    ]
+    _nudge_on_commit()
+    return rows
+
+
 def _nudge_on_commit() -> None:
     """Wake the task worker once the events are committed: one nudge per transaction, however
     many events it publishes (each nudge is a task row).

@@ -27,6 +27,7 @@ from loandesk.core import audit, outbox
 from loandesk.core.errors import LoanDeskError, NotFound, ValidationFailed
 from loandesk.core.expression import ConditionError, check_condition, evaluate_condition
 from loandesk.core.i18n import message
+from loandesk.core.models import AuditEntry, OutboxEvent
 from loandesk.core.money import format_yuan, yuan_to_fen
 from loandesk.flows import records
 from loandesk.flows.directory import OrgDirectory
@@ -638,13 +639,6 @@ def _event(instance: FlowInstance, extra: Mapping[str, Any] | None = None) -> di
     }
 
 
-def _publish_all(instance: FlowInstance, events: Sequence[tuple[str, dict[str, Any]]]) -> None:
-    """Write the transition's outbox events in order: one multi-row INSERT, one worker nudge
-    per transaction (`outbox.publish_many`)."""
-    if events:
-        outbox.publish_many(events, aggregate_type="flows.instance", aggregate_id=instance.pk)
-
-
 # --- raw statements for the command path ---------------------------------------------------
 #
 # An approval is a dozen small statements; building each through the ORM (query compilation,
@@ -664,10 +658,15 @@ def _insert_statement(conn: Any, model: type[Any]) -> tuple[list[Any], str, str]
     key = (conn.vendor, model)
     found = _INSERT_SQL.get(key)
     if found is None:
-        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        # Every concrete field but a database-generated primary key (a UUID key with a
+        # default is written like any other field).
+        fields = [
+            f
+            for f in model._meta.concrete_fields
+            if not (f.primary_key and getattr(f, "db_returning", False))
+        ]
         for f in fields:
-            # Only plain fields: no auto_now(_add) or custom placeholders to emulate.
-            assert not getattr(f, "auto_now", False) and not getattr(f, "auto_now_add", False)
+            # Only plain fields: no custom placeholders to emulate.
             assert not hasattr(f, "get_placeholder"), f
         qn = conn.ops.quote_name
         head = "INSERT INTO {} ({}) VALUES ".format(  # noqa: S608 (identifiers from model metadata)
@@ -677,19 +676,62 @@ def _insert_statement(conn: Any, model: type[Any]) -> tuple[list[Any], str, str]
     return found
 
 
-def _insert_rows(model: type[Any], rows: Sequence[Mapping[str, Any]]) -> None:
-    """One multi-row INSERT of `rows` ({attname: value}; absent fields take their default)."""
-    if not rows:
-        return
-    conn = connections[DEFAULT_DB_ALIAS]
-    fields, head, one = _insert_statement(conn, model)
-    params: list[Any] = []
-    for row in rows:
-        for f in fields:
-            value = row[f.attname] if f.attname in row else f.get_default()
-            params.append(f.get_db_prep_save(value, conn))
-    with conn.cursor() as cursor:
-        cursor.execute(head + ", ".join([one] * len(rows)), params)
+class _Writes:
+    """A command's row writes, collected in order and sent together at the end.
+
+    On PostgreSQL with client-side parameter binding (Django's default for psycopg) they go
+    as one multi-statement query: one round trip for every table the transition touches
+    instead of one each. Elsewhere (SQLite has no round trips; server-side binding allows one
+    statement per query) they run one by one. Either way they run inside the command's
+    transaction, so they commit or roll back together."""
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, list[Any]]] = []
+        self.conn = connections[DEFAULT_DB_ALIAS]
+
+    def add(self, sql: str, params: list[Any]) -> None:
+        self.statements.append((sql, params))
+
+    def insert(self, model: type[Any], rows: Sequence[Mapping[str, Any]]) -> None:
+        """One multi-row INSERT of `rows` ({attname: value}; an absent field takes its
+        default, an absent auto_now(_add) timestamp the time of the insert)."""
+        if not rows:
+            return
+        conn = self.conn
+        fields, head, one = _insert_statement(conn, model)
+        params: list[Any] = []
+        stamp: datetime | None = None
+        for row in rows:
+            for f in fields:
+                if f.attname in row:
+                    value = row[f.attname]
+                elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                    value = stamp = stamp or timezone.now()
+                else:
+                    value = f.get_default()
+                params.append(f.get_db_prep_save(value, conn))
+        self.add(head + ", ".join([one] * len(rows)), params)
+
+    def flush(self) -> None:
+        statements, self.statements = self.statements, []
+        if not statements:
+            return
+        with self.conn.cursor() as cursor:
+            if len(statements) > 1 and _one_round_trip(self.conn):
+                cursor.execute(
+                    ";\n".join(sql for sql, _ in statements),
+                    [p for _, params in statements for p in params],
+                )
+            else:
+                for sql, params in statements:
+                    cursor.execute(sql, params)
+
+
+def _one_round_trip(conn: Any) -> bool:
+    return (
+        conn.vendor == "postgresql"
+        and conn.settings_dict.get("OPTIONS", {}).get("server_side_binding") is not True
+    )
 
 
 def _prep(model: type[Any], attname: str, value: Any) -> Any:
@@ -725,8 +767,13 @@ _PROJECTION = [
 ]
 
 
-def _apply(instance: FlowInstance, t: Transition, *, actor: Any) -> None:
-    """Apply the effects in order, then save the state and the instance's projection."""
+def _apply(
+    instance: FlowInstance, t: Transition, *, actor: Any, writes: _Writes | None = None
+) -> None:
+    """Apply the effects in order, then save the state and the instance's projection. The
+    row writes go through `writes` (flushed by the caller) or, without it, are sent here."""
+    own = writes is None
+    w = writes if writes is not None else _Writes()
     definition = definition_of(instance.version)
     names = {n.id: n.name for n in definition.walk()}
     new_tasks: dict[str, dict[str, Any]] = {}
@@ -874,33 +921,33 @@ def _apply(instance: FlowInstance, t: Transition, *, actor: Any) -> None:
                     _event(instance, {"result": fx.result, "record_id": instance.record_id}),
                 )
             )
-    # Rows are written after the walk, batched: one statement per table (and per closing).
+    # Rows are written after the walk, batched: one statement per table (and per closing),
+    # first the outbox events (one multi-row INSERT, in order; the worker nudge is scheduled
+    # with them).
+    if events:
+        w.insert(
+            OutboxEvent,
+            outbox.prepare_many(events, aggregate_type="flows.instance", aggregate_id=instance.pk),
+        )
     for (status, at, action), task_ids in closed.items():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {_qn(FlowTask._meta.db_table)} SET {_qn('status')} = %s,"  # noqa: S608 (identifiers from model metadata)
-                f" {_qn('closed_at')} = %s, {_qn('action')} = %s"
-                f" WHERE {_qn('instance_id')} = %s AND {_qn('engine_task_id')} IN"
-                f" ({', '.join(['%s'] * len(task_ids))})",
-                [status, _prep(FlowTask, "closed_at", at), action, instance.pk, *task_ids],
-            )
+        w.add(
+            _sql("close_tasks", len(task_ids)),
+            [status, _prep(FlowTask, "closed_at", at), action, instance.pk, *task_ids],
+        )
     if cancelled_timers:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {_qn(FlowTimer._meta.db_table)} SET {_qn('status')} = %s"  # noqa: S608 (identifiers from model metadata)
-                f" WHERE {_qn('instance_id')} = %s AND {_qn('status')} = %s"
-                f" AND {_qn('timer_id')} IN ({', '.join(['%s'] * len(cancelled_timers))})",
-                [
-                    FlowTimer.Status.CANCELLED.value,
-                    instance.pk,
-                    FlowTimer.Status.PENDING.value,
-                    *cancelled_timers,
-                ],
-            )
-    _insert_rows(FlowTask, list(new_tasks.values()))
-    _insert_rows(FlowTimer, list(new_timers.values()))
-    _insert_rows(FlowHistory, history)
-    _insert_rows(FlowCc, ccs)
+        w.add(
+            _sql("cancel_timers", len(cancelled_timers)),
+            [
+                FlowTimer.Status.CANCELLED.value,
+                instance.pk,
+                FlowTimer.Status.PENDING.value,
+                *cancelled_timers,
+            ],
+        )
+    w.insert(FlowTask, list(new_tasks.values()))
+    w.insert(FlowTimer, list(new_timers.values()))
+    w.insert(FlowHistory, history)
+    w.insert(FlowCc, ccs)
     if runs:
         FlowStepRun.objects.bulk_create(runs)
         transaction.on_commit(_enqueue_steps([r.pk for r in runs if r.pk is not None], instance.pk))
@@ -918,15 +965,47 @@ def _apply(instance: FlowInstance, t: Transition, *, actor: Any) -> None:
     instance.current_node_name = names.get(state.current, "")[:100] if state.current else ""
     instance.amount_fen = _amount_fen(state.data)
     instance.updated_at = now()
-    _publish_all(instance, events)
     # The projection in one UPDATE; the state JSON is serialised once, here.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {_qn(FlowInstance._meta.db_table)} SET "  # noqa: S608 (identifiers from model metadata)
-            + ", ".join(f"{_qn(n)} = %s" for n in _PROJECTION)
-            + f" WHERE {_qn('id')} = %s",
-            [_prep(FlowInstance, n, getattr(instance, n)) for n in _PROJECTION] + [instance.pk],
+    w.add(
+        _sql("projection", 0),
+        [_prep(FlowInstance, n, getattr(instance, n)) for n in _PROJECTION] + [instance.pk],
+    )
+    if own:
+        w.flush()
+
+
+_SQL: dict[tuple[str, str, int], str] = {}
+
+
+def _sql(name: str, n: int) -> str:
+    """The command path's UPDATE statements, built once per vendor (and IN-list length)."""
+    key = (connection.vendor, name, n)
+    found = _SQL.get(key)
+    if found is not None:
+        return found
+    qn = _qn
+    marks = ", ".join(["%s"] * n)
+    if name == "close_tasks":
+        sql = (
+            f"UPDATE {qn(FlowTask._meta.db_table)} SET {qn('status')} = %s,"  # noqa: S608 (identifiers from model metadata)
+            f" {qn('closed_at')} = %s, {qn('action')} = %s"
+            f" WHERE {qn('instance_id')} = %s AND {qn('engine_task_id')} IN ({marks})"
         )
+    elif name == "cancel_timers":
+        sql = (
+            f"UPDATE {qn(FlowTimer._meta.db_table)} SET {qn('status')} = %s"  # noqa: S608 (identifiers from model metadata)
+            f" WHERE {qn('instance_id')} = %s AND {qn('status')} = %s"
+            f" AND {qn('timer_id')} IN ({marks})"
+        )
+    else:
+        assert name == "projection"
+        sql = (
+            f"UPDATE {qn(FlowInstance._meta.db_table)} SET "  # noqa: S608 (identifiers from model metadata)
+            + ", ".join(f"{qn(c)} = %s" for c in _PROJECTION)
+            + f" WHERE {qn('id')} = %s"
+        )
+    _SQL[key] = sql
+    return sql
 
 
 def _enqueue_steps(run_ids: list[int], instance_id: int) -> Callable[[], None]:
@@ -1075,14 +1154,21 @@ def _command(
         except FlowError as exc:
             raise _translate(exc) from None
         if not t.ignored:
-            _apply(instance, t, actor=actor)
+            writes = _Writes()
+            _apply(instance, t, actor=actor, writes=writes)
             if audit_action:
-                audit.record(
-                    action=audit_action,
-                    actor=actor,
-                    target=instance,
-                    extra={"status": instance.status, **(extra or {})},
+                writes.insert(
+                    AuditEntry,
+                    [
+                        audit.entry_values(
+                            action=audit_action,
+                            actor=actor,
+                            target=instance,
+                            extra={"status": instance.status, **(extra or {})},
+                        )
+                    ],
                 )
+            writes.flush()
     return instance
 
 
