@@ -69,6 +69,7 @@ register_messages(
             "Security check failed (CSRF); reload the page and retry",
         ),
         "payload_too_large": ("提交的数据过大", "The request is too large"),
+        "number_out_of_range": ("数值超出允许范围", "A number is out of the allowed range"),
         "field.required": ("此项为必填项", "This field is required"),
         "field.invalid": ("格式不正确", "Invalid value"),
         "field.type": ("类型不正确,应为{expected}", "Wrong type, expected {expected}"),
