@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.urls import URLPattern, URLResolver
 from ninja import NinjaAPI
@@ -24,7 +25,7 @@ from loandesk.accounts.api import accounts_router, auth_router
 from loandesk.accounts.auth import api_auth
 from loandesk.core import audit
 from loandesk.core.api import audit_router, core_router
-from loandesk.core.errors import LoanDeskError, PermissionDenied
+from loandesk.core.errors import LoanDeskError, PermissionDenied, is_unstorable_input
 from loandesk.core.i18n import EN, current_language, message
 from loandesk.core.openapi import LoanDeskOpenAPISchema
 from loandesk.customers.api import customers_router
@@ -222,6 +223,14 @@ def _overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
     # it can only come from the request, so it is the caller's error, not the server's.
     logger.warning("number out of range on %s %s: %s", request.method, request.path, exc)
     return error_response(request, 422, "number_out_of_range")
+
+
+@api.exception_handler(DataError)
+def _data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+    if not is_unstorable_input(exc):
+        return _unexpected(request, exc)
+    logger.warning("value refused by the database on %s %s: %s", request.method, request.path, exc)
+    return error_response(request, 422, "value_not_storable")
 
 
 @api.exception_handler(Exception)
