@@ -11,11 +11,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.urls import URLPattern, URLResolver
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.schema import OpenAPISchema
 
 from loandesk import __version__
 from loandesk.accounting.api import accounting_router
@@ -23,8 +25,9 @@ from loandesk.accounts.api import accounts_router, auth_router
 from loandesk.accounts.auth import api_auth
 from loandesk.core import audit
 from loandesk.core.api import audit_router, core_router
-from loandesk.core.errors import LoanDeskError, PermissionDenied
+from loandesk.core.errors import LoanDeskError, PermissionDenied, is_unstorable_input
 from loandesk.core.i18n import EN, current_language, message
+from loandesk.core.openapi import LoanDeskOpenAPISchema
 from loandesk.customers.api import customers_router
 from loandesk.flows.api import flows_router
 from loandesk.forms.api import forms_router, public_router
@@ -42,7 +45,15 @@ logger = logging.getLogger("loandesk.api")
 
 
 class LoanDeskAPI(NinjaAPI):
-    """NinjaAPI whose 405 answers use the error shape (Ninja's own are plain text)."""
+    """NinjaAPI whose 405 answers use the error shape (Ninja's own are plain text) and whose
+    OpenAPI document has one component per schema class and documents the error shape."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        return LoanDeskOpenAPISchema(self, path_prefix)
 
     def _get_urls(self) -> list[URLResolver | URLPattern]:
         urls = super()._get_urls()
@@ -204,6 +215,22 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 @api.exception_handler(json.JSONDecodeError)
 def _bad_json(request: HttpRequest, exc: json.JSONDecodeError) -> HttpResponse:
     return error_response(request, 400, "malformed_json")
+
+
+@api.exception_handler(OverflowError)
+def _overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+    # A number too big for the database (SQLite stores 64-bit integers) or for date arithmetic:
+    # it can only come from the request, so it is the caller's error, not the server's.
+    logger.warning("number out of range on %s %s: %s", request.method, request.path, exc)
+    return error_response(request, 422, "number_out_of_range")
+
+
+@api.exception_handler(DataError)
+def _data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+    if not is_unstorable_input(exc):
+        return _unexpected(request, exc)
+    logger.warning("value refused by the database on %s %s: %s", request.method, request.path, exc)
+    return error_response(request, 422, "value_not_storable")
 
 
 @api.exception_handler(Exception)

@@ -266,3 +266,11 @@ def test_cleanup_removes_orphans(records: list[int], officer: ApiClient) -> None
     result = services.cleanup()
     assert result["uploads"] == 1 and result["rate_counters"] == 1
     assert not Upload.objects.filter(pk=uploaded).exists()
+
+
+def test_download_of_a_malformed_upload_id_is_not_found(officer: ApiClient) -> None:
+    # Found by the API fuzz test: a path id that is not a UUID crashed the lookup (500).
+    for bad in (",", "not-a-uuid", "12345"):
+        response = officer.get(f"forms/uploads/{bad}")
+        assert response.status_code == 404, (bad, response.content)
+        assert response.json()["code"] == "not_found"

@@ -60,3 +60,16 @@ def test_dates_outside_the_year_or_contradicting_are_refused(client_for: Any) ->
 def test_only_calendar_managers_may_edit(client_for: Any) -> None:
     response = client_for("officer1").put("lending/calendar/years/2027", YEAR_2027)
     assert response.status_code == 403
+
+
+def test_a_year_no_date_can_have_is_refused(client_for: Any) -> None:
+    # Found by the API fuzz test: years past 9999 (or below 1) crashed date arithmetic (500).
+    admin = client_for("admin")
+    empty = {"holidays": [], "workdays": []}
+    for year, limit in ((10000, "9999"), (0, "1"), (-5, "1")):
+        response = admin.put(f"lending/calendar/years/{year}", empty)
+        assert response.status_code == 422, (year, response.content)
+        assert limit in response.json()["details"]["fields"]["year"]
+        response = admin.delete(f"lending/calendar/years/{year}")
+        assert response.status_code == 422, (year, response.content)
+    assert admin.put("lending/calendar/years/9999", empty).status_code == 200

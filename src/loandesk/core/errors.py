@@ -37,6 +37,20 @@ class LoanDeskError(Exception):
         return {"code": self.code, "message": self.message, "details": self.details}
 
 
+# SQLSTATEs of a value the database will not store as given: text too long, a number out of
+# range, a character the encoding cannot hold.
+_UNSTORABLE_SQLSTATES = {"22001", "22003", "22021", "22P05"}
+
+
+def is_unstorable_input(exc: BaseException) -> bool:
+    """True when the database refused a value the request carried (on PostgreSQL: a NUL
+    character in text, a number past bigint, ...), as opposed to failing on its own (a division
+    by zero in a report's SQL stays a server error)."""
+    if getattr(exc.__cause__, "sqlstate", None) in _UNSTORABLE_SQLSTATES:
+        return True
+    return "NUL (0x00)" in str(exc)  # psycopg refuses these before sending (no SQLSTATE)
+
+
 class BadRequest(LoanDeskError):
     status = 400
     code = "bad_request"

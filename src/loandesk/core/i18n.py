@@ -69,6 +69,12 @@ register_messages(
             "Security check failed (CSRF); reload the page and retry",
         ),
         "payload_too_large": ("提交的数据过大", "The request is too large"),
+        "number_out_of_range": ("数值超出允许范围", "A number is out of the allowed range"),
+        "value_not_storable": (
+            "数据中有无法保存的内容(如空字符 \\0、过长的文本或过大的数值)",
+            "The data holds something that cannot be stored (a NUL character, too long a text "
+            "or too large a number)",
+        ),
         "field.required": ("此项为必填项", "This field is required"),
         "field.invalid": ("格式不正确", "Invalid value"),
         "field.type": ("类型不正确,应为{expected}", "Wrong type, expected {expected}"),

@@ -8,6 +8,7 @@ import io
 import json
 import secrets
 import threading
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
@@ -1390,6 +1391,10 @@ def upload(*, actor: User, content: bytes, name: str) -> Upload:
 
 def get_upload(*, actor: User, upload_id: Any) -> Upload:
     """The uploader sees their file; others when they may see the record that holds it."""
+    try:
+        upload_id = uuid.UUID(str(upload_id))
+    except ValueError:
+        raise NotFound() from None  # not an upload id at all: the same answer as an unknown one
     found = Upload.objects.select_related("record").filter(pk=upload_id).first()
     if found is None:
         raise NotFound()

@@ -1,7 +1,7 @@
 """The working-day calendar the loan math uses, built from the admin-editable holiday table."""
 
 import threading
-from datetime import date
+from datetime import MAXYEAR, MINYEAR, date
 from typing import Any
 
 from django.db import transaction
@@ -52,6 +52,14 @@ def years_overview() -> list[dict[str, Any]]:
     ]
 
 
+def _check_year(year: int) -> None:
+    """A calendar year is one a date can have (the path takes any integer)."""
+    if year < MINYEAR:
+        raise ValidationFailed.field("year", "field.too_small", min=MINYEAR)
+    if year > MAXYEAR:
+        raise ValidationFailed.field("year", "field.too_large", max=MAXYEAR)
+
+
 @transaction.atomic
 def set_year(
     *,
@@ -61,6 +69,7 @@ def set_year(
     workdays: list[tuple[date, str]],
 ) -> None:
     """Replace one year's holidays and make-up workdays (as published by the State Council)."""
+    _check_year(year)
     fields: dict[str, str] = {}
     for name, rows in (("holidays", holidays), ("workdays", workdays)):
         wrong = [d for d, _ in rows if d.year != year]
@@ -90,6 +99,7 @@ def set_year(
 
 @transaction.atomic
 def delete_year(*, actor: Any, year: int) -> None:
+    _check_year(year)
     CalendarDay.objects.filter(date__year=year).delete()
     deleted, _ = CalendarYear.objects.filter(year=year).delete()
     if deleted:
