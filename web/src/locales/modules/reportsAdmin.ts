@@ -79,7 +79,6 @@ export const reportsAdminZh = {
     remove: '删除',
     confirmRemove: '确定删除 {channel} {month} 的成本?',
     removed: '已删除',
-    viewChart: '查看获客成本',
     errors: {
       channel: '请选择渠道',
       month: '月份格式应为 YYYY-MM',
@@ -170,7 +169,6 @@ export const reportsAdminEn: typeof reportsAdminZh = {
     remove: 'Delete',
     confirmRemove: 'Delete the cost of {channel} in {month}?',
     removed: 'Deleted',
-    viewChart: 'See acquisition cost',
     errors: {
       channel: 'Pick a channel',
       month: 'Months must look like YYYY-MM',
