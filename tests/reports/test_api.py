@@ -402,7 +402,8 @@ def test_channel_costs(book: dict[str, Any], client_for: Any) -> None:
         {"costs": [{"channel": "referral", "month": "2026-10", "cost": "1234.50"}]},
     )
     assert res.status_code == 200
-    assert {"channel": "referral", "month": "2026-10", "cost": "1234.50"} in res.json()
+    row = {"channel": "referral", "channel_label": "转介绍", "month": "2026-10", "cost": "1234.50"}
+    assert row in res.json()
     for cost in ("-1", "abc", "1.234", "1e30", "NaN"):
         bad = {"costs": [{"channel": "referral", "month": "2026-11", "cost": cost}]}
         assert admin.put("/api/v1/reports/channel-costs", bad).status_code == 422, cost

@@ -16,6 +16,7 @@ from loandesk.reports.schemas import (
     AnalysisLoansIn,
     ChannelCostsIn,
     CustomMetricIn,
+    CustomMetricPreviewIn,
     DashboardIn,
     QueryIn,
     RecordsIn,
@@ -134,6 +135,13 @@ def create_custom_metric(request: HttpRequest, payload: CustomMetricIn) -> Statu
     return Status(201, selectors.custom_metric_out(row))
 
 
+@reports_router.post("/custom-metrics/preview")
+def preview_custom_metric(request: HttpRequest, payload: CustomMetricPreviewIn) -> dict[str, Any]:
+    return selectors.preview_custom_metric(
+        actor=_actor(request), data=payload.dict(exclude={"period"}), period=payload.period
+    )
+
+
 @reports_router.put("/custom-metrics/{metric_id}")
 def update_custom_metric(
     request: HttpRequest, metric_id: int, payload: CustomMetricIn
@@ -153,6 +161,17 @@ def delete_custom_metric(request: HttpRequest, metric_id: int) -> Status[None]:
 @reports_router.get("/channel-costs")
 def channel_costs(request: HttpRequest) -> list[dict[str, Any]]:
     return selectors.channel_costs(actor=_actor(request))
+
+
+@reports_router.get("/channel-options")
+def channel_options(request: HttpRequest) -> list[dict[str, str]]:
+    return selectors.channel_options(actor=_actor(request))
+
+
+@reports_router.delete("/channel-costs/{channel}/{month}", response={204: None})
+def delete_channel_cost(request: HttpRequest, channel: str, month: str) -> Status[None]:
+    services.delete_channel_cost(actor=_actor(request), channel=channel, month=month)
+    return Status(204, None)
 
 
 @reports_router.put("/channel-costs")

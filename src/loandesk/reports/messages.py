@@ -72,6 +72,34 @@ register_messages(
         ),
         "reports.bad_month": ("月份格式应为 YYYY-MM", "Months must look like YYYY-MM"),
         "reports.bad_amount": ("金额无效", "The amount is not valid"),
+        "reports.cost_not_number": (
+            "请输入数字金额(元),如 1234.50",
+            "Enter the cost as a number of yuan, e.g. 1234.50",
+        ),
+        "reports.cost_negative": ("成本不能为负数", "The cost cannot be negative"),
+        "reports.cost_too_large": (
+            "成本不能超过 {max} 元,请检查是否多输了数字",
+            "The cost cannot exceed {max} yuan: check for extra digits",
+        ),
+        "reports.cost_precision": (
+            "金额最多保留两位小数(到分)",
+            "At most 2 decimal places (fen)",
+        ),
+        "reports.unknown_channel": ("未知渠道:{channel}", "Unknown channel: {channel}"),
+        "reports.field_required": ("请选择字段", "Pick a field"),
+        "reports.bad_unit": (
+            "该聚合方式不支持此显示格式",
+            "This display format does not fit the aggregation",
+        ),
+        "reports.filter_not_number": ("请输入数字", "Enter a number"),
+        "reports.filter_not_date": (
+            "日期格式应为 YYYY-MM-DD",
+            "Dates must look like YYYY-MM-DD",
+        ),
+        "reports.metric_in_use": (
+            "该指标正被看板使用:{names}。请先从看板中移除相关图表",
+            "Dashboards use this metric: {names}. Remove those charts first",
+        ),
         "reports.agg_sum": ("求和", "Sum"),
         "reports.agg_avg": ("平均", "Average"),
         "reports.too_many_costs": (

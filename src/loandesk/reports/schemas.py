@@ -48,12 +48,18 @@ class CustomMetricIn(Schema):
     aggregation: str = Field(max_length=10)
     field: str = Field(default="", max_length=64)
     filters: list[dict[str, Any]] = Field(default_factory=list, max_length=50)
+    unit: str = Field(default="", max_length=10)
+
+
+class CustomMetricPreviewIn(CustomMetricIn):
+    period: dict[str, Any] | str | None = None
 
 
 class ChannelCostIn(Schema):
     channel: str = Field(max_length=60)
     month: str = Field(max_length=10)
-    cost: str = Field(max_length=30)
+    # A string (or a JSON number without a fraction); services.clean_cost says what is wrong.
+    cost: str | int
 
 
 class ChannelCostsIn(Schema):

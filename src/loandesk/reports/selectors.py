@@ -157,10 +157,29 @@ def dashboards(*, actor: User) -> list[dict[str, Any]]:
 
 def custom_metrics(*, actor: User) -> list[dict[str, Any]]:
     require_perm(actor, DESIGN)
-    return [custom_metric_out(m) for m in CustomMetric.objects.select_related("form")]
+    used = metrics_in_use()
+    return [custom_metric_out(m, used) for m in CustomMetric.objects.select_related("form")]
 
 
-def custom_metric_out(m: CustomMetric) -> dict[str, Any]:
+def metrics_in_use() -> dict[str, list[str]]:
+    """Metric key → names of the dashboards with a widget querying it."""
+    out: dict[str, list[str]] = {}
+    for d in Dashboard.objects.order_by("sort", "id").only("name", "widgets"):
+        for key in {
+            k for w in d.widgets or [] for k in (w.get("query") or {}).get("metrics") or []
+        }:
+            out.setdefault(str(key), []).append(d.name)
+    return out
+
+
+def dashboards_using(metric_key: str) -> list[str]:
+    return metrics_in_use().get(metric_key, [])
+
+
+def custom_metric_out(
+    m: CustomMetric, used: Mapping[str, list[str]] | None = None
+) -> dict[str, Any]:
+    used_by = (used if used is not None else metrics_in_use()).get(f"custom.{m.key}", [])
     return {
         "id": m.pk,
         "key": m.key,
@@ -173,6 +192,7 @@ def custom_metric_out(m: CustomMetric) -> dict[str, Any]:
         "field": m.field,
         "filters": m.filters,
         "unit": m.unit,
+        "used_by": used_by,
     }
 
 
@@ -190,11 +210,56 @@ def metric_forms(*, actor: User) -> list[dict[str, Any]]:
 
 
 def channel_costs(*, actor: User) -> list[dict[str, Any]]:
+    from loandesk.customers.messages import choice_label
+
     require_perm(actor, DESIGN)
     return [
-        {"channel": c.channel, "month": f"{c.month:%Y-%m}", "cost": q.fmt("money", c.cost_fen)}
+        {
+            "channel": c.channel,
+            "channel_label": choice_label("source_channel", c.channel) or c.channel,
+            "month": f"{c.month:%Y-%m}",
+            "cost": q.fmt("money", c.cost_fen),
+        }
         for c in ChannelCost.objects.all()[:500]
     ]
+
+
+def channel_options(*, actor: User) -> list[dict[str, str]]:
+    """The customer source channels a cost can be entered for."""
+    from loandesk.customers.messages import CHOICES, choice_label
+
+    require_perm(actor, DESIGN)
+    return [
+        {"value": k, "label": choice_label("source_channel", k)} for k in CHOICES["source_channel"]
+    ]
+
+
+def preview_custom_metric(
+    *, actor: User, data: Mapping[str, Any], period: Any = None
+) -> dict[str, Any]:
+    """The value of an unsaved custom metric over the period (default: last 30 days) and the
+    previous period, inside the caller's data scope: what the designer sees before saving."""
+    from loandesk.reports.custom import PREVIEW_KEY, build_metric, clean_metric, transient_metric
+
+    require_perm(actor, DESIGN)
+    row = CustomMetric(key=PREVIEW_KEY, **clean_metric(data))
+    metric = build_metric(row)
+    with transient_metric(metric):
+        query = q.parse_query(
+            {
+                "metrics": [metric.key],
+                "period": period or {"preset": "last_30_days"},
+                "compare": True,
+            }
+        )
+        result = q.run_query(actor=actor, query=query)
+    return {
+        "value": result["totals"].get(metric.key),
+        "previous": (result["previous_totals"] or {}).get(metric.key),
+        "unit": metric.unit,
+        "period": result["period"],
+        "previous_period": result["previous_period"],
+    }
 
 
 # --- records behind a number ---------------------------------------------------------------

@@ -13,17 +13,17 @@ from loandesk.accounts.models import Role, User
 from loandesk.accounts.scoping import require_perm
 from loandesk.core import audit
 from loandesk.core.errors import Conflict, NotFound, ValidationFailed
-from loandesk.core.i18n import message
 from loandesk.reports import query as q
-from loandesk.reports.custom import OPERATORS, _slot, filters_q
+from loandesk.reports.custom import clean_metric
 from loandesk.reports.models import ChannelCost, CustomMetric, Dashboard
 from loandesk.reports.permissions import DESIGN
-from loandesk.reports.selectors import ANALYSIS_CHARTS, CHART_TYPES
+from loandesk.reports.selectors import ANALYSIS_CHARTS, CHART_TYPES, dashboards_using
 
 MAX_WIDGETS = 40
 GRID_COLUMNS = 12
 REFRESH_MIN, REFRESH_MAX = 30, 3600
 MAX_COSTS = 200
+MAX_COST = Decimal("1000000000")  # yuan per channel and month (10 亿): more is a typo
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 _WIDGET_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
@@ -206,49 +206,6 @@ def delete_dashboard(*, actor: User, dashboard_id: int) -> None:
 # --- custom metrics ------------------------------------------------------------------------
 
 
-def _clean_metric(data: Mapping[str, Any]) -> dict[str, Any]:
-    from loandesk.forms.models import FormDefinition
-
-    label = str(data.get("label") or "").strip()
-    if not label or len(label) > 100:
-        raise ValidationFailed.field("label", "reports.name_required")
-    code = str(data.get("form") or "")
-    form = FormDefinition.objects.select_related("current_version").filter(code=code).first()
-    if form is None:
-        raise ValidationFailed.field("form", "reports.unknown_form", code=code[:50])
-    aggregation = data.get("aggregation")
-    if aggregation not in CustomMetric.Aggregation.values:
-        raise ValidationFailed.field("aggregation", "reports.bad_aggregation")
-    field = str(data.get("field") or "")
-    unit = "count"
-    if aggregation != "count":
-        slot, spec = _slot(form, field)
-        if aggregation in ("sum", "avg"):
-            if not slot.startswith("k_n"):
-                raise ValidationFailed.field(
-                    "field", "reports.field_not_number", agg=message(f"reports.agg_{aggregation}")
-                )
-            unit = "money" if spec.get("type") == "money" else "number"
-    else:
-        field = ""
-    filters = data.get("filters") or []
-    filters_q(form, filters)  # validates
-    clean_filters = [
-        {"field": str(f["field"]), "op": f.get("op", "eq"), "value": f.get("value")}
-        for f in filters
-        if f.get("op", "eq") in OPERATORS
-    ]
-    return {
-        "label": label,
-        "label_en": str(data.get("label_en") or "").strip()[:100],
-        "form": form,
-        "aggregation": aggregation,
-        "field": field,
-        "filters": clean_filters,
-        "unit": unit,
-    }
-
-
 @transaction.atomic
 def create_custom_metric(*, actor: User, data: Mapping[str, Any]) -> CustomMetric:
     require_perm(actor, DESIGN)
@@ -257,7 +214,7 @@ def create_custom_metric(*, actor: User, data: Mapping[str, Any]) -> CustomMetri
         raise ValidationFailed.field("key", "reports.key_invalid")
     if CustomMetric.objects.filter(key=key).exists():
         raise Conflict("reports.key_taken", params={"key": key}, details={"key": key})
-    row = CustomMetric.objects.create(key=key, created_by=actor, **_clean_metric(data))
+    row = CustomMetric.objects.create(key=key, created_by=actor, **clean_metric(data))
     audit.record(action="reports.metric_created", actor=actor, target=row)
     return row
 
@@ -272,7 +229,7 @@ def update_custom_metric(*, actor: User, metric_id: int, data: Mapping[str, Any]
     )
     if row is None:
         raise NotFound()
-    for key, value in _clean_metric(data).items():
+    for key, value in clean_metric(data).items():
         setattr(row, key, value)
     row.save()
     audit.record(action="reports.metric_updated", actor=actor, target=row)
@@ -285,11 +242,57 @@ def delete_custom_metric(*, actor: User, metric_id: int) -> None:
     row = CustomMetric.objects.filter(pk=metric_id).first() if 0 < metric_id < q.MAX_ID else None
     if row is None:
         raise NotFound()
+    users = dashboards_using(f"custom.{row.key}")
+    if users:
+        # Deleting it would break those charts: the admin removes them from the dashboards first.
+        names = "、".join(users[:5])
+        raise Conflict(
+            "reports.metric_in_use", params={"names": names}, details={"dashboards": users}
+        )
     audit.record(action="reports.metric_deleted", actor=actor, target=row)
     row.delete()
 
 
 # --- channel costs -------------------------------------------------------------------------
+
+
+def _month(value: Any, name: str) -> date:
+    month = str(value or "")
+    if not _MONTH.match(month):
+        raise ValidationFailed.field(name, "reports.bad_month")
+    try:
+        return date(int(month[:4]), int(month[5:]), 1)
+    except ValueError:
+        raise ValidationFailed.field(name, "reports.bad_month") from None
+
+
+def _channel(value: Any, name: str) -> str:
+    from loandesk.customers.messages import CHOICES
+
+    channel = str(value or "").strip()
+    if channel not in CHOICES["source_channel"]:
+        raise ValidationFailed.field(name, "reports.unknown_channel", channel=channel[:30])
+    return channel
+
+
+def clean_cost(value: Any, name: str) -> int:
+    """A cost in yuan (a decimal string or an integer, at most 2 places, 0 to MAX_COST) → fen."""
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        raise ValidationFailed.field(name, "reports.cost_not_number")
+    try:
+        amount = Decimal(str(value).strip().replace(",", ""))
+    except (InvalidOperation, ValueError):
+        raise ValidationFailed.field(name, "reports.cost_not_number") from None
+    if not amount.is_finite():
+        raise ValidationFailed.field(name, "reports.cost_not_number")
+    if amount < 0:
+        raise ValidationFailed.field(name, "reports.cost_negative")
+    if amount > MAX_COST:
+        raise ValidationFailed.field(name, "reports.cost_too_large", max=f"{MAX_COST:,}")
+    fen = amount * 100
+    if fen != fen.to_integral_value():
+        raise ValidationFailed.field(name, "reports.cost_precision")
+    return int(fen)
 
 
 @transaction.atomic
@@ -300,26 +303,9 @@ def set_channel_costs(*, actor: User, costs: list[Mapping[str, Any]]) -> int:
         raise ValidationFailed.field("costs", "reports.too_many_costs", max=MAX_COSTS)
     clean: list[tuple[str, date, int]] = []
     for i, item in enumerate(costs):
-        channel = str(item.get("channel") or "").strip()
-        if not channel or len(channel) > 30:
-            raise ValidationFailed.field(f"costs[{i}].channel", "reports.bad_filter", key="channel")
-        month = str(item.get("month") or "")
-        if not _MONTH.match(month):
-            raise ValidationFailed.field(f"costs[{i}].month", "reports.bad_month")
-        try:
-            first = date(int(month[:4]), int(month[5:]), 1)
-        except ValueError:
-            raise ValidationFailed.field(f"costs[{i}].month", "reports.bad_month") from None
-        try:
-            amount = Decimal(str(item.get("cost")))
-        except (InvalidOperation, ValueError):
-            raise ValidationFailed.field(f"costs[{i}].cost", "reports.bad_amount") from None
-        if not amount.is_finite() or amount < 0 or amount > Decimal("1e12"):
-            raise ValidationFailed.field(f"costs[{i}].cost", "reports.bad_amount")
-        fen = amount * 100
-        if fen != fen.to_integral_value():
-            raise ValidationFailed.field(f"costs[{i}].cost", "reports.bad_amount")
-        clean.append((channel, first, int(fen)))
+        channel = _channel(item.get("channel"), f"costs[{i}].channel")
+        first = _month(item.get("month"), f"costs[{i}].month")
+        clean.append((channel, first, clean_cost(item.get("cost"), f"costs[{i}].cost")))
     for channel, month_start, cost_fen in clean:
         ChannelCost.objects.update_or_create(
             channel=channel, month=month_start, defaults={"cost_fen": cost_fen, "updated_by": actor}
@@ -329,6 +315,26 @@ def set_channel_costs(*, actor: User, costs: list[Mapping[str, Any]]) -> int:
         actor=actor,
         target_type="reports.channelcost",
         target_label=f"{len(clean)} rows",
-        extra={"count": len(clean)},
+        extra={
+            "count": len(clean),
+            "rows": [f"{c} {m:%Y-%m} {f}" for c, m, f in clean[:20]],
+        },
     )
     return len(clean)
+
+
+@transaction.atomic
+def delete_channel_cost(*, actor: User, channel: str, month: str) -> None:
+    require_perm(actor, DESIGN)
+    first = _month(month, "month")
+    row = ChannelCost.objects.filter(channel=str(channel)[:30], month=first).first()
+    if row is None:
+        raise NotFound()
+    audit.record(
+        action="reports.channel_cost_deleted",
+        actor=actor,
+        target_type="reports.channelcost",
+        target_label=f"{row.channel} {row.month:%Y-%m}",
+        extra={"cost_fen": row.cost_fen},
+    )
+    row.delete()

@@ -1,6 +1,7 @@
 import { ApiError, ensureCsrfToken, http, buildUrl } from './client'
 import { filenameFrom, saveBlob } from './customers'
 import { currentLocale } from '@/i18n'
+import type { Aggregation, ApiFilter, KeyField, MetricUnit } from '@/components/reports/customMetric'
 
 /** Open dashboards (and query their charts). */
 export const REPORTS_VIEW_PERM = 'reports.view'
@@ -197,12 +198,42 @@ export interface CustomMetric {
   field: string
   filters: { field: string; op: string; value: unknown }[]
   unit: Unit
+  /** Names of the dashboards whose charts query it (it cannot be deleted while used). */
+  used_by?: string[]
 }
 
 export interface MetricForm {
   code: string
   name: string
-  fields: { key: string; label: string; label_en: string; type: string; slot: string }[]
+  fields: KeyField[]
+}
+
+/** What the custom-metric editor sends (the key only when creating). */
+export interface CustomMetricBody {
+  key?: string
+  label: string
+  label_en: string
+  form: string
+  aggregation: Aggregation
+  field: string
+  filters: ApiFilter[]
+  unit?: MetricUnit | ''
+}
+
+export interface MetricPreview {
+  value: Value
+  previous: Value
+  unit: Unit
+  period: { start: string; end: string }
+  previous_period: { start: string; end: string } | null
+}
+
+export interface ChannelCost {
+  channel: string
+  channel_label: string
+  month: string
+  /** Yuan, a decimal string with 2 places. */
+  cost: string
 }
 
 async function download(path: string, body: unknown, fallback: string): Promise<void> {
@@ -317,9 +348,17 @@ export const reportsApi = {
   deleteDashboard: (id: number) => http.delete(`/reports/dashboards/${id}`),
   customMetrics: () => http.get<CustomMetric[]>('/reports/custom-metrics'),
   metricForms: () => http.get<MetricForm[]>('/reports/metric-forms'),
-  createCustomMetric: (body: Omit<CustomMetric, 'id' | 'metric' | 'form_name' | 'unit'>) =>
-    http.post<CustomMetric>('/reports/custom-metrics', body),
+  createCustomMetric: (body: CustomMetricBody) => http.post<CustomMetric>('/reports/custom-metrics', body, { quiet: [422] }),
+  updateCustomMetric: (id: number, body: CustomMetricBody) => http.put<CustomMetric>(`/reports/custom-metrics/${id}`, body, { quiet: [422] }),
+  previewCustomMetric: (body: CustomMetricBody & { period?: PeriodSpec }) =>
+    http.post<MetricPreview>('/reports/custom-metrics/preview', body, { quiet: [422] }),
   deleteCustomMetric: (id: number) => http.delete(`/reports/custom-metrics/${id}`),
+  channelCosts: () => http.get<ChannelCost[]>('/reports/channel-costs'),
+  channelOptions: () => http.get<{ value: string; label: string }[]>('/reports/channel-options'),
+  setChannelCosts: (costs: { channel: string; month: string; cost: string }[]) =>
+    http.put<ChannelCost[]>('/reports/channel-costs', { costs }, { quiet: [422] }),
+  deleteChannelCost: (channel: string, month: string) =>
+    http.delete(`/reports/channel-costs/${encodeURIComponent(channel)}/${encodeURIComponent(month)}`),
   exportChart: (q: ChartQuery & { title?: string }) => download('/reports/export', q, 'chart.xlsx'),
   exportRecords: (q: RecordsQuery) => download('/reports/records/export', q, 'records.xlsx'),
 }

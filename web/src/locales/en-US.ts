@@ -11,6 +11,7 @@ import { rulesEn } from './modules/rules'
 import { accountingEn } from './modules/accounting'
 import { reportsEn } from './modules/reports'
 import { channelsEn } from './modules/channels'
+import { reportsAdminEn } from './modules/reportsAdmin'
 
 // English. Typed against the zh-CN schema so a missing key fails type checking too.
 const enUS: MessageSchema = {
@@ -1308,6 +1309,7 @@ const enUS: MessageSchema = {
   accounting: accountingEn,
   reports: reportsEn,
   channels: channelsEn,
+  reportsAdmin: reportsAdminEn,
   notFound: {
     title: 'Page not found',
     desc: 'The page does not exist or has been removed',

@@ -12,6 +12,7 @@ import { rulesZh } from './modules/rules'
 import { accountingZh } from './modules/accounting'
 import { reportsZh } from './modules/reports'
 import { channelsZh } from './modules/channels'
+import { reportsAdminZh } from './modules/reportsAdmin'
 
 const zhCN = {
   app: {
@@ -1305,6 +1306,7 @@ const zhCN = {
   accounting: accountingZh,
   reports: reportsZh,
   channels: channelsZh,
+  reportsAdmin: reportsAdminZh,
   notFound: {
     title: '页面不存在',
     desc: '你访问的页面不存在或已被移除',

@@ -28,6 +28,24 @@ export const reportsRoutes: RouteRecordRaw[] = [
     meta: { title: 'reports.designer.list', perm: REPORTS_DESIGN_PERM },
   },
   {
+    path: '/manage/dashboards/metrics',
+    name: 'report-custom-metrics',
+    component: () => import('@/views/reports/CustomMetricsView.vue'),
+    meta: { title: 'reportsAdmin.metric.list', perm: REPORTS_DESIGN_PERM },
+  },
+  {
+    path: '/manage/dashboards/metrics/:id(\\d+|new)',
+    name: 'report-custom-metric',
+    component: () => import('@/views/reports/CustomMetricEditView.vue'),
+    meta: { title: 'reportsAdmin.metric.edit', perm: REPORTS_DESIGN_PERM },
+  },
+  {
+    path: '/manage/dashboards/channel-costs',
+    name: 'report-channel-costs',
+    component: () => import('@/views/reports/ChannelCostsView.vue'),
+    meta: { title: 'reportsAdmin.costs.title', perm: REPORTS_DESIGN_PERM },
+  },
+  {
     path: '/manage/dashboards/:id(\\d+|new)',
     name: 'report-designer',
     component: () => import('@/views/reports/DesignerView.vue'),
