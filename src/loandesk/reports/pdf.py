@@ -40,7 +40,9 @@ from loandesk.reports import snapshot
 from loandesk.reports.models import Dashboard
 
 FONT = "STSong-Light"
-MAX_IMAGE_BYTES = 2 * 1024 * 1024  # one chart image, decoded
+# One chart image, decoded (the whole request is also bounded by DATA_UPLOAD_MAX_MEMORY_SIZE,
+# 2.5 MB: a larger body is a 413 before it is parsed).
+MAX_IMAGE_BYTES = 1024 * 1024
 MAX_IMAGE_PIXELS = 4096 * 4096
 PDF_ROWS = 200  # rows of one table in the PDF (the Excel export has all of them)
 CONTENT_WIDTH = A4[0] - 30 * mm
@@ -132,6 +134,7 @@ def _kpi_grid(blocks: list[snapshot.Block], st: dict[str, ParagraphStyle]) -> Ta
     table.setStyle(
         TableStyle(
             [
+                ("FONTNAME", (0, 0), (-1, -1), FONT),
                 ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f7f8fa")),
                 ("GRID", (0, 0), (-1, -1), 3, colors.white),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -164,6 +167,7 @@ def _data_table(table: snapshot.Table, st: dict[str, ParagraphStyle]) -> list[Fl
     widths = [first] * labels + [rest] * (cols - labels)
     out = Table(data, colWidths=widths, repeatRows=1)
     style = [
+        ("FONTNAME", (0, 0), (-1, -1), FONT),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f2f3f5")),
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#dcdee0")),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -239,14 +243,35 @@ def build(snap: snapshot.Snapshot, images: Mapping[str, PilImage.Image]) -> byte
             note = "Open LoanDesk to see this chart." if en else "请在系统中查看此图表。"
             story.append(KeepTogether([*head, _p(note, st["note"])]))
 
-    def footer(canvas: Canvas, doc: Any) -> None:
-        canvas.saveState()
-        canvas.setFont(FONT, 7.5)
-        canvas.setFillColor(colors.grey)
-        page = f"Page {doc.page}" if en else f"第 {doc.page} 页"
-        canvas.drawString(15 * mm, 8 * mm, f"{snap.name} · {snap.generated_at:%Y-%m-%d %H:%M}")
-        canvas.drawRightString(A4[0] - 15 * mm, 8 * mm, page)
-        canvas.restoreState()
+    left = f"{snap.name} · {snap.generated_at:%Y-%m-%d %H:%M}"
+
+    class NumberedCanvas(Canvas):
+        """The built-in CID font from the first operator on (no Helvetica), and a footer with
+        "第 x 页 共 y 页" (pages are kept until the count is known)."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["initialFontName"] = FONT
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                self.saveState()
+                self.setFont(FONT, 7.5)
+                self.setFillColor(colors.grey)
+                number = self._pageNumber
+                page = f"Page {number} of {total}" if en else f"第 {number} 页 共 {total} 页"
+                self.drawString(15 * mm, 8 * mm, left)
+                self.drawRightString(A4[0] - 15 * mm, 8 * mm, page)
+                self.restoreState()
+                super().showPage()
+            super().save()
 
     out = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -260,7 +285,7 @@ def build(snap: snapshot.Snapshot, images: Mapping[str, PilImage.Image]) -> byte
         author=snap.viewer,
         creator="LoanDesk",
     )
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    doc.build(story, canvasmaker=NumberedCanvas)
     return out.getvalue()
 
 
