@@ -75,7 +75,8 @@ def test_management_dashboard_pdf(book: dict[str, Any], client_for: Any) -> None
     own = sum(r["outstanding_principal_fen"] for r in ref.live(ref.loans(ref.Viewer(manager))))
     assert f"贷款余额{yuan(own)}" in text
     # Charts: titles of every widget; the ranking is a table with its officers.
-    for title in ("贷款余额 · 按组织", "放款趋势", "转化漏斗", "产品结构", "客户经理排行"):
+    assert "\u00b7" not in text  # printed as U+30FB, which the CID font has
+    for title in ("贷款余额 \u30fb 按组织", "放款趋势", "转化漏斗", "产品结构", "客户经理排行"):
         assert title in text
     officers = [u.full_name for u in book["users"].values() if u.username.startswith("officer")]
     assert any(name and name in text for name in officers)

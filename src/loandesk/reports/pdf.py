@@ -108,8 +108,14 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
+def _t(text: Any) -> str:
+    # U+00B7 (the "·" of titles like "贷款余额 · 按组织") has no glyph through the Adobe-GB1
+    # CMap in common readers; the katakana middle dot U+30FB looks the same and has one.
+    return str(text).replace("\u00b7", "\u30fb")
+
+
 def _p(text: Any, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(str(text)), style)
+    return Paragraph(escape(_t(text)), style)
 
 
 def _kpi_grid(blocks: list[snapshot.Block], st: dict[str, ParagraphStyle]) -> Table | None:
@@ -158,7 +164,8 @@ def _data_table(table: snapshot.Table, st: dict[str, ParagraphStyle]) -> list[Fl
         ]
 
     body = [line(r) for r in table.rows[:PDF_ROWS]]
-    data = [[_p(h, st["cell"]) for h in table.head], *body]
+    head = [_p(h, st["cell"] if i < labels else st["num"]) for i, h in enumerate(table.head)]
+    data = [head, *body]
     if table.total is not None:
         data.append(line(table.total))
     cols = max(1, len(table.head))
@@ -213,7 +220,8 @@ def build(snap: snapshot.Snapshot, images: Mapping[str, PilImage.Image]) -> byte
         ("Generated" if en else "生成时间", snap.generated_at.strftime("%Y-%m-%d %H:%M")),
         ("Viewer (data scope)" if en else "查看人(数据范围)", snap.viewer),
     ]
-    story.append(_p("  ·  ".join(f"{k}: {v}" for k, v in meta), st["meta"]))
+    colon = ": " if en else ":"
+    story.append(_p("  ·  ".join(f"{k}{colon}{v}" for k, v in meta), st["meta"]))
     story.append(Spacer(1, 4 * mm))
     grid = _kpi_grid(snap.kpis, st)
     if grid is not None:
@@ -243,7 +251,7 @@ def build(snap: snapshot.Snapshot, images: Mapping[str, PilImage.Image]) -> byte
             note = "Open LoanDesk to see this chart." if en else "请在系统中查看此图表。"
             story.append(KeepTogether([*head, _p(note, st["note"])]))
 
-    left = f"{snap.name} · {snap.generated_at:%Y-%m-%d %H:%M}"
+    left = _t(f"{snap.name} · {snap.generated_at:%Y-%m-%d %H:%M}")
 
     class NumberedCanvas(Canvas):
         """The built-in CID font from the first operator on (no Helvetica), and a footer with
