@@ -489,7 +489,7 @@ def test_html_and_attachments_are_checked(db: None) -> None:
     bad: list[dict[str, Any]] = [
         {"html": "x" * (deliveries.MAX_HTML_CHARS + 1)},
         {"attachments": [ok] * (deliveries.MAX_ATTACHMENTS + 1)},
-        {"attachments": [Attachment("big.bin", "application/octet-stream", b"0" * ((5 << 20) + 1))]},
+        {"attachments": [Attachment("big.bin", XLSX, b"0" * ((5 << 20) + 1))]},
         {"attachments": [Attachment("a\r\nBcc: x@y.z", XLSX, b"x")]},
         {"attachments": [Attachment("../a.xlsx", XLSX, b"x")]},
         {"attachments": [Attachment("a.xlsx", "xlsx", b"x")]},
