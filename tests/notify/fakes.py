@@ -3,12 +3,17 @@ request and answers through a test-supplied function, and certificates for SMTP 
 
 import datetime as dt
 import ipaddress
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 
@@ -109,3 +114,38 @@ def self_signed_cert(directory: Path) -> tuple[Path, Path]:
         )
     )
     return cert_path, key_path
+
+
+class SmtpInbox:
+    """What a local aiosmtpd server received, as parsed messages."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return [
+            message_from_bytes(e.content, policy=default_policy)  # type: ignore[misc]
+            for e in self.envelopes
+        ]
+
+
+@contextmanager
+def smtp_server() -> Iterator[tuple[SmtpInbox, int]]:
+    """A plain local SMTP server (aiosmtpd) in a thread: (inbox, port)."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    inbox = SmtpInbox()
+    ctl = Controller(inbox, hostname="127.0.0.1", port=port)
+    ctl.start()
+    try:
+        yield inbox, port
+    finally:
+        ctl.stop()

@@ -398,3 +398,116 @@ def test_flows_webhook_topic_is_delivered_signed(db: None) -> None:
     from loandesk.notify.channels.webhook import verify
 
     assert secret and verify(secret, seen.headers, seen.body)
+
+
+# --- e-mail with an HTML body and attachments ---------------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _smtp_channel(port: int) -> None:
+    row = deliveries.singleton("email")
+    row.provider = "smtp"
+    row.settings = {
+        "host": "127.0.0.1",
+        "port": port,
+        "sender": "noreply@loandesk.local",
+        "sender_name": "信贷通",
+        "security": "none",
+        "timeout": 5,
+    }
+    row.save()
+
+
+def _mail(key: str, **extra: Any) -> Delivery:
+    with transaction.atomic():
+        return services.send(
+            channel="email",
+            to={"email": "zhang@example.com"},
+            category="transactional",
+            dedupe_key=key,
+            subject="日报",
+            body="贷款余额: 100.00 元",
+            now=NOON,
+            **extra,
+        )
+
+
+def test_email_with_html_and_attachment_is_multipart_and_retried_whole(db: None) -> None:
+    from loandesk.notify.channels import Attachment
+    from loandesk.notify.models import DeliveryAttachment
+    from tests.notify.fakes import smtp_server
+
+    data = b"PK\x03\x04" + bytes(range(256)) * 40
+    files = [Attachment("经营驾驶舱-2026-03-11.xlsx", XLSX, data)]
+    html = '<p style="color:#323233">贷款余额 <b>¥100.00</b></p>'
+    with smtp_server() as (inbox, port):
+        # First attempt: nothing listens on the configured port, so the send fails.
+        _smtp_channel(port + 1 if port < 65535 else port - 1)
+        row = _mail("mail:1", html=html, attachments=files)
+        assert deliveries.deliver(row.pk, now=NOON) == "pending"
+        row.refresh_from_db()
+        assert row.attempts == 1 and "SMTP" in row.last_error
+        # The same key again: the same row, no second copy of the file.
+        assert _mail("mail:1", html=html, attachments=files).pk == row.pk
+        assert DeliveryAttachment.objects.filter(delivery=row).count() == 1
+        # The retry (server up) sends the whole message: text, HTML and the same bytes.
+        _smtp_channel(port)
+        assert deliveries.deliver(row.pk, now=NOON + timedelta(minutes=5)) == "sent"
+        [mail] = inbox.messages
+    assert mail.get_content_type() == "multipart/mixed"
+    alternative, attached = mail.get_payload()  # type: ignore[misc]
+    assert alternative.get_content_type() == "multipart/alternative"
+    plain, rich = alternative.get_payload()
+    assert plain.get_content_type() == "text/plain"
+    assert rich.get_content_type() == "text/html"
+    assert plain.get_content().strip() == "贷款余额: 100.00 元"
+    assert rich.get_content().strip() == html
+    assert attached.get_content_type() == XLSX
+    assert attached.get_filename() == "经营驾驶舱-2026-03-11.xlsx"
+    assert attached.get_content() == data
+    assert mail["X-LoanDesk-Delivery"] == "mail:1"
+    assert str(mail["Subject"]) == "日报"
+
+
+def test_plain_email_stays_a_single_text_part(db: None) -> None:
+    from tests.notify.fakes import smtp_server
+
+    with smtp_server() as (inbox, port):
+        _smtp_channel(port)
+        row = _mail("mail:plain")
+        assert deliveries.deliver(row.pk, now=NOON) == "sent"
+        [mail] = inbox.messages
+    assert mail.get_content_type() == "text/plain"
+    assert mail.get_content().strip() == "贷款余额: 100.00 元"
+
+
+def test_html_and_attachments_are_checked(db: None) -> None:
+    from loandesk.notify.channels import Attachment
+
+    ok = Attachment("a.xlsx", XLSX, b"x")
+    bad: list[dict[str, Any]] = [
+        {"html": "x" * (deliveries.MAX_HTML_CHARS + 1)},
+        {"attachments": [ok] * (deliveries.MAX_ATTACHMENTS + 1)},
+        {"attachments": [Attachment("big.bin", XLSX, b"0" * ((5 << 20) + 1))]},
+        {"attachments": [Attachment("a\r\nBcc: x@y.z", XLSX, b"x")]},
+        {"attachments": [Attachment("../a.xlsx", XLSX, b"x")]},
+        {"attachments": [Attachment("a.xlsx", "xlsx", b"x")]},
+        {"attachments": [Attachment("", XLSX, b"x")]},
+    ]
+    for i, extra in enumerate(bad):
+        with pytest.raises(ValidationFailed) as exc:
+            _mail(f"bad:{i}", **extra)
+        assert exc.value.details["fields"], extra
+    # Only e-mail carries them.
+    with pytest.raises(ValidationFailed) as exc:
+        services.send(
+            channel="sms",
+            to={"phone": "13812345678"},
+            category="transactional",
+            dedupe_key="sms:html",
+            body="x",
+            html="<b>x</b>",
+        )
+    assert "邮件" in exc.value.details["fields"]["html"]
+    assert not Delivery.objects.exists()

@@ -2,6 +2,7 @@
 numbers; a catch-up after downtime sends once; weekly ones only on their weekday; bad input 4xx."""
 
 from datetime import UTC, datetime
+from html import escape as html_escape
 from typing import Any
 
 import pytest
@@ -128,3 +129,85 @@ def test_subscriptions_api_and_bad_input(
     assert admin.delete("/api/v1/reports/subscriptions/999999").status_code == 404
     assert admin.delete(f"/api/v1/reports/subscriptions/{sub['id']}").status_code == 204
     assert Subscription.objects.count() == 0
+
+
+def test_mail_is_html_with_the_dashboards_data_as_xlsx(
+    mailable: dict[str, Any], client_for: Any
+) -> None:
+    """Through the e-mail channel to a local SMTP server: multipart/alternative (text, then
+    HTML with the KPI cards and the chart's table) and an .xlsx that openpyxl opens, holding
+    officer1's own numbers."""
+    import io
+    from decimal import Decimal
+
+    from openpyxl import load_workbook
+
+    from loandesk.notify import deliveries
+    from tests.notify.fakes import smtp_server
+    from tests.notify.test_channels_delivery import XLSX, _smtp_channel
+
+    officer1 = mailable["users"]["officer1"]
+    sub = _subscribe(client_for, [officer1])
+    own = sum(r["outstanding_principal_fen"] for r in ref.live(ref.loans(ref.Viewer(officer1))))
+    mine = Dashboard.objects.get(code="mine")
+    chart = next(w for w in mine.widgets if w["id"] == "c1")  # 我的放款, by month
+    expected = client_for("officer1").post("/api/v1/reports/query", chart["query"]).json()
+    with smtp_server() as (inbox, port):
+        _smtp_channel(port)
+        assert run_due(AFTER) == 1
+        [row] = _mails(sub["id"])
+        assert deliveries.deliver(row.pk, now=AFTER) == "sent"
+        [mail] = inbox.messages
+    assert inbox.envelopes[0].rcpt_tos == ["officer1@example.com"]
+    assert "我的业绩" in str(mail["Subject"])
+    assert mail.get_content_type() == "multipart/mixed"
+    alternative, attached = mail.get_payload()  # type: ignore[misc]
+    plain, rich = alternative.get_payload()
+    assert (plain.get_content_type(), rich.get_content_type()) == ("text/plain", "text/html")
+    text, html = plain.get_content(), rich.get_content()
+    assert f"贷款余额: {ref.money(own)} 元" in text
+    # HTML: Chinese first, inline styles only, the KPI value formatted, the chart as a table.
+    assert html.index("我的业绩") < html.index("Scope of")
+    assert "<style" not in html and "<script" not in html and 'style="' in html
+    assert f"¥{Decimal(ref.money(own)):,.2f}" in html
+    assert "我的放款" in html and "<table" in html and "合计" in html
+    # The attachment: a real workbook with the same numbers.
+    assert attached.get_content_type() == XLSX
+    assert attached.get_filename() == "我的业绩-2026-11-20.xlsx"
+    book = load_workbook(io.BytesIO(attached.get_content()))
+    summary = [list(r) for r in book["概览"].iter_rows(values_only=True)]
+    assert summary[0][0] == "我的业绩"
+    [balance] = [r for r in summary if r[1] == "贷款余额"]
+    assert balance[2] == pytest.approx(Decimal(ref.money(own)))
+    sheet = [list(r) for r in book["我的放款"].iter_rows(values_only=True)]
+    assert sheet[0][0] == "我的放款"
+    header = sheet[2]
+    assert header[0] == expected["dimension"]["label"]
+    rows = sheet[3:-1]
+    assert [r[0] for r in rows] == [r["label"] for r in expected["rows"]]
+    key = expected["metrics"][0]["key"]
+    assert [Decimal(str(r[1])) for r in rows] == [
+        Decimal(r["values"][key]) for r in expected["rows"]
+    ]
+    assert sheet[-1][0] == "合计"
+    assert Decimal(str(sheet[-1][1])) == Decimal(expected["totals"][key])
+
+
+def test_mail_text_cells_are_neutralised_in_the_attachment(mailable: dict[str, Any]) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from loandesk.reports.subscriptions import render_mail
+
+    mine = Dashboard.objects.get(code="mine")
+    evil = '=HYPERLINK("http://x","点我")'
+    mine.widgets = [{**w, "title": evil} if w["id"] == "c1" else w for w in mine.widgets]
+    mine.save()
+    mail = render_mail(mine, mailable["users"]["officer1"], AFTER.date())
+    book = load_workbook(io.BytesIO(mail.attachment.content), read_only=True)
+    cells = [c for s in book.worksheets for r in s.iter_rows(values_only=True) for c in r]
+    assert "'" + evil in cells
+    assert not any(isinstance(c, str) and c.startswith(("=", "+", "-", "@")) for c in cells)
+    # In the HTML the title is text, escaped.
+    assert html_escape(evil) in mail.html and evil not in mail.html

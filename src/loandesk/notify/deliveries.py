@@ -13,7 +13,7 @@ import logging
 import os
 import secrets as pysecrets
 import socket
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +33,7 @@ from loandesk.notify.models import (
     Channel,
     ChannelKind,
     Delivery,
+    DeliveryAttachment,
     NotifySettings,
     OptOut,
     Template,
@@ -42,6 +43,10 @@ logger = logging.getLogger(__name__)
 
 Status = Delivery.Status
 LEASE = timedelta(minutes=2)
+# E-mail extras: an HTML alternative and files, stored with the delivery row.
+MAX_HTML_CHARS = 200_000
+MAX_ATTACHMENTS = 5
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024  # all files of one message together
 ACTIVE = (Status.PENDING, Status.DEFERRED)
 # Kinds with exactly one configured row, found by code.
 SINGLETONS = {
@@ -206,14 +211,19 @@ def send(
     source: str = "",
     actor: Any = None,
     now: datetime | None = None,
+    html: str = "",
+    attachments: Sequence[channels.Attachment] = (),
 ) -> Delivery:
     """Queue one message; returns its Delivery (the existing one when the key was used).
 
     Call it inside your own transaction: the row commits (or rolls back) with your change and
     the worker is nudged on commit. In-app messages are written at once. `customer_id` marks a
-    customer-facing message: opt-out, caps and quiet hours apply unless transactional."""
+    customer-facing message: opt-out, caps and quiet hours apply unless transactional.
+    E-mail may carry `html` (an alternative of `body`, which stays required) and `attachments`,
+    stored with the row so a retry sends the same message."""
     if channel not in ChannelKind.values:
         raise ValidationFailed.field("channel", "notify.bad_channel")
+    _check_extras(channel, html, attachments)
     if category not in Category.values:
         raise ValidationFailed.field("category", "notify.bad_category")
     if not dedupe_key or len(dedupe_key) > 200:
@@ -273,6 +283,7 @@ def send(
         secret=recipient.secret if channel == ChannelKind.WEBHOOK else "",
         subject=subject[:200],
         body=body[:4000],
+        html=html,
         params=params,
         source=source[:100],
         status=status,
@@ -284,6 +295,16 @@ def send(
     try:
         with transaction.atomic():
             row.save()
+            DeliveryAttachment.objects.bulk_create(
+                DeliveryAttachment(
+                    delivery=row,
+                    filename=a.filename,
+                    content_type=a.content_type,
+                    content=a.content,
+                    size=len(a.content),
+                )
+                for a in attachments
+            )
     except IntegrityError:  # a concurrent send with the same key won
         return Delivery.objects.get(dedupe_key=dedupe_key)
     if row.status == Status.PENDING:
@@ -292,6 +313,35 @@ def send(
         else:
             transaction.on_commit(_nudge)
     return row
+
+
+def _check_extras(channel: str, html: str, attachments: Sequence[channels.Attachment]) -> None:
+    if not html and not attachments:
+        return
+    if channel != ChannelKind.EMAIL:
+        raise ValidationFailed.field("html", "notify.email_only")
+    if len(html) > MAX_HTML_CHARS:
+        raise ValidationFailed.field("html", "notify.html_too_long", max=MAX_HTML_CHARS)
+    if len(attachments) > MAX_ATTACHMENTS or (
+        sum(len(a.content) for a in attachments) > MAX_ATTACHMENT_BYTES
+    ):
+        raise ValidationFailed.field(
+            "attachments",
+            "notify.attachments_too_large",
+            count=MAX_ATTACHMENTS,
+            mb=MAX_ATTACHMENT_BYTES // (1024 * 1024),
+        )
+    for item in attachments:
+        name, kind = item.filename, item.content_type
+        if (
+            not name
+            or len(name) > 150
+            or any(c in name for c in '\r\n/\\"')
+            or kind.count("/") != 1
+            or len(kind) > 100
+            or any(c.isspace() for c in kind)
+        ):
+            raise ValidationFailed.field("attachments", "notify.bad_attachment")
 
 
 def _deliver_inapp(row: Delivery, at: datetime) -> None:
@@ -377,6 +427,13 @@ def outgoing(row: Delivery) -> tuple[channels.Adapter, channels.OutgoingMessage]
         params=dict(row.params),
         variables=tuple(template.variables) if template is not None else (),
         reference=row.dedupe_key,
+        html=row.html if row.channel == ChannelKind.EMAIL else "",
+        attachments=tuple(
+            channels.Attachment(a.filename, a.content_type, bytes(a.content))
+            for a in row.attachments.all()
+        )
+        if row.channel == ChannelKind.EMAIL
+        else (),
     )
     return adapter, msg
 

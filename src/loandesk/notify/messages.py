@@ -37,6 +37,22 @@ register_messages(
             "Enter a valid mainland China mobile number",
         ),
         "notify.bad_email": ("请输入有效的邮箱地址", "Enter a valid e-mail address"),
+        "notify.email_only": (
+            "只有邮件可以带 HTML 正文和附件",
+            "Only e-mail can carry an HTML body and attachments",
+        ),
+        "notify.html_too_long": (
+            "HTML 正文不能超过 {max} 个字符",
+            "The HTML body may not exceed {max} characters",
+        ),
+        "notify.attachments_too_large": (
+            "附件最多 {count} 个,合计不超过 {mb} MB",
+            "At most {count} attachments, {mb} MB in all",
+        ),
+        "notify.bad_attachment": (
+            "附件的文件名或类型无效",
+            "An attachment has an invalid file name or type",
+        ),
         "notify.no_recipient": ("找不到可用的收件人", "No usable recipient"),
         "notify.no_endpoint": (
             "找不到已启用的机器人或 Webhook:{code}",

@@ -209,6 +209,8 @@ class Delivery(models.Model):
     secret = EncryptedTextField(blank=True, default="")
     subject = models.CharField(max_length=200, blank=True, default="")
     body = models.TextField(blank=True, default="")
+    # E-mail only: an HTML alternative of `body` (the plain text stays the first part).
+    html = models.TextField(blank=True, default="")
     params = models.JSONField(default=dict, blank=True)
     source = models.CharField(max_length=100, blank=True, default="")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
@@ -239,3 +241,20 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.dedupe_key} {self.status}"
+
+
+class DeliveryAttachment(models.Model):
+    """A file sent with an e-mail delivery, stored with the row in the sender's transaction so
+    every (re)try sends the same bytes."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=150)
+    content_type = models.CharField(max_length=100)
+    content = models.BinaryField()
+    size = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.filename

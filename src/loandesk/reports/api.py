@@ -1,5 +1,6 @@
 """Reports API (mounted at /api/v1/reports). Thin: parse, call a service or selector, return."""
 
+import io
 from typing import Any
 
 from django.http import FileResponse, HttpRequest
@@ -8,7 +9,7 @@ from ninja import Router, Status
 
 from loandesk.accounts.models import User
 from loandesk.accounts.scoping import require_perm
-from loandesk.reports import export, selectors, services, subscriptions, vintage
+from loandesk.reports import export, pdf, selectors, services, subscriptions, vintage
 from loandesk.reports import query as q
 from loandesk.reports.permissions import VIEW
 from loandesk.reports.schemas import (
@@ -18,6 +19,7 @@ from loandesk.reports.schemas import (
     CustomMetricIn,
     CustomMetricPreviewIn,
     DashboardIn,
+    DashboardPdfIn,
     QueryIn,
     RecordsIn,
     SubscriptionIn,
@@ -102,6 +104,22 @@ def get_dashboard(request: HttpRequest, dashboard_id: int) -> dict[str, Any]:
     actor = _actor(request)
     dashboard = selectors.dashboard_for(actor=actor, dashboard_id=dashboard_id)
     return selectors.dashboard_out(dashboard, actor=actor)
+
+
+@reports_router.post("/dashboards/{dashboard_id}/pdf")
+def dashboard_pdf(request: HttpRequest, dashboard_id: int, payload: DashboardPdfIn) -> FileResponse:
+    actor = _actor(request)
+    dashboard = selectors.dashboard_for(actor=actor, dashboard_id=dashboard_id)
+    data = pdf.dashboard_pdf(actor=actor, dashboard=dashboard, images=payload.images)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = FileResponse(
+        io.BytesIO(data),
+        as_attachment=True,
+        filename=f"{dashboard.name}-{stamp}.pdf",
+        content_type="application/pdf",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @reports_router.put("/dashboards/{dashboard_id}")

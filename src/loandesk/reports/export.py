@@ -2,6 +2,7 @@
 against formula injection (the customers export's rule), numbers written as numbers."""
 
 import tempfile
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import IO, Any
 
@@ -13,7 +14,7 @@ from loandesk.core.errors import ValidationFailed
 from loandesk.core.i18n import EN, current_language
 from loandesk.customers.export import neutralise
 from loandesk.reports import query as q
-from loandesk.reports import selectors
+from loandesk.reports import selectors, snapshot
 
 MAX_EXPORT_ROWS = 50_000
 
@@ -37,6 +38,15 @@ def _save(workbook: Workbook) -> IO[bytes]:
     return out
 
 
+def table_lines(table: "snapshot.Table") -> Iterator[list[Any]]:
+    """The header, the rows and the total row of a chart table, ready for `sheet.append`:
+    label columns neutralised, value columns as numbers."""
+    labels = len(table.head) - len(table.units)
+    yield [neutralise(h) for h in table.head]
+    for row in [*table.rows, *([table.total] if table.total is not None else [])]:
+        yield [neutralise(v) if i < labels else _cell(v) for i, v in enumerate(row)]
+
+
 def export_chart(*, actor: User, payload: dict[str, Any], title: str = "") -> IO[bytes]:
     query = q.parse_query(payload)
     result = q.run_query(actor=actor, query=query)
@@ -47,29 +57,8 @@ def export_chart(*, actor: User, payload: dict[str, Any], title: str = "") -> IO
         sheet.append([neutralise(title)])
     period = result["period"]
     sheet.append([("Period" if en else "期间"), f"{period['start']} ~ {period['end']}"])
-    dim = result["dimension"]
-    if result["series"]:
-        items = result["series"]["items"]
-        sheet.append([neutralise(dim["label"]), *(neutralise(i["label"]) for i in items)])
-        for row in result["rows"]:
-            sheet.append(
-                [neutralise(row["label"]), *(_cell(row["values"][i["key"]]) for i in items)]
-            )
-    else:
-        metrics = result["metrics"]
-        head = [neutralise(dim["label"])] if dim else []
-        sheet.append([*head, *(neutralise(m["label"]) for m in metrics)])
-        for row in result["rows"]:
-            sheet.append(
-                [neutralise(row["label"]), *(_cell(row["values"][m["key"]]) for m in metrics)]
-            )
-        total_label = "Total" if en else "合计"
-        sheet.append(
-            [
-                *([total_label] if dim else []),
-                *(_cell(result["totals"][m["key"]]) for m in metrics),
-            ]
-        )
+    for line in table_lines(snapshot.result_table(result)):
+        sheet.append(line)
     audit.record(
         action="reports.exported",
         actor=actor,

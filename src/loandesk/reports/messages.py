@@ -107,6 +107,10 @@ register_messages(
             "At most {max} channel costs at once",
         ),
         "reports.bad_time": ("发送时间应为 HH:MM", "The time must look like HH:MM"),
+        "reports.bad_image": (
+            "图表 {widget} 的图片无效(须为不超过 {mb} MB 的 PNG 或 JPEG)",
+            "The image of chart {widget} is invalid (a PNG or JPEG of at most {mb} MB)",
+        ),
         "reports.bad_weekday": (
             "星期应为 0(周一)到 6(周日)",
             "The weekday must be 0 (Monday) to 6 (Sunday)",

@@ -91,3 +91,8 @@ class SubscriptionIn(Schema):
     send_at: str = Field(max_length=5)
     weekday: int | None = None
     enabled: bool = True
+
+
+class DashboardPdfIn(Schema):
+    # Chart images by widget id: PNG/JPEG data URLs drawn by the phone (ECharts getDataURL).
+    images: dict[str, str] = Field(default_factory=dict, max_length=100)

@@ -4,14 +4,16 @@ and roles — each recipient gets the numbers of their own data scope.
 The periodic job `reports.subscriptions` (every 5 minutes) sends every enabled subscription whose
 time of day has passed today (and whose weekday is today, for weekly ones) and that has not been
 sent today, through `loandesk.notify.services.send(channel="email")` with the dedupe key
-`reports.subscription:<id>:<date>:<user>`: a catch-up after downtime sends once. The e-mail
-channel sends plain text without attachments, so the body is a text table of the KPI cards (no
-HTML, no .xlsx attachment).
+`reports.subscription:<id>:<date>:<user>`: a catch-up after downtime sends once. Each e-mail
+is multipart/alternative — the KPI cards as text, and an HTML body (inline styles, Chinese
+first) with the KPI cards and every chart's data as a table — with the dashboard's data as an
+.xlsx attachment (reports.snapshot, written with the formula-injection-safe Excel writer).
 """
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -21,11 +23,15 @@ from loandesk.accounts.models import Role, User
 from loandesk.accounts.scoping import has_perm
 from loandesk.core import audit, scheduler
 from loandesk.core.errors import NotFound, PermissionDenied, ValidationFailed
+from loandesk.notify.channels import Attachment
+from loandesk.notify.models import Delivery
 from loandesk.reports import query as q
+from loandesk.reports import snapshot
 from loandesk.reports.models import Dashboard, Subscription
 from loandesk.reports.permissions import DESIGN, VIEW
 
 MAX_RECIPIENTS = 100
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -148,20 +154,28 @@ def recipients(sub: Subscription) -> list[User]:
     return [users[k] for k in sorted(users)]
 
 
-def render_body(dashboard: Dashboard, user: User, day: Any) -> str:
-    """The KPI cards of the dashboard as the user's data scope sees them, as a text table."""
-    lines = [f"{dashboard.name} · {day.isoformat()}", ""]
-    for widget in dashboard.widgets or []:
-        if widget.get("chart") != "kpi":
-            continue
-        parsed = q.parse_query({**widget["query"], "dimension": None, "series": None})
-        result = q.run_query(actor=user, query=parsed)
-        for metric in result["metrics"]:
-            value = result["totals"].get(metric["key"])
-            unit = {"money": " 元", "percent": "%", "hours": " h"}.get(metric["unit"], "")
-            shown = "—" if value is None else f"{value}{unit}"
-            lines.append(f"{metric['label']}: {shown}")
-    return "\n".join(lines)[:4000]
+@dataclass(frozen=True)
+class Mail:
+    subject: str
+    body: str
+    html: str
+    attachment: Attachment
+
+
+def render_mail(dashboard: Dashboard, user: User, day: date, at: datetime | None = None) -> Mail:
+    """The dashboard as the user's data scope sees it: text, HTML and the .xlsx file."""
+    snap = snapshot.take(dashboard=dashboard, actor=user, at=at)
+    xlsx = snapshot.workbook(snap)
+    try:
+        content = xlsx.read()
+    finally:
+        xlsx.close()
+    return Mail(
+        subject=f"{snap.name} {day.isoformat()}",
+        body=snapshot.plain_text(snap, day),
+        html=snapshot.mail_html(snap, day),
+        attachment=Attachment(f"{snap.name}-{day.isoformat()}.xlsx", XLSX, content),
+    )
 
 
 def run_due(now: datetime | None = None) -> int:
@@ -189,14 +203,19 @@ def run_due(now: datetime | None = None) -> int:
                 for user in recipients(sub):
                     if not has_perm(user, VIEW) or not user.email:
                         continue  # nothing to send them, or nowhere to send it
-                    body = render_body(sub.dashboard, user, today)
+                    key = f"reports.subscription:{sub.pk}:{today.isoformat()}:{user.pk}"
+                    if Delivery.objects.filter(dedupe_key=key).exists():
+                        continue  # sent before a crash (the key would return it anyway)
+                    mail = render_mail(sub.dashboard, user, today, at)
                     send(
                         channel="email",
                         to={"user_id": user.pk},
                         category="transactional",
-                        dedupe_key=f"reports.subscription:{sub.pk}:{today.isoformat()}:{user.pk}",
-                        subject=f"{sub.dashboard.name} {today.isoformat()}",
-                        body=body,
+                        dedupe_key=key,
+                        subject=mail.subject,
+                        body=mail.body,
+                        html=mail.html,
+                        attachments=[mail.attachment],
                         source=f"reports.subscription:{sub.pk}",
                         now=at,
                     )

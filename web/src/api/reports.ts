@@ -361,4 +361,7 @@ export const reportsApi = {
     http.delete(`/reports/channel-costs/${encodeURIComponent(channel)}/${encodeURIComponent(month)}`),
   exportChart: (q: ChartQuery & { title?: string }) => download('/reports/export', q, 'chart.xlsx'),
   exportRecords: (q: RecordsQuery) => download('/reports/records/export', q, 'records.xlsx'),
+  /** The dashboard as an A4 PDF drawn by the server; `images` are the charts (data URLs by widget id). */
+  exportPdf: (id: number, images: Record<string, string>) =>
+    download(`/reports/dashboards/${id}/pdf`, { images }, 'dashboard.pdf'),
 }

@@ -8,13 +8,13 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from loandesk.notify.channels.aliyun import AliyunSms
-from loandesk.notify.channels.base import DeliveryError, OutgoingMessage, SendResult
+from loandesk.notify.channels.base import Attachment, DeliveryError, OutgoingMessage, SendResult
 from loandesk.notify.channels.robots import DingTalkRobot, WeComRobot
 from loandesk.notify.channels.smtp import SmtpMailer
 from loandesk.notify.channels.tencent import TencentSms
 from loandesk.notify.channels.webhook import Webhook
 
-__all__ = ["Adapter", "DeliveryError", "OutgoingMessage", "SendResult", "build"]
+__all__ = ["Adapter", "Attachment", "DeliveryError", "OutgoingMessage", "SendResult", "build"]
 
 
 class Adapter(Protocol):

@@ -22,12 +22,23 @@ class DeliveryError(Exception):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file carried by a message (e-mail only; other channels ignore it)."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     """One message to one address, already rendered.
 
     `template_id`/`sign_name`/`params` are what SMS providers need (they send approved templates,
     not free text); `variables` lists the template's declared names in order (Tencent takes
-    positional parameters)."""
+    positional parameters). `html` and `attachments` are for e-mail: the SMTP adapter sends
+    multipart/alternative (plain `body` first, then `html`) inside multipart/mixed with the
+    files; every other adapter sends `body` and ignores them."""
 
     to: str
     body: str
@@ -39,6 +50,8 @@ class OutgoingMessage:
     # A stable id of this delivery: providers that accept one (Aliyun OutId, webhook header)
     # get it so a retried send can be recognised on their side.
     reference: str = ""
+    html: str = ""
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)

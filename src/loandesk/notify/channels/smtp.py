@@ -1,4 +1,7 @@
-"""E-mail over SMTP (smtplib): plain, STARTTLS or implicit TLS, optional login, with a timeout."""
+"""E-mail over SMTP (smtplib): plain, STARTTLS or implicit TLS, optional login, with a timeout.
+
+A message with `html` goes out as multipart/alternative (text/plain, then text/html); with
+attachments the whole is wrapped in multipart/mixed."""
 
 import smtplib
 import ssl
@@ -51,6 +54,16 @@ class SmtpMailer:
         if message.reference:
             mail["X-LoanDesk-Delivery"] = message.reference
         mail.set_content(message.body)
+        if message.html:
+            mail.add_alternative(message.html, subtype="html")
+        for item in message.attachments:
+            maintype, _, subtype = item.content_type.partition("/")
+            mail.add_attachment(
+                item.content,
+                maintype=maintype or "application",
+                subtype=subtype or "octet-stream",
+                filename=item.filename,
+            )
         return mail
 
     def send(self, message: OutgoingMessage) -> SendResult:

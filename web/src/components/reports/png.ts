@@ -51,3 +51,34 @@ export function canvasBlob(canvas: HTMLCanvasElement): Promise<Blob> {
     canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('empty canvas'))), 'image/png'),
   )
 }
+
+/**
+ * The chart images of a dashboard grid for the PDF export, by widget id: every card drawn on a
+ * canvas (ECharts) gives its canvas as a PNG data URL; HTML cards (KPIs, tables) give none —
+ * the server prints their numbers itself.
+ */
+export function chartImages(grid: HTMLElement, budget = 2_000_000): Record<string, string> {
+  const canvases: [string, HTMLCanvasElement][] = []
+  for (const card of Array.from(grid.querySelectorAll<HTMLElement>('[data-widget]'))) {
+    const canvas = card.querySelector('canvas')
+    const id = card.dataset.widget
+    if (canvas && id && canvas.width > 0 && canvas.height > 0) canvases.push([id, canvas])
+  }
+  const png = Object.fromEntries(canvases.map(([id, c]) => [id, c.toDataURL('image/png')]))
+  if (Object.values(png).reduce((n, url) => n + url.length, 0) <= budget) return png
+  // Over the request budget (many charts, a dense screen): JPEG on white, at most 1200 px wide.
+  const out: Record<string, string> = {}
+  for (const [id, c] of canvases) {
+    const scale = Math.min(1, 1200 / c.width)
+    const flat = document.createElement('canvas')
+    flat.width = Math.round(c.width * scale)
+    flat.height = Math.round(c.height * scale)
+    const ctx = flat.getContext('2d')
+    if (!ctx) continue
+    ctx.fillStyle = '#fff'
+    ctx.fillRect(0, 0, flat.width, flat.height)
+    ctx.drawImage(c, 0, 0, flat.width, flat.height)
+    out[id] = flat.toDataURL('image/jpeg', 0.85)
+  }
+  return out
+}

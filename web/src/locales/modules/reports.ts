@@ -11,7 +11,9 @@ export const reportsZh = {
   refresh: '刷新',
   exportPng: '导出图片',
   exportXlsx: '导出 Excel',
-  print: '打印 / PDF',
+  print: '打印',
+  // Dashboard → PDF (server-drawn A4 file)
+  pdf: { action: '导出 PDF', working: '正在生成 PDF…', failed: 'PDF 生成失败' },
   records: '明细',
   recordsTitle: '明细记录',
   total: '合计',
@@ -157,7 +159,9 @@ export const reportsEn: typeof reportsZh = {
   refresh: 'Refresh',
   exportPng: 'Export image',
   exportXlsx: 'Export to Excel',
-  print: 'Print / PDF',
+  print: 'Print',
+  // Dashboard → PDF (server-drawn A4 file)
+  pdf: { action: 'Export PDF', working: 'Generating the PDF…', failed: 'Could not generate the PDF' },
   records: 'Records',
   recordsTitle: 'Records',
   total: 'Total',
