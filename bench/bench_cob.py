@@ -26,6 +26,7 @@ import os
 import re
 import resource
 import statistics
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -222,6 +223,11 @@ def _fmt(steps: dict[str, float]) -> str:
     return ", ".join(f"{k} {v:.2f}s" for k, v in steps.items())
 
 
+def _progress(what: str) -> None:
+    """A phase's result on stderr as soon as it is measured (a 1m run takes many minutes)."""
+    print(f"  cob: {what}; {_load()}", file=sys.stderr, flush=True)
+
+
 # --- the benchmark ----------------------------------------------------------------------------
 
 
@@ -274,6 +280,7 @@ def _measure(scale: str, n: int, gen_s: float) -> list[Row]:
     t0 = time.perf_counter()
     cob.run_cob(until=closed)  # catch up: the generated state is COB's for this date
     catch_up_s = time.perf_counter() - t0
+    _progress(f"catch-up to {closed} {catch_up_s:.1f}s")
 
     # (a) steady state: one more date per run.
     rss0 = _rss_mb()
@@ -283,6 +290,8 @@ def _measure(scale: str, n: int, gen_s: float) -> list[Row]:
         t0 = time.perf_counter()
         cob.run_cob(until=first_day + timedelta(days=k))
         days.append((time.perf_counter() - t0) * 1000)
+        day_k = first_day + timedelta(days=k)
+        _progress(f"steady day {day_k} {days[-1]:.0f} ms ({_fmt(_step_seconds(day_k))})")
     day_rss = _rss_mb() - rss0
     day_steps = _step_seconds(first_day + timedelta(days=STEADY_DAYS - 1))
     day_py = _traced_peak_mb(lambda: cob.run_cob(until=first_day + timedelta(days=STEADY_DAYS)))
@@ -323,12 +332,14 @@ def _measure(scale: str, n: int, gen_s: float) -> list[Row]:
         t0 = time.perf_counter()
         _plain_sql(target_day)
         plain.append((time.perf_counter() - t0) * 1000)
+        _progress(f"plain SQL {plain[-1]:.0f} ms")
         expected = _fingerprint()
         transaction.savepoint_rollback(sid)
         _clear_state(target_day)
         t0 = time.perf_counter()
         cob.run_cob(start=target_day, until=target_day)
         rebuild.append((time.perf_counter() - t0) * 1000)
+        _progress(f"full rebuild {rebuild[-1]:.0f} ms ({_fmt(_step_seconds(target_day))})")
         agree = agree and _fingerprint() == expected
     rebuild_rss = _rss_mb() - rss0
     rebuild_steps = _step_seconds(target_day)

@@ -82,6 +82,46 @@ def test_installment_falls_due_then_overdue_after_grace(one: Loan) -> None:
     assert get_business_date() == date(2026, 2, 15)
 
 
+def test_loan_event_payloads(one: Loan) -> None:
+    """The outbox rows COB writes for a loan (set-based INSERT … SELECT) carry the loan."""
+    close(date(2026, 2, 14))
+    loan = reload(one)
+    base = {
+        "loan_id": loan.pk,
+        "contract_no": loan.contract_no,
+        "customer_id": loan.customer_id,
+        "owner_id": loan.owner_id,
+        "department_id": loan.department_id,
+        "business_date": "2026-02-14",
+        "days_past_due": 4,
+        "overdue_since": "2026-02-10",
+    }
+    overdue = OutboxEvent.objects.get(topic="loan.became_overdue", aggregate_id=str(loan.pk))
+    assert overdue.aggregate_type == "lending.loan" and overdue.status == "pending"
+    assert overdue.payload == {**base, "dedupe_key": f"loan.became_overdue:{loan.pk}:2026-02-14"}
+    moved = OutboxEvent.objects.get(topic="loan.bucket_changed", aggregate_id=str(loan.pk))
+    assert moved.payload == {
+        **base,
+        "from": "M0",
+        "to": "M1",
+        "classification": ["normal", "special_mention"],
+        "dedupe_key": f"loan.bucket_changed:{loan.pk}:2026-02-14",
+    }
+    pay_off(inst(one, 1))
+    close(date(2026, 2, 15))
+    back = OutboxEvent.objects.filter(topic="loan.bucket_changed", aggregate_id=str(loan.pk))
+    assert back.latest("created_at").payload == {
+        **base,
+        "business_date": "2026-02-15",
+        "days_past_due": 0,
+        "overdue_since": None,
+        "from": "M1",
+        "to": "M0",
+        "classification": ["special_mention", "normal"],
+        "dedupe_key": f"loan.bucket_changed:{loan.pk}:2026-02-15",
+    }
+
+
 def test_bucket_moves_m1_to_m2_and_back_to_current_when_paid(one: Loan) -> None:
     close(date(2026, 3, 12))
     loan = reload(one)

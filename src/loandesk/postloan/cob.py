@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import re
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -158,11 +159,17 @@ def _plus_days(column: str, days_sql: str) -> str:
 
 
 def _range_q(step: CobStepRun, field: str = "loan_id") -> Q:
+    if step.hi_id is None and step.lo_id <= 0:
+        return Q()  # the whole book: see _range
     q = Q(**{f"{field}__gte": step.lo_id})
     return q if step.hi_id is None else q & Q(**{f"{field}__lte": step.hi_id})
 
 
 def _range(column: str, step: CobStepRun) -> tuple[str, list[Any]]:
+    if step.hi_id is None and step.lo_id <= 0:
+        # The whole book (one partition): no predicate, so the planner picks the status index
+        # rather than a scan of the loan_id index (SQLite has no histogram to see `>= 0`).
+        return "1 = 1", []
     if step.hi_id is None:
         return f"{column} >= %s", [step.lo_id]
     return f"{column} BETWEEN %s AND %s", [step.lo_id, step.hi_id]
@@ -206,21 +213,34 @@ SETTLED = (
     "paid_principal_fen >= principal_fen AND paid_interest_fen >= interest_fen"
     " AND paid_fee_fen >= fee_fen AND paid_penalty_fen >= penalty_fen"
 )
+SETTLED_I = "(" + re.sub(r"\b(\w+_fen)\b", r"i.\1", SETTLED) + ")"  # on installment alias i
 
 
 # --- steps ------------------------------------------------------------------------------------
 
 
 def step_installments(step: CobStepRun, on: date, cfg: Config) -> int:
+    """Installments of D: the states they should be in (rules.installment_status).
+
+    Pending installments of live loans that are due by D are decided in ONE statement —
+    paid when settled, overdue past the grace, due otherwise — so each is written once even
+    when a whole book is (re)computed; then due/overdue installments that were settled since
+    become paid, and due ones past their grace become overdue. Every statement only matches
+    rows whose state is wrong, so a rerun changes nothing."""
     d = _date_param()
-    rng, rp = _range("loan_id", step)
-    live = f"loan_id IN (SELECT id FROM {LOAN} WHERE status IN ('active', 'overdue'))"
+    rng, rp = _range("i.loan_id", step)
     iso = on.isoformat()
+    late = f"{_plus_days('i.due_date', 'l.grace_days')} < {d}"
     touched = _execute(
-        f"UPDATE {INST} SET status = 'due'"
-        f" WHERE status = 'pending' AND due_date <= {d} AND {rng} AND {live}",
-        [iso, *rp],
+        f"UPDATE {INST} AS i SET"
+        f" status = CASE WHEN {SETTLED_I} THEN 'paid' WHEN {late} THEN 'overdue' ELSE 'due' END,"
+        f" paid_off_on = CASE WHEN {SETTLED_I} THEN COALESCE(i.paid_off_on, {d})"
+        " ELSE i.paid_off_on END"
+        f" FROM {LOAN} AS l WHERE l.id = i.loan_id AND l.status IN ('active', 'overdue')"
+        f" AND i.status = 'pending' AND i.due_date <= {d} AND {rng}",
+        [iso, iso, iso, *rp],
     )
+    rng, rp = _range("loan_id", step)
     touched += _execute(
         f"UPDATE {INST} SET status = 'paid', paid_off_on = COALESCE(paid_off_on, {d})"
         f" WHERE status IN ('due', 'overdue') AND {rng} AND {SETTLED}",
@@ -271,48 +291,135 @@ def step_loans(step: CobStepRun, on: date, cfg: Config) -> int:
     bcase, bp = bucket_case("days_past_due", cfg.buckets)
     ccase, cp = classification_case("days_past_due", cfg.thresholds)
     scase = "(CASE WHEN overdue_since IS NULL THEN 'active' ELSE 'overdue' END)"
-    changed = _fetch(
-        "SELECT id, contract_no, customer_id, owner_id, department_id, status, new_status,"
-        " bucket, new_bucket, classification, new_class, days_past_due, overdue_since FROM ("
-        f"SELECT id, contract_no, customer_id, owner_id, department_id, status, {scase}"
-        f" AS new_status, bucket, {bcase} AS new_bucket, classification, {ccase} AS new_class,"
-        f" days_past_due, overdue_since FROM {LOAN} WHERE {where}) t"
-        " WHERE status <> new_status OR bucket <> new_bucket OR classification <> new_class"
-        " ORDER BY id",
-        [*bp, *cp, *wp],
+    # Events from the rows about to change, before the UPDATE that changes them.
+    common = [
+        *_loan_payload(on),
+        ("days_past_due", "days_past_due", []),
+        ("overdue_since", _iso_date("overdue_since"), []),
+    ]
+    _insert_events(
+        on,
+        TOPIC_OVERDUE,
+        source=f"FROM {LOAN} WHERE {where} AND status = 'active' AND overdue_since IS NOT NULL",
+        params=wp,
+        lid=f"{LOAN}.id",
+        payload=common,
     )
-    events: list[tuple[str, int, dict[str, Any]]] = []
-    for row in changed:
-        (lid, contract, cust, owner, dept, st, nst, bk, nbk, cl, ncl, days, since) = row
-        base = {
-            "loan_id": lid,
-            "contract_no": contract,
-            "customer_id": cust,
-            "owner_id": owner,
-            "department_id": dept,
-            "business_date": iso,
-            "days_past_due": days,
-            "overdue_since": str(since) if since else None,
-        }
-        if st == "active" and nst == "overdue":
-            events.append((TOPIC_OVERDUE, lid, base))
-        if bk != nbk:
-            events.append(
-                (
-                    TOPIC_BUCKET,
-                    lid,
-                    {**base, "from": bk, "to": nbk, "classification": [cl, ncl]},
-                )
-            )
-    publish_events(on, step, events)
-    if changed:
-        touched += _execute(
-            f"UPDATE {LOAN} SET status = {scase}, bucket = {bcase}, classification = {ccase}"
-            f" WHERE {where} AND (status <> {scase} OR bucket <> {bcase}"
-            f" OR classification <> {ccase})",
-            [*bp, *cp, *wp, *bp, *cp],
-        )
+    _insert_events(
+        on,
+        TOPIC_BUCKET,
+        source=f"FROM {LOAN} WHERE {where} AND bucket <> {bcase}",
+        params=[*wp, *bp],
+        lid=f"{LOAN}.id",
+        payload=[
+            *common,
+            ("from", "bucket", []),
+            ("to", bcase, bp),
+            ("classification", _json_array("classification", ccase), cp),
+        ],
+    )
+    touched += _execute(
+        f"UPDATE {LOAN} SET status = {scase}, bucket = {bcase}, classification = {ccase}"
+        f" WHERE {where} AND (status <> {scase} OR bucket <> {bcase}"
+        f" OR classification <> {ccase})",
+        [*bp, *cp, *wp, *bp, *cp],
+    )
     return touched
+
+
+def _json_object(pairs: Sequence[tuple[str, str, list[Any]]]) -> tuple[str, list[Any]]:
+    fn = "jsonb_build_object" if _pg() else "json_object"
+    params = [p for _, _, ps in pairs for p in ps]
+    args = ", ".join(f"'{k}', {v}" for k, v, _ in pairs)
+    return f"{fn}({args})", params
+
+
+def _json_array(*values: str) -> str:
+    return f"{'jsonb_build_array' if _pg() else 'json_array'}({', '.join(values)})"
+
+
+def _text(sql: str) -> str:
+    return f"CAST({sql} AS TEXT)"
+
+
+def _new_uuid() -> str:
+    """A random (version 4) UUID in the column's format: uuid on PostgreSQL, 32 hex on SQLite."""
+    if _pg():
+        return "gen_random_uuid()"
+    return (
+        "lower(hex(randomblob(6)) || '4' || substr(hex(randomblob(2)), 2)"
+        " || substr('89ab', 1 + (abs(random()) %% 4), 1) || substr(hex(randomblob(2)), 2)"
+        " || hex(randomblob(6)))"
+    )
+
+
+def _insert_events(
+    on: date,
+    topic: str,
+    *,
+    source: str,
+    params: Sequence[Any],
+    lid: str,
+    payload: Sequence[tuple[str, str, list[Any]]],
+) -> int:
+    """publish_events, set-based: one INSERT … SELECT of the outbox rows and one of the
+    CobEventKey rows over `source` ("FROM … WHERE …", one row per loan, the loan id in `lid`),
+    skipping loans that already have the (topic, loan, D) key — the same once-per-key rule, in
+    the caller's transaction."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("COB events must be published inside the step's transaction")
+    outbox = OutboxEvent._meta.db_table
+    keys = CobEventKey._meta.db_table
+    d = _date_param()
+    iso = on.isoformat()
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    fresh = (
+        f"{source} AND NOT EXISTS (SELECT 1 FROM {keys} k"
+        f" WHERE k.business_date = {d} AND k.topic = %s AND k.loan_id = {lid})"
+    )
+    fresh_params = [*params, iso, topic]
+    body, body_params = _json_object(
+        [
+            *payload,
+            (
+                "dedupe_key",
+                f"{_text('%s')} || {_text(lid)} || {_text('%s')}",
+                [f"{topic}:", f":{iso}"],
+            ),
+        ]
+    )
+    published = _execute(
+        f"INSERT INTO {outbox} (id, topic, aggregate_type, aggregate_id, payload,"
+        " created_at, status, attempts, next_attempt_at, last_error, processed_at)"
+        f" SELECT {_new_uuid()}, %s, 'lending.loan', {_text(lid)}, {body},"
+        f" %s, 'pending', 0, NULL, '', NULL {fresh} ORDER BY {lid}",
+        [topic, *body_params, now, *fresh_params],
+    )
+    if published:
+        _execute(
+            f"INSERT INTO {keys} (topic, loan_id, business_date, created_at)"
+            f" SELECT %s, {lid}, {d}, %s {fresh}",
+            [topic, iso, now, *fresh_params],
+        )
+        transaction.on_commit(_nudge_outbox)
+    return published
+
+
+def _loan_payload(on: date, prefix: str = "") -> list[tuple[str, str, list[Any]]]:
+    """The loan part every loan event carries (columns of the loan row, `prefix` its alias)."""
+    return [
+        ("loan_id", f"{prefix}id", []),
+        ("contract_no", f"{prefix}contract_no", []),
+        ("customer_id", f"{prefix}customer_id", []),
+        ("owner_id", f"{prefix}owner_id", []),
+        ("department_id", f"{prefix}department_id", []),
+        ("business_date", _text("%s"), [on.isoformat()]),
+    ]
+
+
+def _iso_date(column: str) -> str:
+    """A date column as 'YYYY-MM-DD' text (SQLite stores dates that way already)."""
+    return f"to_char({column}, 'YYYY-MM-DD')" if _pg() else column
 
 
 def _penalty_terms(loan: Loan) -> PenaltyTerms:
@@ -407,50 +514,41 @@ def _post_batch(batch: list[Installment], on: date) -> int:
 
 
 def step_reminders(step: CobStepRun, on: date, cfg: Config) -> int:
-    target = on + timedelta(days=cfg.due_soon_days)
-    rows = (
-        Installment.objects.filter(
-            _range_q(step), status="pending", due_date=target, loan__status__in=LIVE
-        )
-        .order_by("loan_id", "seq")
-        .values_list(
-            "loan_id",
-            "seq",
-            "principal_fen",
-            "interest_fen",
-            "fee_fen",
-            "paid_principal_fen",
-            "paid_interest_fen",
-            "paid_fee_fen",
-            "loan__contract_no",
-            "loan__customer_id",
-            "loan__owner_id",
-            "loan__department_id",
-        )
+    """``loan.installment_due_soon`` for each live loan with something owed on installments due
+    in N days: one INSERT … SELECT grouping those installments by loan (seqs, amount owed)."""
+    target = (on + timedelta(days=cfg.due_soon_days)).isoformat()
+    d = _date_param()
+    rng, rp = _range("loan_id", step)
+    owed = (
+        "(principal_fen - paid_principal_fen) + (interest_fen - paid_interest_fen)"
+        " + (fee_fen - paid_fee_fen)"
     )
-    per_loan: dict[int, dict[str, Any]] = {}
-    for lid, seq, p, i, f, pp, pi, pf, contract, cust, owner, dept in rows:
-        owed = (p - pp) + (i - pi) + (f - pf)
-        if owed <= 0:
-            continue
-        ev = per_loan.setdefault(
-            lid,
-            {
-                "loan_id": lid,
-                "contract_no": contract,
-                "customer_id": cust,
-                "owner_id": owner,
-                "department_id": dept,
-                "business_date": on.isoformat(),
-                "due_date": target.isoformat(),
-                "days_before": cfg.due_soon_days,
-                "seqs": [],
-                "amount_fen": 0,
-            },
-        )
-        ev["seqs"].append(seq)
-        ev["amount_fen"] += owed
-    return publish_events(on, step, [(TOPIC_DUE_SOON, lid, ev) for lid, ev in per_loan.items()])
+    due = (
+        f"SELECT loan_id, seq, {owed} AS owed FROM {INST}"
+        f" WHERE status = 'pending' AND due_date = {d} AND {rng} AND {owed} > 0"
+    )
+    if _pg():
+        seqs = "jsonb_agg(i.seq ORDER BY i.seq)"
+    else:  # SQLite aggregates in the subquery's order; json() keeps the array an array
+        seqs, due = "json(json_group_array(i.seq))", f"{due} ORDER BY loan_id, seq"
+    return _insert_events(
+        on,
+        TOPIC_DUE_SOON,
+        source=(
+            f"FROM (SELECT i.loan_id, {seqs} AS seqs, SUM(i.owed) AS amount_fen"
+            f" FROM ({due}) i GROUP BY i.loan_id) s JOIN {LOAN} l ON l.id = s.loan_id"
+            " WHERE l.status IN ('active', 'overdue')"
+        ),
+        params=[target, *rp],
+        lid="l.id",
+        payload=[
+            *_loan_payload(on, "l."),
+            ("due_date", _text("%s"), [target]),
+            ("days_before", "CAST(%s AS INTEGER)", [cfg.due_soon_days]),
+            ("seqs", "s.seqs" if _pg() else "json(s.seqs)", []),
+            ("amount_fen", "s.amount_fen", []),
+        ],
+    )
 
 
 def step_snapshot(step: CobStepRun, on: date, cfg: Config) -> int:
@@ -735,8 +833,29 @@ def in_progress() -> CobRun | None:
     return None
 
 
-def _loan_ids() -> list[int]:
-    return list(Loan.objects.order_by("id").values_list("id", flat=True))
+class _LoanIds(Sequence[int]):
+    """The sorted loan ids as a sequence that reads only the ids asked for (rules.id_ranges
+    looks at a few of them: one partition bound per worker), not a million of them."""
+
+    def __init__(self) -> None:
+        self._ids = Loan.objects.order_by("id").values_list("id", flat=True)
+        self._len = self._ids.count()
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return list(self._ids[index])
+        if index < 0:
+            index += self._len
+        if not 0 <= index < self._len:
+            raise IndexError(index)
+        return self._ids[index]
+
+
+def _loan_ids() -> Sequence[int]:
+    return _LoanIds()
 
 
 def prepare(day: date, *, workers: int, trigger: str = "cli", actor: Any = None) -> CobRun:
