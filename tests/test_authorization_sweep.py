@@ -360,6 +360,8 @@ def _build(world: World) -> None:
             "account_id": Account.objects.order_by("id").values_list("id", flat=True)[0],
             "component": "principal",
             "dashboard_id": dashboard.pk if dashboard else 999_999,
+            "reports:channel": "referral",
+            "reports:month": "2026-06",
             # Rows the demo has none of: an id that does not exist still sweeps 401/403/5xx.
             "run_id": 999_999,
             "cc_id": 999_999,
@@ -456,6 +458,8 @@ PATH_PARAM_KEYS = {
     "account_id",
     "component",
     "dashboard_id",
+    "reports:channel",
+    "reports:month",
     "run_id",
     "cc_id",
     "delivery_id",
