@@ -310,7 +310,16 @@ class Installment(models.Model):
                 name="installment_not_overpaid",
             ),
         ]
-        indexes = [models.Index(fields=["status", "due_date"], name="installment_status_due")]
+        indexes = [
+            models.Index(fields=["status", "due_date"], name="installment_status_due"),
+            # COB's loans step: the oldest overdue installment of each delinquent loan, and
+            # the set of loans with one, read from this small index alone.
+            models.Index(
+                fields=["loan", "due_date"],
+                name="installment_overdue_by_loan",
+                condition=models.Q(status="overdue"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.loan_id}#{self.seq}"
