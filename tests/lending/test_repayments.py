@@ -316,7 +316,9 @@ def test_parse_amount(text: str, fen: int) -> None:
     assert repayments.parse_amount(text) == fen
 
 
-@pytest.mark.parametrize("text", ["1.234", "abc", "", None, "-1", "0", "NaN", "1e30", 1.5])
+@pytest.mark.parametrize(
+    "text", ["1.234", "abc", "", None, "-1", "0", "NaN", "1e30", "-1e30", "-" + "9" * 40, 1.5]
+)
 def test_parse_amount_refuses(text: Any) -> None:
     with pytest.raises(ValidationFailed):
         repayments.parse_amount(text)

@@ -593,6 +593,8 @@ def parse_amount(text: Any) -> int:
         raise ValidationFailed.field("amount", "lending.repayment.amount_invalid")
     if value > Decimal(MAX_AMOUNT_FEN) / 100:
         return clean_amount_fen(MAX_AMOUNT_FEN + 1)
+    if value <= 0:  # before quantize: "-1e30" has too many digits to quantize (a 500 once)
+        return clean_amount_fen(0)
     if value != value.quantize(Decimal("0.01")):
         raise ValidationFailed.field("amount", "lending.too_many_decimals", max=2)
     return clean_amount_fen(int(value * 100))
