@@ -8,4 +8,9 @@ Element.prototype.scrollIntoView = function scrollIntoView() {} as typeof Elemen
 
 // Vant measures fixed bars' placeholders in a 100 ms timeout after mounting; let those timers
 // fire while jsdom still exists, or they throw "window is not defined" after the file ends.
-afterAll(() => new Promise((resolve) => setTimeout(resolve, 250)))
+// Several short waits in a row: a view mounted late (a navigation settling after the last
+// test, slower on a loaded CI machine) schedules its timer during the wait, and the next wait
+// still outlasts it.
+afterAll(async () => {
+  for (let i = 0; i < 4; i++) await new Promise((resolve) => setTimeout(resolve, 250))
+})
