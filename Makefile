@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: run test install install-dev web-deps web-build lint typecheck pytest pytest-sqlite \
-	pytest-postgres vitest e2e bench clean help
+	pytest-postgres vitest e2e bench clean help test-lanes sqlite-then-vitest
 
 help:
 	@echo "make run    install everything and serve LoanDesk at http://$(HOST):$(PORT)"
@@ -82,7 +82,14 @@ vitest: web-deps
 e2e: install-dev web-build
 	env -u DATABASE_URL $(BIN)/pytest tests/e2e
 
-test: lint typecheck pytest vitest e2e
+# In `make test` Vitest runs after the SQLite pass, beside the longer PostgreSQL pass.
+test-lanes: install-dev web-deps
+	@$(MAKE) --no-print-directory -j2 --output-sync=target sqlite-then-vitest pytest-postgres
+
+sqlite-then-vitest: pytest-sqlite
+	@$(MAKE) --no-print-directory vitest
+
+test: lint typecheck test-lanes e2e
 	@echo "All checks passed."
 
 bench: install-dev

@@ -12,10 +12,13 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import (
+    APIRequestContext,
+    APIResponse,
     Browser,
     BrowserContext,
     Page,
@@ -26,6 +29,19 @@ from playwright.sync_api import (
 )
 
 expect.set_options(timeout=10_000)
+
+_plain_get = APIRequestContext.get
+
+
+def _get_with_retry(self: APIRequestContext, url: str, **kwargs: Any) -> APIResponse:
+    # A browser silently resends an idempotent request when the server closed the idle
+    # keep-alive connection just as it was reused (ECONNRESET); Playwright's request context
+    # does not unless asked, so the tests' API reads would fail on that race (seen in CI).
+    kwargs.setdefault("max_retries", 2)
+    return _plain_get(self, url, **kwargs)
+
+
+APIRequestContext.get = _get_with_retry  # type: ignore[method-assign]
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"

@@ -57,6 +57,10 @@ class Command(BaseCommand):
                     "-",
                     "--graceful-timeout",
                     "10",
+                    # Longer than gunicorn's 2 s default: a phone pausing between taps reuses
+                    # its connection instead of racing the server's close of it.
+                    "--keep-alive",
+                    "5",
                 ],
             )
         ]
