@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from loandesk.core import outbox
 from loandesk.core.models import AuditEntry, OutboxDelivery, OutboxEvent
+from loandesk.core.tasks import dispatch_outbox
 
 TOPIC = "test.topic"
 IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -633,14 +634,24 @@ def test_prepare_many_returns_the_rows_to_insert_and_nudges_once(
     from django_tasks_db.models import DBTaskResult
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
-        rows = outbox.prepare_many(
+        rows, nudge = outbox.prepare_many(
             [(TOPIC, {"n": 1}), ("test.other", None)], aggregate_type="test.agg", aggregate_id=9
         )
-        assert not OutboxEvent.objects.exists()  # nothing written: the caller inserts them
+        # Nothing written: the caller inserts the events and the nudge's task row.
+        assert not OutboxEvent.objects.exists()
+        assert not DBTaskResult.objects.exists()
+        assert nudge is not None
         OutboxEvent.objects.bulk_create([OutboxEvent(**row) for row in rows])
+        DBTaskResult.objects.bulk_create([DBTaskResult(**nudge)])
         outbox.publish(TOPIC)  # the transaction already has its nudge
+        assert outbox.prepare_many([(TOPIC, None)], aggregate_id=9)[1] is None
     assert len(callbacks) == 1
-    assert DBTaskResult.objects.filter(task_path="loandesk.core.tasks.dispatch_outbox").count() == 1
+    (task,) = DBTaskResult.objects.all()
+    # The row is the one `dispatch_outbox.enqueue()` writes, so the worker runs it.
+    assert task.task_path == "loandesk.core.tasks.dispatch_outbox"
+    assert task.status == "READY" and task.args_kwargs == {"args": [], "kwargs": {}}
+    assert DBTaskResult.objects.ready().filter(pk=task.pk).exists()
+    assert task.task.func is dispatch_outbox.func
     assert len({row["id"] for row in rows}) == 2
     stored = {e.pk: e for e in OutboxEvent.objects.filter(pk__in=[row["id"] for row in rows])}
     assert [(stored[r["id"]].topic, stored[r["id"]].payload) for r in rows] == [
@@ -655,4 +666,4 @@ def test_prepare_many_needs_the_transaction_and_accepts_nothing() -> None:
     with pytest.raises(RuntimeError):
         outbox.prepare_many([(TOPIC, {})])
     with transaction.atomic():
-        assert outbox.prepare_many([]) == []
+        assert outbox.prepare_many([]) == ([], None)

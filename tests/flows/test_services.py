@@ -501,3 +501,39 @@ def test_approvals_stay_within_the_query_budget_with_every_row_written(flows: Fl
     assert topics.count("flows.task_closed") == 3
     assert topics.count("flows.task_assigned") == 2
     assert topics.count("flows.instance_finished") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_approval_commits_its_worker_nudge_and_the_worker_delivers_the_events(
+    flows: Flows,
+) -> None:
+    """The outbox nudge is written with the approval's batched rows: one READY
+    dispatch_outbox task per approval transaction, which the real database worker runs."""
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    from tests.flows.conftest import approval, custom_flow
+
+    def nudges() -> int:
+        return (
+            DBTaskResult.objects.ready()
+            .filter(task_path="loandesk.core.tasks.dispatch_outbox")
+            .count()
+        )
+
+    manager, risk = flows.user("manager"), flows.user("risk")
+    custom_flow([approval("a1", [manager.pk]), approval("a2", [risk.pk])], key="nudged")
+    inst = flows.submit()
+    call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+    assert nudges() == 0
+    for n, user in enumerate((manager, risk), 1):
+        task = flows.task(inst, user.username)
+        services.act(actor=user, instance_id=inst.pk, task_id=task.pk, action="approve")
+        assert nudges() == n
+    pending = OutboxEvent.objects.filter(
+        aggregate_id=str(inst.pk), status=OutboxEvent.Status.PENDING
+    )
+    assert pending.filter(topic="flows.instance_finished").exists()
+    call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+    assert nudges() == 0
+    assert not pending.exists()

@@ -102,15 +102,16 @@ def prepare_many(
     *,
     aggregate_type: str = "",
     aggregate_id: str | int = "",
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """`publish_many` for a caller that batches its own writes (the flow commands send all of
     a transition's rows in one round trip): the events' rows as {attname: value} (id set,
-    `created_at` left to the insert), in order, which the caller MUST insert in this same
-    transaction. The worker nudge is scheduled as by `publish_many`."""
+    `created_at` left to the insert), in order, and the worker nudge's task row (`nudge_row`,
+    None when the transaction needs none written), which the caller MUST insert in this same
+    transaction."""
     if not connection.in_atomic_block:
         raise RuntimeError("prepare_many() must run inside the transaction that makes the change")
     if not events:
-        return []
+        return [], None
     rows = [
         {
             "id": OutboxEvent._meta.pk.get_default(),
@@ -121,8 +122,48 @@ def prepare_many(
         }
         for topic, payload in events
     ]
-    _nudge_on_commit()
-    return rows
+    return rows, nudge_row()
+
+
+def nudge_row() -> dict[str, Any] | None:
+    """For a caller that batches its own writes: this transaction's worker nudge as a task row
+    ({attname: value} of django-tasks' DBTaskResult, what `enqueue()` would create) for the
+    caller to insert in this same transaction — or None when the transaction is already
+    nudged or the task backend is not a table in this database (then it is nudged the usual
+    way here). Skips `enqueue()`'s ORM create, about a fifth of an approval's CPU."""
+    if any(entry[1] in (_nudge_worker, _nudged) for entry in connection.run_on_commit):
+        return None
+    backend = _database_backend()
+    if backend is None:
+        _nudge_on_commit()
+        return None
+    from django_tasks_db.models import get_date_max
+
+    from loandesk.core.tasks import dispatch_outbox
+
+    task = dispatch_outbox
+    transaction.on_commit(_nudged)
+    return {
+        "id": backend._get_id(),
+        "args_kwargs": {"args": [], "kwargs": {}},
+        "priority": task.priority,
+        "task_path": task.module_path,
+        "queue_name": task.queue_name,
+        # What django-tasks-db's pre_save handler stores for "run as soon as possible".
+        "run_after": task.run_after or get_date_max(),
+        "backend_name": backend.alias,
+    }
+
+
+def _database_backend() -> Any:
+    """The database task backend of `dispatch_outbox` when its table is in this database."""
+    from django_tasks import task_backends
+
+    from loandesk.core.tasks import dispatch_outbox
+
+    if not _task_row_in_this_database():
+        return None
+    return task_backends[dispatch_outbox.backend]
 
 
 def _nudge_on_commit() -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from loandesk.accounts.models import User
 from loandesk.accounts.scoping import get_scoped, has_perm, require_perm
@@ -718,10 +719,10 @@ class _Writes:
             return
         with self.conn.cursor() as cursor:
             if len(statements) > 1 and _one_round_trip(self.conn):
-                cursor.execute(
-                    ";\n".join(sql for sql, _ in statements),
-                    [p for _, params in statements for p in params],
-                )
+                # Bound statement by statement (psycopg caches the parsing of a short query,
+                # never of the long joined one), then sent joined, with no parameters left.
+                mogrify = cursor.cursor.mogrify
+                cursor.execute(";\n".join(mogrify(sql, params) for sql, params in statements))
             else:
                 for sql, params in statements:
                     cursor.execute(sql, params)
@@ -925,10 +926,12 @@ def _apply(
     # first the outbox events (one multi-row INSERT, in order; the worker nudge is scheduled
     # with them).
     if events:
-        w.insert(
-            OutboxEvent,
-            outbox.prepare_many(events, aggregate_type="flows.instance", aggregate_id=instance.pk),
+        event_rows, nudge = outbox.prepare_many(
+            events, aggregate_type="flows.instance", aggregate_id=instance.pk
         )
+        w.insert(OutboxEvent, event_rows)
+        if nudge is not None:
+            w.insert(DBTaskResult, [nudge])
     for (status, at, action), task_ids in closed.items():
         w.add(
             _sql("close_tasks", len(task_ids)),
