@@ -654,6 +654,30 @@ def _qn(name: str) -> str:
 
 _INSERT_SQL: dict[tuple[str, type], tuple[list[Any], str, str]] = {}
 
+# Field types whose database value is the Python value itself when it already has this exact
+# type (or is None): the batch insert skips get_db_prep_save() for those, a tenth of an
+# approval's CPU. Anything else (JSON, dates, decimals, UUIDs, a bool for an integer) goes
+# through the field as the ORM would.
+_PLAIN_TYPES: dict[str, type] = {
+    "CharField": str,
+    "TextField": str,
+    "SlugField": str,
+    "IntegerField": int,
+    "BigIntegerField": int,
+    "SmallIntegerField": int,
+    "PositiveIntegerField": int,
+    "PositiveBigIntegerField": int,
+    "PositiveSmallIntegerField": int,
+    "BooleanField": bool,
+}
+
+
+def _plain_type(field: Any) -> type | None:
+    target = field.target_field if field.is_relation else field
+    if target.get_internal_type() in ("AutoField", "BigAutoField", "SmallAutoField"):
+        return int
+    return _PLAIN_TYPES.get(target.get_internal_type())
+
 
 def _insert_statement(conn: Any, model: type[Any]) -> tuple[list[Any], str, str]:
     key = (conn.vendor, model)
@@ -673,7 +697,8 @@ def _insert_statement(conn: Any, model: type[Any]) -> tuple[list[Any], str, str]
         head = "INSERT INTO {} ({}) VALUES ".format(  # noqa: S608 (identifiers from model metadata)
             qn(model._meta.db_table), ", ".join(qn(f.column) for f in fields)
         )
-        found = _INSERT_SQL[key] = (fields, head, "(" + ", ".join(["%s"] * len(fields)) + ")")
+        plan = [(f, f.attname, _plain_type(f)) for f in fields]
+        found = _INSERT_SQL[key] = (plan, head, "(" + ", ".join(["%s"] * len(fields)) + ")")
     return found
 
 
@@ -699,18 +724,21 @@ class _Writes:
         if not rows:
             return
         conn = self.conn
-        fields, head, one = _insert_statement(conn, model)
+        plan, head, one = _insert_statement(conn, model)
         params: list[Any] = []
         stamp: datetime | None = None
         for row in rows:
-            for f in fields:
-                if f.attname in row:
-                    value = row[f.attname]
+            for f, attname, plain in plan:
+                if attname in row:
+                    value = row[attname]
                 elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
                     value = stamp = stamp or timezone.now()
                 else:
                     value = f.get_default()
-                params.append(f.get_db_prep_save(value, conn))
+                if plain is not None and (value is None or type(value) is plain):
+                    params.append(value)
+                else:
+                    params.append(f.get_db_prep_save(value, conn))
         self.add(head + ", ".join([one] * len(rows)), params)
 
     def flush(self) -> None:
