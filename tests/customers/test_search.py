@@ -251,3 +251,68 @@ def test_name_grams_follow_every_write(officer: Any) -> None:
     assert customer_id in _ids(officer, q="李N") and customer_id not in _ids(officer, q="张")
     Customer.objects.filter(pk=customer_id).update(remark="x")  # other columns: no change
     assert grams() == {"李", "n", "a", "李n", "na"}
+
+
+def test_walk_forms_select_the_same_customers_in_the_same_order(demo: Any) -> None:
+    """On SQLite a broad list's page is read through the filter's walk form (EXISTS probes,
+    `+column`): for every role's scope and filter combination it is the same rows, in the same
+    order, as the indexed form. PostgreSQL has no walk form (its planner picks the walk)."""
+    from django.db import connection
+
+    from loandesk.accounts.models import Department, User
+    from loandesk.customers import selectors
+
+    tag = Tag.objects.order_by("pk").first()
+    department = Department.objects.exclude(parent=None).order_by("pk").first()
+    assert tag is not None and department is not None
+    filters: list[dict[str, Any]] = [
+        {},
+        {"q": "张"},
+        {"q": "z"},
+        {"q": "zw"},
+        {"q": "zhang"},
+        {"q": "伟"},
+        {"q": "科技"},
+        {"q": "张伟明"},
+        {"tag": tag.pk},
+        {"credit_level": "A"},
+        {"credit_level": "none"},
+        {"q": "w", "credit_level": "B", "kind": "individual"},
+        {"mine": True},
+        {"mine": False, "q": "l"},
+        {"department_id": department.pk},
+        {"department_id": department.pk, "tag": tag.pk, "q": "z"},
+        {"status": "all", "q": "w"},
+    ]
+    checked = 0
+    for username in ("admin", "gm", "manager", "officer1", "risk"):
+        actor = User.objects.get(username=username)
+        for params in filters:
+            found = selectors.search(actor=actor, **params)
+            if connection.vendor != "sqlite":
+                assert found.walk is None
+                continue
+            assert found.walk is not None
+            expected = list(found.queryset.values_list("pk", flat=True))
+            assert list(found.walk.values_list("pk", flat=True)) == expected, (username, params)
+            checked += bool(expected)
+    if connection.vendor == "sqlite":
+        assert checked > 40  # the demo data gives most combinations some rows
+
+
+def test_a_broad_list_page_is_the_newest_matches(
+    officer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With every list treated as broad (so SQLite reads pages through the walk form), the
+    pages are the same as when the matches are read and sorted in memory."""
+    from loandesk.customers import selectors
+
+    for name in ("张伟", "张伟明", "章维", "周文", "赵武"):
+        create(officer, name=name)
+    queries: list[dict[str, Any]] = [{"q": "zw"}, {"q": "张"}, {"q": "z"}, {"mine": "true"}]
+    sorted_in_memory = [_ids(officer, **params) for params in queries]
+    monkeypatch.setattr(selectors, "COUNT_CAP", 0)
+    monkeypatch.setattr(selectors, "NARROW_MATCHES", 0)
+    walked = [_ids(officer, **params) for params in queries]
+    assert walked == sorted_in_memory
+    assert all(sorted_in_memory)
