@@ -165,6 +165,10 @@ class Customer(models.Model):
                 fields=["department", "status", "-updated_at", "-id"], name="cust_dept_status_upd"
             ),
             models.Index(fields=["status", "-updated_at", "-id"], name="cust_status_upd"),
+            # The credit-level lists (黑名单, A-level…): counted and paged from the index alone.
+            models.Index(
+                fields=["credit_level", "status", "-updated_at", "-id"], name="cust_credit_upd"
+            ),
             models.Index(
                 fields=["name_pinyin"], name="cust_pinyin", opclasses=["varchar_pattern_ops"]
             ),
