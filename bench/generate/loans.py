@@ -33,15 +33,17 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from bench.generate import SEED
+from bench.generate import SEED, collections, repayments
+from loandesk.accounts.models import User
 from loandesk.customers import bulk
 from loandesk.customers.models import Customer
 from loandesk.lending.finance.enums import Frequency, Method
 from loandesk.lending.finance.schedule import build_schedule
 from loandesk.lending.finance.types import ScheduleInput
-from loandesk.lending.models import Installment, Loan, Product
+from loandesk.lending.models import Installment, Loan, Product, Repayment, RepaymentAllocation
 from loandesk.lending.products import seed_demo_products
 from loandesk.postloan import cob, rules
+from loandesk.postloan.models import CollectionAction, CollectionCase, PromiseToPay
 
 AS_OF = date(2026, 6, 1)  # the business date after the generated state
 CLOSED = AS_OF - timedelta(days=1)  # the last date whose close of business the data reflects
@@ -92,6 +94,7 @@ class Template:
     rows: tuple[tuple[int, date, int, int, int, int, int], ...]
     paid_rows: tuple[tuple[Any, ...], ...]  # installment columns after loan_id, paid on time
     pending_rows: tuple[tuple[Any, ...], ...]  # ... not yet due
+    payments: tuple[tuple[int, date, str, int, int, int], ...]  # (seq, due, text, p, i, f)
     due_by_closed: int  # how many installments fall due on or before CLOSED
     apr: str
     penalty_rate: str
@@ -113,6 +116,10 @@ class Maker:
         self.cfg = cob.Config.of(cob.current_config())
         self.date_text = connection.ops.adapt_datefield_value
         self.disbursed: dict[date, Any] = {}
+        # Set by `loan()`: the repayments (seq, due, text, principal, interest, fee) that account
+        # for the paid columns, and the overdue loan's facts for its collection case.
+        self.payments: list[tuple[int, date, str, int, int, int]] = []
+        self.overdue: collections.Overdue | None = None
 
     def template(self, code: str, amount: int, rate: str, periods: int, start: date) -> Template:
         key = (code, amount, rate, periods, start)
@@ -152,6 +159,7 @@ class Maker:
             for s, d, days, o, p, i, f in rows
         )
         dues = tuple(r[1] for r in rows)
+        payments = tuple((s, d, text(d), p, i, f) for s, d, _, _, p, i, f in rows)
         multiplier = product.penalty_rate_multiplier
         tpl = Template(
             product=product,
@@ -163,6 +171,7 @@ class Maker:
             rows=rows,
             paid_rows=paid_rows,
             pending_rows=pending_rows,
+            payments=payments,
             due_by_closed=bisect.bisect_right(dues, CLOSED),
             apr=str(result.apr.apr.quantize(Decimal("0.01"), ROUND_HALF_UP)),
             penalty_rate=str((Decimal(rate) * multiplier).quantize(Decimal("0.0001"))),
@@ -198,6 +207,8 @@ class Maker:
         grace = tpl.product.grace_days
         rows: list[tuple[Any, ...]] = [(loan_id, *r) for r in tpl.paid_rows[:paid_until]]
         paid_principal = sum(r[4] for r in tpl.rows[:paid_until])
+        payments = list(tpl.payments[:paid_until])
+        unpaid_due = 0  # unpaid amount of the installments due by CLOSED
         oldest_overdue: date | None = None
         for k in range(paid_until, tpl.due_by_closed):
             seq, due, days, opening, principal, interest, fee = tpl.rows[k]
@@ -211,6 +222,9 @@ class Maker:
             if status == "overdue" and oldest_overdue is None:
                 oldest_overdue = due
             paid_principal += pp
+            unpaid_due += principal + interest + fee - pp - pi
+            if pp or pi:
+                payments.append((seq, due, self.date_text(due), pp, pi, 0))
             rows.append(
                 (loan_id, seq, self.date_text(due), days, opening, principal, interest, fee, 0,
                  pp, pi, 0, 0, status, None)
@@ -231,6 +245,22 @@ class Maker:
             status, since, dpd = state.status, state.overdue_since, state.days_past_due
             bucket, classification = state.bucket, state.classification
         customer_id, owner_id, department_id = customer
+        self.payments = payments
+        self.overdue = None
+        if status == "overdue":
+            assert since is not None
+            self.overdue = collections.Overdue(
+                loan_id=loan_id,
+                customer_id=customer_id,
+                owner_id=owner_id,
+                department_id=department_id,
+                bucket=bucket,
+                dpd=dpd,
+                overdue_since=since,
+                grace=grace,
+                overdue_fen=unpaid_due,
+                paid_fen=sum(p + i + f for _, _, _, p, i, f in payments),
+            )
         text = self.date_text
         loan = (
             loan_id, f"{CONTRACT_PREFIX}{n:08d}", customer_id, tpl.product.pk, owner_id,
@@ -286,22 +316,36 @@ def generate(count: int, *, seed: int = SEED, log: bool = True) -> dict[str, int
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -524288")  # 512 MB for the index pages
+    payer = repayments.Payer(seed, _poster())
+    collector = collections.Collector(seed, CLOSED)
     started = time.perf_counter()
-    totals = {"loans": 0, "installments": 0}
+    totals = dict.fromkeys(
+        ("loans", "installments", "repayments", "allocations", "collection_cases",
+         "collection_actions", "promises"), 0
+    )  # fmt: skip
     for first in range(0, count, BATCH):
         size = min(BATCH, count - first)
         with transaction.atomic():
             ids = bulk.reserve_ids(Loan, size)
             loans: list[tuple[Any, ...]] = []
             installments: list[tuple[Any, ...]] = []
+            paid: list[tuple[int, list[tuple[int, date, str, int, int, int]]]] = []
+            overdue: list[collections.Overdue] = []
             for loan_id, n in zip(ids, range(first, first + size), strict=True):
                 loan, rows = maker.loan(n, loan_id, people[maker.rng.randrange(len(people))])
                 loans.append(loan)
                 installments.extend(rows)
+                if maker.payments:
+                    paid.append((loan_id, maker.payments))
+                if maker.overdue is not None:
+                    overdue.append(maker.overdue)
             totals["loans"] += _write(Loan._meta.db_table, LOAN_COLUMNS, loans)
             totals["installments"] += _write(
                 Installment._meta.db_table, INSTALLMENT_COLUMNS, installments
             )
+            del loans, installments
+            _repayments(payer, paid, totals)
+            _cases(collector, overdue, totals)
         if log:
             done = first + size
             elapsed = time.perf_counter() - started
@@ -311,7 +355,58 @@ def generate(count: int, *, seed: int = SEED, log: bool = True) -> dict[str, int
                 file=sys.stderr,
                 flush=True,
             )
+    collector.router.save()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     totals["templates"] = len(maker.templates)
     return totals
+
+
+def _poster() -> int:
+    """Who posted the repayments: the demo's finance user (else the first superuser)."""
+    user = User.objects.filter(username="finance").first()
+    user = user or User.objects.filter(is_superuser=True).order_by("id").first()
+    if user is None:
+        raise RuntimeError("no finance user or superuser to post the repayments")
+    return int(user.pk)
+
+
+def _repayments(
+    payer: repayments.Payer,
+    paid: list[tuple[int, list[tuple[int, date, str, int, int, int]]]],
+    totals: dict[str, int],
+) -> None:
+    ids = bulk.reserve_ids(Repayment, sum(len(p) for _, p in paid))
+    reps: list[tuple[Any, ...]] = []
+    allocs: list[tuple[Any, ...]] = []
+    at = 0
+    for loan_id, payments in paid:
+        r, a = payer.rows(loan_id, ids[at : at + len(payments)], payments)
+        at += len(payments)
+        reps.extend(r)
+        allocs.extend(a)
+    totals["repayments"] += _write(Repayment._meta.db_table, repayments.REPAYMENT_COLUMNS, reps)
+    totals["allocations"] += _write(
+        RepaymentAllocation._meta.db_table, repayments.ALLOCATION_COLUMNS, allocs
+    )
+
+
+def _cases(
+    collector: collections.Collector, overdue: list[collections.Overdue], totals: dict[str, int]
+) -> None:
+    ids = bulk.reserve_ids(CollectionCase, len(overdue))
+    cases: list[tuple[Any, ...]] = []
+    actions: list[tuple[Any, ...]] = []
+    promises: list[tuple[Any, ...]] = []
+    for case_id, o in zip(ids, overdue, strict=True):
+        c, a, p = collector.case(case_id, o)
+        cases.append(c)
+        actions.extend(a)
+        promises.extend(p)
+    totals["collection_cases"] += _write(
+        CollectionCase._meta.db_table, collections.CASE_COLUMNS, cases
+    )
+    totals["collection_actions"] += _write(
+        CollectionAction._meta.db_table, collections.ACTION_COLUMNS, actions
+    )
+    totals["promises"] += _write(PromiseToPay._meta.db_table, collections.PROMISE_COLUMNS, promises)
