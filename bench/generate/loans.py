@@ -33,7 +33,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from bench.generate import SEED, collections, repayments
+from bench.generate import SEED, applications, collections, repayments
 from loandesk.accounts.models import User
 from loandesk.customers import bulk
 from loandesk.customers.models import Customer
@@ -68,6 +68,7 @@ LOAN_COLUMNS = (
     "first_due_date", "maturity_date", "apr", "cap_rate", "cap_exceeded", "penalty_rate",
     "grace_days", "terms", "status", "outstanding_principal_fen", "overdue_since",
     "days_past_due", "bucket", "classification", "created_by_id", "disbursed_at", "closed_at",
+    "source_record_id",
 )  # fmt: skip
 INSTALLMENT_COLUMNS = (
     "loan_id", "seq", "due_date", "days", "opening_principal_fen", "principal_fen",
@@ -120,6 +121,7 @@ class Maker:
         # for the paid columns, and the overdue loan's facts for its collection case.
         self.payments: list[tuple[int, date, str, int, int, int]] = []
         self.overdue: collections.Overdue | None = None
+        self.tpl: Template | None = None  # the last loan's schedule template
 
     def template(self, code: str, amount: int, rate: str, periods: int, start: date) -> Template:
         key = (code, amount, rate, periods, start)
@@ -245,6 +247,7 @@ class Maker:
             status, since, dpd = state.status, state.overdue_since, state.days_past_due
             bucket, classification = state.bucket, state.classification
         customer_id, owner_id, department_id = customer
+        self.tpl = tpl
         self.payments = payments
         self.overdue = None
         if status == "overdue":
@@ -268,7 +271,7 @@ class Maker:
             tpl.product.frequency, text(tpl.start), text(tpl.dues[0]), text(tpl.dues[-1]),
             tpl.apr, "24.00", False, tpl.penalty_rate, grace, "{}", status, outstanding,
             text(since) if since else None, dpd, bucket, classification, owner_id,
-            self._at(tpl.start), closed_at,
+            self._at(tpl.start), closed_at, None,
         )  # fmt: skip
         return loan, rows
 
@@ -317,6 +320,9 @@ def generate(count: int, *, seed: int = SEED, log: bool = True) -> dict[str, int
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -524288")  # 512 MB for the index pages
     payer = repayments.Payer(seed, _poster())
+    templates = applications.Templates()
+    templates.make(sorted({p[2] for p in people if p[2] is not None}))
+    cloner = applications.Cloner(templates, seed)
     collector = collections.Collector(seed, CLOSED)
     started = time.perf_counter()
     totals = dict.fromkeys(
@@ -330,15 +336,19 @@ def generate(count: int, *, seed: int = SEED, log: bool = True) -> dict[str, int
             loans: list[tuple[Any, ...]] = []
             installments: list[tuple[Any, ...]] = []
             paid: list[tuple[int, list[tuple[int, date, str, int, int, int]]]] = []
+            terms: list[Template] = []
             overdue: list[collections.Overdue] = []
             for loan_id, n in zip(ids, range(first, first + size), strict=True):
                 loan, rows = maker.loan(n, loan_id, people[maker.rng.randrange(len(people))])
                 loans.append(loan)
                 installments.extend(rows)
+                assert maker.tpl is not None
+                terms.append(maker.tpl)
                 if maker.payments:
                     paid.append((loan_id, maker.payments))
                 if maker.overdue is not None:
                     overdue.append(maker.overdue)
+            loans = _applications(cloner, loans, terms, totals)
             totals["loans"] += _write(Loan._meta.db_table, LOAN_COLUMNS, loans)
             totals["installments"] += _write(
                 Installment._meta.db_table, INSTALLMENT_COLUMNS, installments
@@ -356,6 +366,17 @@ def generate(count: int, *, seed: int = SEED, log: bool = True) -> dict[str, int
                 flush=True,
             )
     collector.router.save()
+    totals.update(
+        applications.generate_other(
+            cloner,
+            people,
+            count,
+            as_of=datetime.combine(CLOSED, dtime(12, 0), tzinfo=UTC),
+            terms=TERMS,
+            writer=_write,
+            log=log,
+        )
+    )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     totals["templates"] = len(maker.templates)
@@ -410,3 +431,40 @@ def _cases(
         CollectionAction._meta.db_table, collections.ACTION_COLUMNS, actions
     )
     totals["promises"] += _write(PromiseToPay._meta.db_table, collections.PROMISE_COLUMNS, promises)
+
+
+def _applications(
+    cloner: applications.Cloner,
+    loans: list[tuple[Any, ...]],
+    terms: list[Template],
+    totals: dict[str, int],
+) -> list[tuple[Any, ...]]:
+    """Each loan's approved application (record + flow instance, cloned); returns the loan rows
+    with their source record."""
+    record_ids = bulk.reserve_ids(applications.Record, len(loans))
+    instance_ids = bulk.reserve_ids(applications.FlowInstance, len(loans))
+    names = applications.customer_names({row[2] for row in loans})
+    sample = cloner.t.sample
+    out = []
+    for row, tpl, record_id, instance_id in zip(
+        loans, terms, record_ids, instance_ids, strict=True
+    ):
+        loan_id, contract_no, customer_id, owner_id, department_id = (
+            row[0], row[1], row[2], row[4], row[5]
+        )  # fmt: skip
+        template = cloner.t.by_key[(applications.APPROVED, department_id)]
+        cloner.clone(
+            template,
+            instance_id=instance_id,
+            record_id=record_id,
+            customer=(customer_id, names[customer_id], owner_id, department_id),
+            form_key=(tpl.product.code, tpl.principal_fen // 100, tpl.periods, str(tpl.rate)),
+            sample=sample[department_id],
+            last=datetime.combine(tpl.start, dtime(2, 0), tzinfo=UTC),
+            loan=(loan_id, contract_no, tpl.start),
+        )
+        out.append((*row[:-1], record_id))
+    for name, n in applications.write(cloner.out, _write).items():
+        totals[name] = totals.get(name, 0) + n
+    cloner.reset()
+    return out
