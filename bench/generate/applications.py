@@ -120,6 +120,8 @@ class Template:
     task_created: dict[str, datetime] = field(default_factory=dict)
     task_closed: dict[str, datetime] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+    # Per cloned table, per template row: the column values, each static or a slot to fill.
+    plans: dict[type[models.Model], list[list[Any]]] = field(default_factory=dict)
 
     def rank(self, t: datetime) -> int:
         return max(bisect.bisect_right(self.events, t) - 1, 0)
@@ -325,6 +327,7 @@ class Templates:
                         tpl.json_rows[(model, n, name)] = _only_result(tpl, row["action"])
                         continue
                     tpl.json_rows[(model, n, name)] = tpl.compile(value)
+            tpl.plans[model] = [_plan(tpl, model, n, row) for n, row in enumerate(rows)]
         return tpl
 
     # --- the form data of a clone -------------------------------------------------------------
@@ -355,12 +358,19 @@ class Cloner:
         self.t = templates
         self.rng = random.Random(seed + 17)
         self.adapt = connection.ops.adapt_datetimefield_value
+        self.adapt_time: Callable[[datetime], Any] = (
+            (lambda d: d)
+            if connection.vendor == "postgresql"
+            else (lambda d: d.astimezone(UTC).replace(tzinfo=None).isoformat(" "))
+        )
+        self.rows: dict[type[models.Model], list[tuple[Any, ...]]] = {}
         self.serial: dict[date, int] = {}
         self.out: dict[type[models.Model], list[dict[str, Any]]] = {}
         self.reset()
 
     def reset(self) -> None:
-        self.out = {m: [] for m in (Record, FlowInstance, *CLONED)}
+        self.out = {m: [] for m in (Record, FlowInstance)}
+        self.rows = {m: [] for m in CLONED}
 
     def _gaps(self, tpl: Template) -> list[timedelta]:
         rng = self.rng
@@ -433,7 +443,7 @@ class Cloner:
             for spec in tpl.tokens:
                 kind = spec[0]
                 if kind == "time" or kind == "due":
-                    out.append(json.dumps((times[spec[1]] + spec[2]).isoformat()))
+                    out.append(f'"{(times[spec[1]] + spec[2]).isoformat()}"')
                 elif kind == "user":
                     out.append(json.dumps(user))
                 elif kind == "form":
@@ -487,42 +497,97 @@ class Cloner:
             **storage.slot_values(self.t.compiled, plain, self.t.slots),
         )
         self.out[Record].append(rec)
-        initiator = int(tpl.initiator)
-
-        def uid(v: Any) -> Any:
-            return owner_id if v == initiator else v
-
+        adapt = self.adapt_time
+        cache: dict[tuple[int, timedelta], Any] = {}
+        user_text = str(owner_id)
         for model in CLONED:
-            for n, row in enumerate(tpl.rows[model]):
-                new = dict(row)
-                new.pop("id")
-                new["instance_id"] = instance_id
-                for name_, value in row.items():
-                    if isinstance(value, datetime):
-                        new[name_] = at(value)
-                if model is FlowTask:
-                    new["user_id"] = uid(row["user_id"])
-                    created = row["created_at"]
-                    if row["due_at"] is not None:
-                        new["due_at"] = at(created) + (row["due_at"] - created)  # type: ignore[operator]
-                elif model is FlowTimer:
-                    created = tpl.task_created.get(row["engine_task_id"])
-                    if created is not None:
-                        new["fire_at"] = at(created) + (row["fire_at"] - created)  # type: ignore[operator]
-                elif model is FlowHistory:
-                    new["actor_id"] = uid(row["actor_id"])
-                    if row["target"] == tpl.initiator:
-                        new["target"] = user
-                    task = row["engine_task_id"]
-                    if row["duration_seconds"] is not None and task in tpl.task_closed:
-                        delta = at(tpl.task_closed[task]) - at(tpl.task_created[task])  # type: ignore[operator]
-                        new["duration_seconds"] = int(delta.total_seconds())
-                elif model is FlowCc:
-                    new["user_id"] = uid(row["user_id"])
-                for name_ in JSON_FIELDS.get(model, ()):
-                    compiled = tpl.json_rows[(model, n, name_)]
-                    new[name_] = _Json(compiled.render(vals))
-                self.out[model].append(new)
+            sink = self.rows[model]
+            for plan in tpl.plans[model]:
+                row = []
+                for v in plan:
+                    if v.__class__ is not Slot:
+                        row.append(v)
+                        continue
+                    spec = v.spec
+                    kind = spec[0]
+                    if kind == "time":
+                        key = (spec[1], spec[2])
+                        if key not in cache:
+                            cache[key] = adapt(times[spec[1]] + spec[2])
+                        row.append(cache[key])
+                    elif kind == "instance":
+                        row.append(instance_id)
+                    elif kind == "user":
+                        row.append(owner_id)
+                    elif kind == "user_text":
+                        row.append(user_text)
+                    elif kind == "json":
+                        row.append(spec[1].render(vals))
+                    else:  # duration
+                        delta = (times[spec[1]] + spec[2]) - (times[spec[3]] + spec[4])
+                        row.append(int(delta.total_seconds()))
+                sink.append(tuple(row))
+
+
+def columns(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    """The columns written for `model` (the primary key only where ids are reserved)."""
+    keep_pk = model in (Record, FlowInstance)
+    return [f for f in model._meta.concrete_fields if keep_pk or not f.primary_key]
+
+
+class Slot:
+    """A value a clone fills in: ("instance",), ("time", rank, offset), ("user",),
+    ("user_text",), ("duration", rank, offset, rank, offset), ("json", Compiled)."""
+
+    __slots__ = ("spec",)
+
+    def __init__(self, *spec: Any) -> None:
+        self.spec = spec
+
+
+def _plan(tpl: Template, model: type[models.Model], n: int, row: dict[str, Any]) -> list[Any]:
+    initiator = int(tpl.initiator)
+
+    def at(t: datetime) -> Slot:
+        r = tpl.rank(t)
+        return Slot("time", r, t - tpl.events[r])
+
+    out: list[Any] = []
+    for f in columns(model):
+        name = f.attname
+        value = row[name]
+        if name == "instance_id":
+            out.append(Slot("instance"))
+        elif (model, n, name) in tpl.json_rows:
+            out.append(Slot("json", tpl.json_rows[(model, n, name)]))
+        elif isinstance(value, datetime):
+            base = None
+            if model is FlowTask and name == "due_at":
+                base = row["created_at"]
+            elif model is FlowTimer and name == "fire_at":
+                base = tpl.task_created.get(row["engine_task_id"])
+            if base is not None:
+                r = tpl.rank(base)
+                out.append(Slot("time", r, value - tpl.events[r]))
+            else:
+                out.append(at(value))
+        elif name in ("user_id", "actor_id") and value == initiator:
+            out.append(Slot("user"))
+        elif model is FlowHistory and name == "target" and value == tpl.initiator:
+            out.append(Slot("user_text"))
+        elif model is FlowHistory and name == "duration_seconds" and value is not None:
+            task = row["engine_task_id"]
+            if task in tpl.task_closed:
+                c, o = tpl.task_closed[task], tpl.task_created[task]
+                rc, ro = tpl.rank(c), tpl.rank(o)
+                out.append(Slot("duration", rc, c - tpl.events[rc], ro, o - tpl.events[ro]))
+            else:
+                out.append(value)
+        elif isinstance(value, (dict, list)):
+            out.append(json.dumps(value))
+        else:
+            out.append(value)
+    return out
 
 
 def _only_result(tpl: Template, action: str) -> Compiled:
@@ -540,18 +605,13 @@ class _Json(str):
     """JSON text already rendered (written as is)."""
 
 
-def write(
-    out: dict[type[models.Model], list[dict[str, Any]]], writer: Callable[..., int]
-) -> dict[str, int]:
-    """Writes the clone rows: tuples in the models' column order (JSON as text)."""
+def write(cloner: "Cloner", writer: Callable[..., int]) -> dict[str, int]:
+    """Writes the batch's clone rows: records and instances from their field values, the other
+    tables' tuples as built (JSON as text)."""
     ops = connection.ops
     counts: dict[str, int] = {}
-    for model, rows in out.items():
-        fields = [
-            f
-            for f in model._meta.concrete_fields
-            if not f.primary_key or model in (Record, FlowInstance)
-        ]
+    for model, rows in cloner.out.items():
+        fields = columns(model)
         converters: list[Callable[[Any], Any]] = []
         for f in fields:
             if isinstance(f, models.JSONField):
@@ -578,6 +638,10 @@ def write(
         ]
         counts[model._meta.model_name or ""] = writer(
             model._meta.db_table, [f.column for f in fields], tuples
+        )
+    for model, tuples in cloner.rows.items():
+        counts[model._meta.model_name or ""] = writer(
+            model._meta.db_table, [f.column for f in columns(model)], tuples
         )
     return counts
 
@@ -651,7 +715,7 @@ def generate_other(
                     sample=cloner.t.sample[department_id],
                     last=last,
                 )
-            for name, n in write(cloner.out, writer).items():
+            for name, n in write(cloner, writer).items():
                 totals[name] = totals.get(name, 0) + n
             cloner.reset()
         if log:

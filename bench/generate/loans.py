@@ -309,9 +309,20 @@ def _customers() -> list[tuple[int, int, int | None]]:
     return list(Customer.objects.order_by("id").values_list("id", "owner_id", "department_id"))
 
 
-def generate(count: int, *, seed: int = SEED, log: bool = True) -> dict[str, int]:
-    """Adds `count` loans with their installments. Deterministic for (count, seed) and the
-    customer table."""
+def generate(
+    count: int, *, seed: int = SEED, log: bool = True, seconds: dict[str, float] | None = None
+) -> dict[str, int]:
+    """Adds `count` loans with their installments, repayments, collection cases and approved
+    applications, then the applications in other states. Deterministic for (count, seed) and
+    the customer table (the loans' rows: see the test's digest). `seconds`, when given, gets the
+    time spent per part."""
+    spent = seconds if seconds is not None else {}
+
+    def clock(part: str, since: float) -> float:
+        now = time.perf_counter()
+        spent[part] = spent.get(part, 0.0) + now - since
+        return now
+
     if Loan.objects.filter(contract_no__startswith=CONTRACT_PREFIX).exists():
         raise RuntimeError("this database already holds generated loans")
     maker = Maker(seed)
@@ -320,9 +331,11 @@ def generate(count: int, *, seed: int = SEED, log: bool = True) -> dict[str, int
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -524288")  # 512 MB for the index pages
     payer = repayments.Payer(seed, _poster())
+    t = time.perf_counter()
     templates = applications.Templates()
     templates.make(sorted({p[2] for p in people if p[2] is not None}))
     cloner = applications.Cloner(templates, seed)
+    clock("templates", t)
     collector = collections.Collector(seed, CLOSED)
     started = time.perf_counter()
     totals = dict.fromkeys(
@@ -338,6 +351,7 @@ def generate(count: int, *, seed: int = SEED, log: bool = True) -> dict[str, int
             paid: list[tuple[int, list[tuple[int, date, str, int, int, int]]]] = []
             terms: list[Template] = []
             overdue: list[collections.Overdue] = []
+            t = time.perf_counter()
             for loan_id, n in zip(ids, range(first, first + size), strict=True):
                 loan, rows = maker.loan(n, loan_id, people[maker.rng.randrange(len(people))])
                 loans.append(loan)
@@ -348,14 +362,19 @@ def generate(count: int, *, seed: int = SEED, log: bool = True) -> dict[str, int
                     paid.append((loan_id, maker.payments))
                 if maker.overdue is not None:
                     overdue.append(maker.overdue)
+            t = clock("loans: make", t)
             loans = _applications(cloner, loans, terms, totals)
+            t = clock("applications of loans", t)
             totals["loans"] += _write(Loan._meta.db_table, LOAN_COLUMNS, loans)
             totals["installments"] += _write(
                 Installment._meta.db_table, INSTALLMENT_COLUMNS, installments
             )
             del loans, installments
+            t = clock("loans: write", t)
             _repayments(payer, paid, totals)
+            t = clock("repayments", t)
             _cases(collector, overdue, totals)
+            t = clock("collections", t)
         if log:
             done = first + size
             elapsed = time.perf_counter() - started
@@ -366,6 +385,7 @@ def generate(count: int, *, seed: int = SEED, log: bool = True) -> dict[str, int
                 flush=True,
             )
     collector.router.save()
+    t = time.perf_counter()
     totals.update(
         applications.generate_other(
             cloner,
@@ -377,8 +397,10 @@ def generate(count: int, *, seed: int = SEED, log: bool = True) -> dict[str, int
             log=log,
         )
     )
+    t = clock("other applications", t)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+    clock("analyze", t)
     totals["templates"] = len(maker.templates)
     return totals
 
@@ -464,7 +486,7 @@ def _applications(
             loan=(loan_id, contract_no, tpl.start),
         )
         out.append((*row[:-1], record_id))
-    for name, n in applications.write(cloner.out, _write).items():
+    for name, n in applications.write(cloner, _write).items():
         totals[name] = totals.get(name, 0) + n
     cloner.reset()
     return out
