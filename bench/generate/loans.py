@@ -363,8 +363,12 @@ def generate(
                 if maker.overdue is not None:
                     overdue.append(maker.overdue)
             t = clock("loans: make", t)
-            loans = _applications(cloner, loans, terms, totals)
-            t = clock("applications of loans", t)
+            loans = _applications(cloner, loans, terms)
+            t = clock("applications of loans: build", t)
+            for name, n in applications.write(cloner, _write).items():
+                totals[name] = totals.get(name, 0) + n
+            cloner.reset()
+            t = clock("applications of loans: write", t)
             totals["loans"] += _write(Loan._meta.db_table, LOAN_COLUMNS, loans)
             totals["installments"] += _write(
                 Installment._meta.db_table, INSTALLMENT_COLUMNS, installments
@@ -459,10 +463,9 @@ def _applications(
     cloner: applications.Cloner,
     loans: list[tuple[Any, ...]],
     terms: list[Template],
-    totals: dict[str, int],
 ) -> list[tuple[Any, ...]]:
-    """Each loan's approved application (record + flow instance, cloned); returns the loan rows
-    with their source record."""
+    """Each loan's approved application (record + flow instance, cloned into `cloner`, written
+    by the caller); returns the loan rows with their source record."""
     record_ids = bulk.reserve_ids(applications.Record, len(loans))
     instance_ids = bulk.reserve_ids(applications.FlowInstance, len(loans))
     names = applications.customer_names({row[2] for row in loans})
@@ -486,7 +489,4 @@ def _applications(
             loan=(loan_id, contract_no, tpl.start),
         )
         out.append((*row[:-1], record_id))
-    for name, n in applications.write(cloner, _write).items():
-        totals[name] = totals.get(name, 0) + n
-    cloner.reset()
     return out
