@@ -1,11 +1,16 @@
 """python -m bench.generate --scale 10k|100k|1m [--sqlite PATH]
 
 Migrates the target database, seeds the demo organisation and adds the scale's customers,
-then the scale's loans with their installments (bench/generate/loans.py).
+then the scale's loans with their installments, repayments (with allocations), collection
+cases (with logs and promises) and approved applications, then applications and flow
+instances in the other states (bench/generate/loans.py, repayments.py, collections.py,
+applications.py).
 Target: DATABASE_URL when set (PostgreSQL: use a database named loandesk_bench_<scale>),
 otherwise the SQLite file given by --sqlite (default var/bench/bench-<scale>.sqlite3).
-A database that already holds the generated customers only gets the loans (so a data set made
-before the loan generator existed is completed); one that holds generated loans is refused.
+A database that already holds the generated customers only gets the rest (so a data set made
+before the loan generator existed is completed); one that holds generated loans is refused —
+made before the repayments, cases and applications existed, it cannot be completed in place
+(the loans' applications and repayments are made with the loans): generate into a fresh one.
 """
 
 import argparse
@@ -44,8 +49,25 @@ def main() -> int:
     from loandesk.lending.models import Loan
 
     if Loan.objects.filter(contract_no__startswith=loans.CONTRACT_PREFIX).exists():
-        print("this database already holds generated loans; use a fresh one", file=sys.stderr)
+        from loandesk.lending.models import Repayment
+
+        older = not Repayment.objects.filter(source="bench").exists()
+        print(
+            "this database already holds generated loans"
+            + (
+                " (made before the generator wrote repayments, collection cases and"
+                " applications: it cannot be completed in place)"
+                if older
+                else ""
+            )
+            + "; generate into a fresh database",
+            file=sys.stderr,
+        )
         return 1
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # This load session only: a crash loses the last commits, which a rerun redoes.
+            cursor.execute("SET synchronous_commit TO off")
     totals: dict[str, int] = {}
     if Customer.objects.count() > 100:
         print("customers already generated: adding the loans only", file=sys.stderr)
@@ -57,12 +79,15 @@ def main() -> int:
 
     seed_demo()
     loans_started = time.perf_counter()
-    totals.update(loans.generate(loans.LOANS[args.scale], seed=args.seed))
+    seconds: dict[str, float] = {}
+    totals.update(loans.generate(loans.LOANS[args.scale], seed=args.seed, seconds=seconds))
     loans_s = time.perf_counter() - loans_started
     print(
         f"loans: {totals['loans']:,} loans + {totals['installments']:,} installments"
-        f" in {loans_s:.0f} s ({totals['loans'] / loans_s:,.0f} loans/s,"
-        f" {totals['installments'] / loans_s:,.0f} installments/s)"
+        f" + {totals['repayments']:,} repayments + {totals['collection_cases']:,} cases"
+        f" + applications in {loans_s:.0f} s ("
+        + ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items())
+        + ")"
     )
     elapsed = time.perf_counter() - started
     print(

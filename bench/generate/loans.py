@@ -33,15 +33,17 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from bench.generate import SEED
+from bench.generate import SEED, applications, collections, repayments
+from loandesk.accounts.models import User
 from loandesk.customers import bulk
 from loandesk.customers.models import Customer
 from loandesk.lending.finance.enums import Frequency, Method
 from loandesk.lending.finance.schedule import build_schedule
 from loandesk.lending.finance.types import ScheduleInput
-from loandesk.lending.models import Installment, Loan, Product
+from loandesk.lending.models import Installment, Loan, Product, Repayment, RepaymentAllocation
 from loandesk.lending.products import seed_demo_products
 from loandesk.postloan import cob, rules
+from loandesk.postloan.models import CollectionAction, CollectionCase, PromiseToPay
 
 AS_OF = date(2026, 6, 1)  # the business date after the generated state
 CLOSED = AS_OF - timedelta(days=1)  # the last date whose close of business the data reflects
@@ -66,6 +68,7 @@ LOAN_COLUMNS = (
     "first_due_date", "maturity_date", "apr", "cap_rate", "cap_exceeded", "penalty_rate",
     "grace_days", "terms", "status", "outstanding_principal_fen", "overdue_since",
     "days_past_due", "bucket", "classification", "created_by_id", "disbursed_at", "closed_at",
+    "source_record_id",
 )  # fmt: skip
 INSTALLMENT_COLUMNS = (
     "loan_id", "seq", "due_date", "days", "opening_principal_fen", "principal_fen",
@@ -92,6 +95,7 @@ class Template:
     rows: tuple[tuple[int, date, int, int, int, int, int], ...]
     paid_rows: tuple[tuple[Any, ...], ...]  # installment columns after loan_id, paid on time
     pending_rows: tuple[tuple[Any, ...], ...]  # ... not yet due
+    payments: tuple[tuple[int, date, str, int, int, int], ...]  # (seq, due, text, p, i, f)
     due_by_closed: int  # how many installments fall due on or before CLOSED
     apr: str
     penalty_rate: str
@@ -113,6 +117,11 @@ class Maker:
         self.cfg = cob.Config.of(cob.current_config())
         self.date_text = connection.ops.adapt_datefield_value
         self.disbursed: dict[date, Any] = {}
+        # Set by `loan()`: the repayments (seq, due, text, principal, interest, fee) that account
+        # for the paid columns, and the overdue loan's facts for its collection case.
+        self.payments: list[tuple[int, date, str, int, int, int]] = []
+        self.overdue: collections.Overdue | None = None
+        self.tpl: Template | None = None  # the last loan's schedule template
 
     def template(self, code: str, amount: int, rate: str, periods: int, start: date) -> Template:
         key = (code, amount, rate, periods, start)
@@ -152,6 +161,7 @@ class Maker:
             for s, d, days, o, p, i, f in rows
         )
         dues = tuple(r[1] for r in rows)
+        payments = tuple((s, d, text(d), p, i, f) for s, d, _, _, p, i, f in rows)
         multiplier = product.penalty_rate_multiplier
         tpl = Template(
             product=product,
@@ -163,6 +173,7 @@ class Maker:
             rows=rows,
             paid_rows=paid_rows,
             pending_rows=pending_rows,
+            payments=payments,
             due_by_closed=bisect.bisect_right(dues, CLOSED),
             apr=str(result.apr.apr.quantize(Decimal("0.01"), ROUND_HALF_UP)),
             penalty_rate=str((Decimal(rate) * multiplier).quantize(Decimal("0.0001"))),
@@ -198,6 +209,8 @@ class Maker:
         grace = tpl.product.grace_days
         rows: list[tuple[Any, ...]] = [(loan_id, *r) for r in tpl.paid_rows[:paid_until]]
         paid_principal = sum(r[4] for r in tpl.rows[:paid_until])
+        payments = list(tpl.payments[:paid_until])
+        unpaid_due = 0  # unpaid amount of the installments due by CLOSED
         oldest_overdue: date | None = None
         for k in range(paid_until, tpl.due_by_closed):
             seq, due, days, opening, principal, interest, fee = tpl.rows[k]
@@ -211,6 +224,9 @@ class Maker:
             if status == "overdue" and oldest_overdue is None:
                 oldest_overdue = due
             paid_principal += pp
+            unpaid_due += principal + interest + fee - pp - pi
+            if pp or pi:
+                payments.append((seq, due, self.date_text(due), pp, pi, 0))
             rows.append(
                 (loan_id, seq, self.date_text(due), days, opening, principal, interest, fee, 0,
                  pp, pi, 0, 0, status, None)
@@ -231,6 +247,23 @@ class Maker:
             status, since, dpd = state.status, state.overdue_since, state.days_past_due
             bucket, classification = state.bucket, state.classification
         customer_id, owner_id, department_id = customer
+        self.tpl = tpl
+        self.payments = payments
+        self.overdue = None
+        if status == "overdue":
+            assert since is not None
+            self.overdue = collections.Overdue(
+                loan_id=loan_id,
+                customer_id=customer_id,
+                owner_id=owner_id,
+                department_id=department_id,
+                bucket=bucket,
+                dpd=dpd,
+                overdue_since=since,
+                grace=grace,
+                overdue_fen=unpaid_due,
+                paid_fen=sum(p + i + f for _, _, _, p, i, f in payments),
+            )
         text = self.date_text
         loan = (
             loan_id, f"{CONTRACT_PREFIX}{n:08d}", customer_id, tpl.product.pk, owner_id,
@@ -238,7 +271,7 @@ class Maker:
             tpl.product.frequency, text(tpl.start), text(tpl.dues[0]), text(tpl.dues[-1]),
             tpl.apr, "24.00", False, tpl.penalty_rate, grace, "{}", status, outstanding,
             text(since) if since else None, dpd, bucket, classification, owner_id,
-            self._at(tpl.start), closed_at,
+            self._at(tpl.start), closed_at, None,
         )  # fmt: skip
         return loan, rows
 
@@ -276,9 +309,20 @@ def _customers() -> list[tuple[int, int, int | None]]:
     return list(Customer.objects.order_by("id").values_list("id", "owner_id", "department_id"))
 
 
-def generate(count: int, *, seed: int = SEED, log: bool = True) -> dict[str, int]:
-    """Adds `count` loans with their installments. Deterministic for (count, seed) and the
-    customer table."""
+def generate(
+    count: int, *, seed: int = SEED, log: bool = True, seconds: dict[str, float] | None = None
+) -> dict[str, int]:
+    """Adds `count` loans with their installments, repayments, collection cases and approved
+    applications, then the applications in other states. Deterministic for (count, seed) and
+    the customer table (the loans' rows: see the test's digest). `seconds`, when given, gets the
+    time spent per part."""
+    spent = seconds if seconds is not None else {}
+
+    def clock(part: str, since: float) -> float:
+        now = time.perf_counter()
+        spent[part] = spent.get(part, 0.0) + now - since
+        return now
+
     if Loan.objects.filter(contract_no__startswith=CONTRACT_PREFIX).exists():
         raise RuntimeError("this database already holds generated loans")
     maker = Maker(seed)
@@ -286,22 +330,55 @@ def generate(count: int, *, seed: int = SEED, log: bool = True) -> dict[str, int
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -524288")  # 512 MB for the index pages
+    payer = repayments.Payer(seed, _poster())
+    t = time.perf_counter()
+    templates = applications.Templates()
+    templates.make(sorted({p[2] for p in people if p[2] is not None}))
+    cloner = applications.Cloner(templates, seed)
+    clock("templates", t)
+    collector = collections.Collector(seed, CLOSED)
     started = time.perf_counter()
-    totals = {"loans": 0, "installments": 0}
+    totals = dict.fromkeys(
+        ("loans", "installments", "repayments", "allocations", "collection_cases",
+         "collection_actions", "promises"), 0
+    )  # fmt: skip
     for first in range(0, count, BATCH):
         size = min(BATCH, count - first)
         with transaction.atomic():
             ids = bulk.reserve_ids(Loan, size)
             loans: list[tuple[Any, ...]] = []
             installments: list[tuple[Any, ...]] = []
+            paid: list[tuple[int, list[tuple[int, date, str, int, int, int]]]] = []
+            terms: list[Template] = []
+            overdue: list[collections.Overdue] = []
+            t = time.perf_counter()
             for loan_id, n in zip(ids, range(first, first + size), strict=True):
                 loan, rows = maker.loan(n, loan_id, people[maker.rng.randrange(len(people))])
                 loans.append(loan)
                 installments.extend(rows)
+                assert maker.tpl is not None
+                terms.append(maker.tpl)
+                if maker.payments:
+                    paid.append((loan_id, maker.payments))
+                if maker.overdue is not None:
+                    overdue.append(maker.overdue)
+            t = clock("loans: make", t)
+            loans = _applications(cloner, loans, terms)
+            t = clock("applications of loans: build", t)
+            for name, n in applications.write(cloner, _write).items():
+                totals[name] = totals.get(name, 0) + n
+            cloner.reset()
+            t = clock("applications of loans: write", t)
             totals["loans"] += _write(Loan._meta.db_table, LOAN_COLUMNS, loans)
             totals["installments"] += _write(
                 Installment._meta.db_table, INSTALLMENT_COLUMNS, installments
             )
+            del loans, installments
+            t = clock("loans: write", t)
+            _repayments(payer, paid, totals)
+            t = clock("repayments", t)
+            _cases(collector, overdue, totals)
+            t = clock("collections", t)
         if log:
             done = first + size
             elapsed = time.perf_counter() - started
@@ -311,7 +388,105 @@ def generate(count: int, *, seed: int = SEED, log: bool = True) -> dict[str, int
                 file=sys.stderr,
                 flush=True,
             )
+    collector.router.save()
+    t = time.perf_counter()
+    totals.update(
+        applications.generate_other(
+            cloner,
+            people,
+            count,
+            as_of=datetime.combine(CLOSED, dtime(12, 0), tzinfo=UTC),
+            terms=TERMS,
+            writer=_write,
+            log=log,
+        )
+    )
+    t = clock("other applications", t)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+    clock("analyze", t)
     totals["templates"] = len(maker.templates)
     return totals
+
+
+def _poster() -> int:
+    """Who posted the repayments: the demo's finance user (else the first superuser)."""
+    user = User.objects.filter(username="finance").first()
+    user = user or User.objects.filter(is_superuser=True).order_by("id").first()
+    if user is None:
+        raise RuntimeError("no finance user or superuser to post the repayments")
+    return int(user.pk)
+
+
+def _repayments(
+    payer: repayments.Payer,
+    paid: list[tuple[int, list[tuple[int, date, str, int, int, int]]]],
+    totals: dict[str, int],
+) -> None:
+    ids = bulk.reserve_ids(Repayment, sum(len(p) for _, p in paid))
+    reps: list[tuple[Any, ...]] = []
+    allocs: list[tuple[Any, ...]] = []
+    at = 0
+    for loan_id, payments in paid:
+        r, a = payer.rows(loan_id, ids[at : at + len(payments)], payments)
+        at += len(payments)
+        reps.extend(r)
+        allocs.extend(a)
+    totals["repayments"] += _write(Repayment._meta.db_table, repayments.REPAYMENT_COLUMNS, reps)
+    totals["allocations"] += _write(
+        RepaymentAllocation._meta.db_table, repayments.ALLOCATION_COLUMNS, allocs
+    )
+
+
+def _cases(
+    collector: collections.Collector, overdue: list[collections.Overdue], totals: dict[str, int]
+) -> None:
+    ids = bulk.reserve_ids(CollectionCase, len(overdue))
+    cases: list[tuple[Any, ...]] = []
+    actions: list[tuple[Any, ...]] = []
+    promises: list[tuple[Any, ...]] = []
+    for case_id, o in zip(ids, overdue, strict=True):
+        c, a, p = collector.case(case_id, o)
+        cases.append(c)
+        actions.extend(a)
+        promises.extend(p)
+    totals["collection_cases"] += _write(
+        CollectionCase._meta.db_table, collections.CASE_COLUMNS, cases
+    )
+    totals["collection_actions"] += _write(
+        CollectionAction._meta.db_table, collections.ACTION_COLUMNS, actions
+    )
+    totals["promises"] += _write(PromiseToPay._meta.db_table, collections.PROMISE_COLUMNS, promises)
+
+
+def _applications(
+    cloner: applications.Cloner,
+    loans: list[tuple[Any, ...]],
+    terms: list[Template],
+) -> list[tuple[Any, ...]]:
+    """Each loan's approved application (record + flow instance, cloned into `cloner`, written
+    by the caller); returns the loan rows with their source record."""
+    record_ids = bulk.reserve_ids(applications.Record, len(loans))
+    instance_ids = bulk.reserve_ids(applications.FlowInstance, len(loans))
+    names = applications.customer_names({row[2] for row in loans})
+    sample = cloner.t.sample
+    out = []
+    for row, tpl, record_id, instance_id in zip(
+        loans, terms, record_ids, instance_ids, strict=True
+    ):
+        loan_id, contract_no, customer_id, owner_id, department_id = (
+            row[0], row[1], row[2], row[4], row[5]
+        )  # fmt: skip
+        template = cloner.t.by_key[(applications.APPROVED, department_id)]
+        cloner.clone(
+            template,
+            instance_id=instance_id,
+            record_id=record_id,
+            customer=(customer_id, names[customer_id], owner_id, department_id),
+            form_key=(tpl.product.code, tpl.principal_fen // 100, tpl.periods, str(tpl.rate)),
+            sample=sample[department_id],
+            last=datetime.combine(tpl.start, dtime(2, 0), tzinfo=UTC),
+            loan=(loan_id, contract_no, tpl.start),
+        )
+        out.append((*row[:-1], record_id))
+    return out

@@ -11,10 +11,19 @@ import pytest
 from bench.generate import loans as portfolio
 from django.db import connection
 
+from loandesk.accounts.models import User
 from loandesk.core.services import set_business_date
 from loandesk.customers.models import Customer
-from loandesk.lending.models import Installment, Loan
-from loandesk.postloan import cob
+from loandesk.flows.models import FlowInstance
+from loandesk.forms.models import Record
+from loandesk.lending.models import Installment, Loan, Repayment, RepaymentAllocation
+from loandesk.postloan import cob, collections, selectors
+from loandesk.postloan.models import (
+    OPEN_CASE_STATUSES,
+    CollectionAction,
+    CollectionCase,
+    PromiseToPay,
+)
 
 COUNT = 1500
 CLOSED = portfolio.CLOSED
@@ -126,16 +135,133 @@ def test_statuses_match_the_paid_columns_and_cob(generated: dict[str, int]) -> N
     assert (max(starts) - min(starts)).days > 600
 
 
+def _cases() -> list[tuple[Any, ...]]:
+    return sorted(
+        CollectionCase.objects.values_list(
+            "loan_id", "status", "bucket", "dpd", "overdue_fen", "priority", "team_id",
+            "collector_id", "promise_date",
+        )
+    )  # fmt: skip
+
+
 def test_cob_for_the_closed_date_changes_nothing(generated: dict[str, int], settings: Any) -> None:
     settings.LOANDESK_COB_ALLOW_FUTURE = True
     before = _content()
+    cases = _cases()
+    promises = sorted(PromiseToPay.objects.values_list("case_id", "status", "decided_on"))
     set_business_date(actor=None, new_date=CLOSED, allow_backwards=True)
     cob.run_cob(until=CLOSED)
     assert _content() == before
+    # The collections step recomputes DPD, bucket, overdue amount and priority: the same, but
+    # for the penalty that COB posts on this month end (the generated installments carry none).
+    penalty: dict[int, int] = defaultdict(int)
+    for loan_id, fen in (
+        Installment.objects.filter(due_date__lte=CLOSED)
+        .exclude(status="paid")
+        .values_list("loan_id", "penalty_fen")
+    ):
+        penalty[loan_id] += fen
+    after = _cases()
+    assert [(*c[:4], *c[6:]) for c in after] == [(*c[:4], *c[6:]) for c in cases]
+    for old, new in zip(cases, after, strict=True):
+        assert new[4] == old[4] + penalty[old[0]]
+        assert new[5] == collections.priority_score(new[4], new[3])
+    assert sorted(PromiseToPay.objects.values_list("case_id", "status", "decided_on")) == promises
+
+
+def test_repayments_account_for_every_paid_fen(generated: dict[str, int]) -> None:
+    assert generated["repayments"] > COUNT and generated["allocations"] == generated["repayments"]
+    allocated: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    dates: dict[tuple[int, int], set[date]] = defaultdict(set)
+    reps = {r.pk: r for r in Repayment.objects.all()}
+    assert len(reps) == generated["repayments"]
+    per_rep: dict[int, int] = defaultdict(int)
+    for a in RepaymentAllocation.objects.all():
+        rep = reps[a.repayment_id]
+        key = (rep.loan_id, a.seq)
+        for k, fen in enumerate((a.principal_fen, a.interest_fen, a.fee_fen, a.penalty_fen)):
+            allocated[key][k] += fen
+        dates[key].add(rep.value_date)
+        per_rep[rep.pk] += a.total_fen
+        assert a.due_date == rep.value_date
+    for rep in reps.values():
+        split = rep.principal_fen + rep.interest_fen + rep.fee_fen + rep.penalty_fen
+        assert rep.amount_fen == per_rep[rep.pk] == split and rep.credit_fen == 0
+        assert rep.status == "posted" and rep.kind == "repayment"
+        assert rep.channel in Repayment.Channel.values
+    assert len({r.channel for r in reps.values()}) >= 4
+    for inst in Installment.objects.all():
+        key = (inst.loan_id, inst.seq)
+        paid = [
+            inst.paid_principal_fen, inst.paid_interest_fen, inst.paid_fee_fen,
+            inst.paid_penalty_fen,
+        ]  # fmt: skip
+        # Exactly the paid columns, to the fen; nothing for what is unpaid.
+        assert allocated.get(key, [0, 0, 0, 0]) == paid, key
+        if any(paid):
+            assert dates[key] == {inst.due_date}  # paid (in full or in part) on its due date
+    partial = [i for i in Installment.objects.exclude(status="paid") if i.paid_principal_fen]
+    assert partial  # some late borrowers paid part of the first missed installment
+
+
+def test_one_open_case_per_overdue_loan_in_its_bucket(generated: dict[str, int]) -> None:
+    overdue = {loan.pk: loan for loan in Loan.objects.filter(status="overdue")}
+    cases = list(CollectionCase.objects.select_related("team"))
+    assert generated["collection_cases"] == len(cases) == len(overdue) > 10
+    assert {c.loan_id for c in cases} == set(overdue)
+    assert all(c.status in OPEN_CASE_STATUSES for c in cases)
+    m1 = collections.route_team("M1")
+    escalated = collections.next_team(m1, "M2")
+    assert m1 is not None and escalated is not None
+    on = CLOSED
+    for case in cases:
+        loan = overdue[case.loan_id]
+        assert (case.bucket, case.dpd) == (loan.bucket, loan.days_past_due)
+        assert case.customer_id == loan.customer_id
+        assert case.department_id == loan.department_id
+        assert case.overdue_fen == collections.overdue_fen_of(loan.pk, on) > 0
+        assert case.priority == collections.priority_score(case.overdue_fen, case.dpd)
+        assert case.opened_bucket == "M1"
+        assert case.team == (m1 if loan.bucket == "M1" else escalated)
+        assert case.collector_id is not None
+        events = list(case.actions.filter(kind="system").values_list("event", flat=True))
+        assert "opened" in events
+        assert ("escalated" in events) == (loan.bucket != "M1")
+        assert case.actions.exclude(kind="system").exists()
+    promises = list(PromiseToPay.objects.select_related("case"))
+    assert {p.status for p in promises} == {"pending", "broken"}
+    for p in promises:
+        assert p.loan_id == p.case.loan_id and p.amount_fen > 0
+        assert p.paid_before_fen == collections.loan_paid_fen(p.loan_id)
+        if p.status == "pending":
+            assert p.case.status == "promised" and p.case.promise_date == p.date > CLOSED
+        else:
+            assert p.date < CLOSED and p.decided_on is not None
+    assert CollectionCase.objects.filter(status="promised").count() == sum(
+        1 for p in promises if p.status == "pending"
+    )
+    assert CollectionAction.objects.count() == generated["collection_actions"]
+
+
+def test_the_collector_workbench_lists_the_generated_cases(
+    generated: dict[str, int], settings: Any
+) -> None:
+    collector = User.objects.get(username="collector")
+    set_business_date(actor=None, new_date=portfolio.AS_OF, allow_backwards=True)
+    mine = CollectionCase.objects.filter(collector=collector, status__in=OPEN_CASE_STATUSES)
+    assert mine.count() > 0
+    today = list(selectors.search_cases(actor=collector, view="today"))
+    assert {c.pk for c in today} == set(mine.values_list("pk", flat=True))
+    rows = selectors.case_rows(today[:20])
+    assert all(r["bucket"] for r in rows)
 
 
 def test_same_rows_for_the_same_seed_on_every_engine(generated: dict[str, int]) -> None:
     first = _digest()
+    CollectionCase.objects.all().delete()
+    Repayment.objects.all().delete()
+    FlowInstance.objects.all().delete()
+    Record.objects.filter(form__code="loan_application").delete()
     Loan.objects.filter(contract_no__startswith="BL").delete()
     portfolio.generate(COUNT, log=False)
     assert _digest() == first
