@@ -2,12 +2,12 @@
 forked) at seeded-random moments of a month-long catch-up, restarted each time, and finally run
 to completion; the database must then equal a clean run's from the same starting state.
 
-The starting state is a generated book (bench/generate/loans.py, 1,200 loans, ~21,000
-installments) copied into two scratch databases (tests/processes.py): one gets one clean
-`loandesk cob --until …`, the other the killed and restarted runs. Every kill is checked to
-have landed mid-run (a run left 'running' with steps undone), and each restart goes through
-the same command an operator types — which also proves a killed run no longer blocks a rerun
-(the liveness lock in postloan/cob.py is gone with the process).
+The starting state is a generated book (bench/generate/loans.py, 600 loans) copied into two
+scratch databases (tests/processes.py): one gets one clean `loandesk cob --until …`, the other
+the killed and restarted runs (both processes run side by side). Every counted kill left a run
+'running' (most of them with steps undone), and each restart goes through the same command an
+operator types — which also proves a killed run no longer blocks a rerun (the liveness lock in
+postloan/cob.py is gone with the process, docs/adr/0010).
 """
 
 import json
