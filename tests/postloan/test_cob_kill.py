@@ -159,9 +159,13 @@ def test_cob_killed_at_random_points_then_rerun_equals_a_clean_run(
         assert attempts <= 3 * KILLS, f"kills kept missing the run: {landed}"
         target = progress(killed) + rng.randint(1, 10)
         proc = spawn(cmd, env, log)
-        assert wait_for(killed, proc, target), "the run finished before the kill"
+        assert wait_for(killed, proc, target), (
+            f"the run ended (exit {proc.returncode}) before the kill:\n{log.read_text()[-2000:]}"
+        )
         time.sleep(rng.uniform(0, 0.03))
         kill9(proc)
+        # Nothing a dead process leaves may look alive: no run 'queued' by it.
+        assert killed.rows(f"SELECT business_date FROM {RUN} WHERE status = 'queued'") == []
         where = landing(killed)
         if where is not None:  # else the kill fell between two dates: it still counts as noise
             landed.append(where)

@@ -1097,18 +1097,23 @@ def _run_day(
     interrupt: Interrupt | None,
     in_process: bool,
 ) -> CobRun:
-    run = prepare(day, workers=workers, trigger=trigger, actor=actor)
-    if run.status == CobRun.Status.DONE:
-        return run
-    now = timezone.now()
-    CobRun.objects.filter(pk=run.pk).update(
-        status=CobRun.Status.RUNNING,
-        started_at=run.started_at or now,
-        heartbeat_at=now,
-        workers=workers,
-        attempts=run.attempts + 1,
-        error="",
-    )
+    # Created (or taken from the queue) and marked running in ONE transaction: a process killed
+    # in between must not leave a new run 'queued' with a fresh timestamp, which in_progress()
+    # would count as alive for LOANDESK_COB_STALE_SECONDS (found by tests/postloan/
+    # test_cob_kill.py); a 'running' run is alive only while its process holds the lock.
+    with transaction.atomic():
+        run = prepare(day, workers=workers, trigger=trigger, actor=actor)
+        if run.status == CobRun.Status.DONE:
+            return run
+        now = timezone.now()
+        CobRun.objects.filter(pk=run.pk).update(
+            status=CobRun.Status.RUNNING,
+            started_at=run.started_at or now,
+            heartbeat_at=now,
+            workers=workers,
+            attempts=run.attempts + 1,
+            error="",
+        )
     try:
         _run_partitions(run, workers, interrupt, in_process)
         for step_id in (
