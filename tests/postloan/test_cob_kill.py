@@ -147,35 +147,38 @@ def test_cob_killed_at_random_points_then_rerun_equals_a_clean_run(
     # The clean run goes on beside the killed ones (its own database, its own process).
     clean_proc = spawn(manage("cob", *until), env_for(clean), tmp_path / "clean.log")
 
-    # PostgreSQL: two forked worker processes share the partitions (the kill reaches both).
-    workers = "2" if killed.vendor == "postgresql" else "1"
-    cmd = manage("cob", *until, "--workers", workers)
-    env = env_for(killed)
-    rng = random.Random(SEED)
-    landed: list[dict[str, Any]] = []
-    attempts = 0
-    while len(landed) < KILLS:
-        attempts += 1
-        assert attempts <= 3 * KILLS, f"kills kept missing the run: {landed}"
-        target = progress(killed) + rng.randint(1, 10)
-        proc = spawn(cmd, env, log)
-        assert wait_for(killed, proc, target), (
-            f"the run ended (exit {proc.returncode}) before the kill:\n{log.read_text()[-2000:]}"
-        )
-        time.sleep(rng.uniform(0, 0.03))
-        kill9(proc)
-        # Nothing a dead process leaves may look alive: no run 'queued' by it.
-        assert killed.rows(f"SELECT business_date FROM {RUN} WHERE status = 'queued'") == []
-        where = landing(killed)
-        if where is not None:  # else the kill fell between two dates: it still counts as noise
-            landed.append(where)
-    # Each counted kill left a run 'running'; most of them inside a date's steps.
-    undone = [w for w in landed if w["steps"].get("done", 0) < sum(w["steps"].values())]
-    assert len(undone) >= KILLS // 2, landed
-    assert len({w["date"] for w in landed}) >= 3, landed  # spread over the catch-up
+    try:
+        # PostgreSQL: two forked worker processes share the partitions (the kill reaches both).
+        workers = "2" if killed.vendor == "postgresql" else "1"
+        cmd = manage("cob", *until, "--workers", workers)
+        env = env_for(killed)
+        rng = random.Random(SEED)
+        landed: list[dict[str, Any]] = []
+        attempts = 0
+        while len(landed) < KILLS:
+            attempts += 1
+            assert attempts <= 3 * KILLS, f"kills kept missing the run: {landed}"
+            target = progress(killed) + rng.randint(1, 10)
+            proc = spawn(cmd, env, log)
+            reached = wait_for(killed, proc, target)
+            assert reached, f"exit {proc.returncode} before the kill:\n{log.read_text()[-2000:]}"
+            time.sleep(rng.uniform(0, 0.03))
+            kill9(proc)
+            # Nothing a dead process leaves may look alive: no run 'queued' by it.
+            assert killed.rows(f"SELECT business_date FROM {RUN} WHERE status = 'queued'") == []
+            where = landing(killed)
+            if where is not None:  # else the kill fell between two dates: it still counts as noise
+                landed.append(where)
+        # Each counted kill left a run 'running'; most of them inside a date's steps.
+        undone = [w for w in landed if w["steps"].get("done", 0) < sum(w["steps"].values())]
+        assert len(undone) >= KILLS // 2, landed
+        assert len({w["date"] for w in landed}) >= 3, landed  # spread over the catch-up
 
-    run(cmd, env, log)  # the restart that is not killed
-    assert clean_proc.wait(timeout=120) == 0, (tmp_path / "clean.log").read_text()[-4000:]
+        run(cmd, env, log)  # the restart that is not killed
+        assert clean_proc.wait(timeout=120) == 0, (tmp_path / "clean.log").read_text()[-4000:]
+    finally:
+        if clean_proc.poll() is None:  # a failure above: leave no process behind
+            kill9(clean_proc)
     expected = cob_state(clean)
     assert expected["runs"] == [(d, "done") for d, _ in expected["runs"]]
     assert len(expected["runs"]) == (UNTIL - FIRST).days + 1

@@ -169,7 +169,7 @@ def test_a_second_runner_is_refused_while_one_holds_the_lock(book: dict[str, Any
         with pytest.raises(Conflict) as exc:
             cob.run_day(START)
         assert exc.value.code == "postloan.cob_running"
-        with pytest.raises(Conflict), cob.liveness_lock():
+        with pytest.raises(Conflict), cob.liveness_lock(wait=0.2):
             pass
     assert not cob.runner_alive()
     assert cob.run_day(START).status == "done"

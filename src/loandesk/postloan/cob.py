@@ -34,6 +34,7 @@ import logging
 import multiprocessing
 import os
 import re
+import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -864,9 +865,13 @@ def _try_lock() -> Any:
     live process holds it."""
     if _pg():
         conn = connections.create_connection(DEFAULT_DB_ALIAS)
-        with conn.cursor() as cur:
-            cur.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
-            taken = bool(cur.fetchone()[0])
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
+                taken = bool(cur.fetchone()[0])
+        except Exception:
+            conn.close()
+            raise
         if not taken:
             conn.close()
             return None
@@ -883,15 +888,26 @@ def _try_lock() -> Any:
 def _unlock(handle: Any) -> None:
     if isinstance(handle, int):
         os.close(handle)  # closing the descriptor drops the flock
-    else:
-        handle.close()  # ending the session drops the advisory lock
+        return
+    try:
+        # Unlock before closing: a closed session's backend drops its locks only as it exits,
+        # a moment later, and a rerun right after would find the lock still held.
+        with handle.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+    finally:
+        handle.close()
 
 
 @contextmanager
-def liveness_lock() -> Iterator[None]:
+def liveness_lock(wait: float = 2.0) -> Iterator[None]:
     """Hold the liveness lock while running; 409 postloan.cob_running when a live process
-    already holds it."""
+    still holds it after `wait` seconds (a probe or a just-killed process's session may hold
+    it for a moment)."""
+    deadline = time.monotonic() + wait
     handle = _try_lock()
+    while handle is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        handle = _try_lock()
     if handle is None:
         raise Conflict("postloan.cob_running")
     try:
@@ -901,8 +917,19 @@ def liveness_lock() -> Iterator[None]:
 
 
 def runner_alive() -> bool:
-    """True when some live process holds the liveness lock (runs COB right now)."""
-    handle = _try_lock()
+    """True when some live process holds the liveness lock (runs COB right now). On
+    PostgreSQL it reads pg_locks rather than trying the lock, so a probe never gets in a
+    starting run's way."""
+    if _pg():
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                " AND classid = %s AND objid = %s AND objsubid = 1 AND granted)",
+                [LOCK_KEY >> 32, LOCK_KEY & 0xFFFFFFFF],
+            )
+            return bool(cur.fetchone()[0])
+    handle = _try_lock()  # SQLite: held for microseconds; liveness_lock waits that out
     if handle is None:
         return True
     _unlock(handle)
