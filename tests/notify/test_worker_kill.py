@@ -103,8 +103,8 @@ def test_worker_killed_at_random_points_delivers_every_message_once(tmp_path: Pa
                     [f"%:{worker.pid}"],
                 )
                 kills.append({"received": len(received), "sent": sent_count(db), "held": held})
-            # Every kill landed mid-delivery: some sent, not all.
-            assert all(0 < k["sent"] < MESSAGES for k in kills), kills
+            # Every kill landed mid-delivery: requests had gone out, not every message was sent.
+            assert all(k["received"] > 0 and k["sent"] < MESSAGES for k in kills), kills
             assert sum(1 for k in kills if k["held"]) >= KILLS // 2, kills  # killed mid-send
 
             worker = spawn(worker_cmd, env, log)  # the restart that is left alone
