@@ -221,6 +221,10 @@ TASKS = {
     }
 }
 
+# How long a task worker holds a message it is sending (notify.deliveries): a worker that dies
+# mid-send leaves the message to be sent again by another once this lease has run out.
+LOANDESK_NOTIFY_LEASE_SECONDS = int(os.environ.get("LOANDESK_NOTIFY_LEASE_SECONDS", "120"))
+
 # One-year Loan Prime Rate in percent: the judicial cap on lending rates is 4 × LPR.
 LOANDESK_LPR_ONE_YEAR = os.environ.get("LOANDESK_LPR_ONE_YEAR", "3.0")
 

@@ -1,12 +1,15 @@
 """Repayments under real concurrency on PostgreSQL: threads, each with its own connection,
 committed transactions (transaction=True). The end state must equal serial application."""
 
+import random
 import threading
+import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from bench.generate import loans as portfolio
 from django.db import connection, connections
 
 from loandesk.lending import repayments
@@ -117,3 +120,62 @@ def test_repayments_posted_while_cob_runs_equal_serial(lending: dict[str, Any]) 
     for a, b in zip(racing, serial, strict=True):
         assert state(a) == state(b)
         check_invariants(a)
+
+
+def test_four_payers_while_cob_closes_a_month_end_equal_serial(lending: dict[str, Any]) -> None:
+    """Four threads post repayments at random over eight loans for as long as COB closes a
+    month end (penalty posting, three partitions) over a 600-loan book in a fifth thread.
+    Afterwards no repayment is lost or counted twice (each loan's paid columns are the sum of
+    its repayments' allocations, paid + credit is what was posted) and every loan equals a twin
+    that got the same payments after the run, one at a time."""
+    finance = lending["users"]["finance"]
+    set_date(START)
+    racing = [make_loan(lending) for _ in range(8)]
+    serial = [make_loan(lending) for _ in range(8)]
+    portfolio.generate(600, log=False)  # the rest of the book: COB has work to do
+    day = date(2026, 5, 31)  # a month end: the penalty step locks and posts
+    set_date(day)
+    cob.run_day(day - timedelta(days=1))
+    cob_done = threading.Event()
+    window: dict[str, float] = {}
+    posted: list[tuple[int, int, float, float]] = []  # loan index, amount, started, ended
+    lock = threading.Lock()
+
+    def payer(i: int) -> int:
+        rng = random.Random(1000 + i)
+        mine = 0
+        while mine < 40 and (not cob_done.is_set() or mine < 5):
+            k, amount = rng.randrange(len(racing)), rng.randint(20_000, 90_000)
+            started = time.monotonic()
+            pay(finance, racing[k], amount, day)
+            with lock:
+                posted.append((k, amount, started, time.monotonic()))
+            mine += 1
+        return mine
+
+    def work(i: int) -> Any:
+        if i < 4:
+            return payer(i)
+        window["start"] = time.monotonic()
+        try:
+            return cob.run_day(day, workers=3, in_process=True)
+        finally:
+            window["end"] = time.monotonic()
+            cob_done.set()
+
+    results = race(5, work)
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert results[4].status == "done"
+    during = [p for p in posted if window["start"] < p[2] and p[3] < window["end"]]
+    assert during, "no repayment was posted while COB ran"
+    for k, (a, b) in enumerate(zip(racing, serial, strict=True)):
+        amounts = [amount for n, amount, _, _ in posted if n == k]
+        assert Repayment.objects.filter(loan=a).count() == len(amounts)  # none lost, none twice
+        for amount in amounts:
+            pay(finance, b, amount, day)
+        check_invariants(a)
+        paid = sum(r.paid_fen for r in Loan.objects.get(pk=a.pk).installments.all())
+        credit = sum(Repayment.objects.filter(loan=a).values_list("credit_fen", flat=True))
+        assert paid + credit == sum(amounts)
+        assert state(a) == state(b)
+    assert any(row[5] for a in racing for row in state(a)["rows"])  # penalty was posted

@@ -8,6 +8,7 @@ import json
 import smtplib
 import ssl
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from email import message_from_bytes
 from pathlib import Path
@@ -380,6 +381,13 @@ def test_smtp_plain_with_login() -> None:
         assert env.rcpt_tos == ["zhang@example.com"]
         mail = message_from_bytes(env.content)
         assert mail["X-LoanDesk-Delivery"] == "d:1"
+        # A resend of the same delivery (a worker died mid-send) has the same Message-ID.
+        mailer.send(MAIL)
+        again = message_from_bytes(inbox.messages[1].content)
+        assert mail["Message-ID"] == again["Message-ID"]
+        assert mail["Message-ID"].endswith("@loandesk.local>")
+        other = message_from_bytes(mailer.build(replace(MAIL, reference="d:2")).as_bytes())
+        assert other["Message-ID"] != mail["Message-ID"]
         assert "还款提醒" in str(mail.get("Subject")) or mail["Subject"].startswith("=?utf-8?")
         assert "请于 5 日前还款。" in mail.get_payload(decode=True).decode()
         bad = SmtpMailer(

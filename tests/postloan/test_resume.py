@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 
+from loandesk.core.errors import Conflict
 from loandesk.core.services import get_business_date
 from loandesk.postloan import cob
 from loandesk.postloan.models import CobRun, CobStepRun
@@ -138,3 +139,37 @@ def test_worker_processes_equal_one_process(book: dict[str, Any]) -> None:
     assert CobStepRun.objects.exclude(status="done").count() == 0
     assert {**state(), "business_date": get_business_date()} == clean
     assert clean["events"] and clean["snapshots"]
+
+
+def test_a_run_left_running_by_a_dead_process_does_not_block_a_rerun(
+    book: dict[str, Any],
+) -> None:
+    """After kill -9 the run stays 'running' with a fresh heartbeat; what tells a live run from
+    a dead one is the liveness lock, which the database / kernel drops with the process."""
+    with pytest.raises(Killed):
+
+        def crash(point: str, step: CobStepRun) -> None:
+            if step.step == "loans" and point == "after_commit":
+                raise Killed
+
+        cob.run_cob(until=START, interrupt=crash)
+    run = CobRun.objects.get(business_date=START)
+    assert run.status == "running" and run.heartbeat_at is not None
+    assert not cob.runner_alive()
+    assert cob.in_progress() is None  # no 15-minute wait for the heartbeat to go stale
+    with cob.liveness_lock():  # a live process runs COB: the run is in progress again
+        assert cob.runner_alive()
+        assert cob.in_progress() == run
+    [again] = cob.run_cob(until=START)
+    assert again.status == "done" and again.attempts == 2
+
+
+def test_a_second_runner_is_refused_while_one_holds_the_lock(book: dict[str, Any]) -> None:
+    with cob.liveness_lock():
+        with pytest.raises(Conflict) as exc:
+            cob.run_day(START)
+        assert exc.value.code == "postloan.cob_running"
+        with pytest.raises(Conflict), cob.liveness_lock(wait=0.2):
+            pass
+    assert not cob.runner_alive()
+    assert cob.run_day(START).status == "done"

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -42,7 +43,7 @@ from loandesk.notify.models import (
 logger = logging.getLogger(__name__)
 
 Status = Delivery.Status
-LEASE = timedelta(minutes=2)
+LEASE = timedelta(minutes=2)  # the default of settings.LOANDESK_NOTIFY_LEASE_SECONDS
 # E-mail extras: an HTML alternative and files, stored with the delivery row.
 MAX_HTML_CHARS = 200_000
 MAX_ATTACHMENTS = 5
@@ -387,11 +388,17 @@ def due_q(now: datetime) -> Q:
     )
 
 
+def lease() -> timedelta:
+    return timedelta(
+        seconds=int(getattr(settings, "LOANDESK_NOTIFY_LEASE_SECONDS", LEASE.total_seconds()))
+    )
+
+
 def claim(delivery_id: int, *, now: datetime, worker: str) -> bool:
-    """Take the row for LEASE; False when it is not due or another worker holds it."""
+    """Take the row for the lease; False when it is not due or another worker holds it."""
     return (
         Delivery.objects.filter(due_q(now), pk=delivery_id).update(
-            lease_until=now + LEASE, claimed_by=worker[:100]
+            lease_until=now + lease(), claimed_by=worker[:100]
         )
         == 1
     )

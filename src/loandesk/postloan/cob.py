@@ -29,18 +29,23 @@ overdue installments and delinquent loans, not the whole book.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import multiprocessing
+import os
 import re
+import time
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -837,12 +842,115 @@ def dates_to_run(*, start: date | None, until: date | None) -> list[date]:
     return [d for d in days if d not in done]
 
 
+# --- liveness: which process runs COB --------------------------------------------------------
+#
+# A process that runs COB holds the liveness lock for as long as it runs; the database server
+# (PostgreSQL: a session advisory lock on a connection of its own) or the kernel (SQLite: an
+# flock on a file beside the database) releases it when the process ends, however it ends —
+# kill -9 and power loss included. So a run left 'running' by a dead process is seen as dead at
+# once, and a rerun resumes it right away instead of waiting for the heartbeat to go stale.
+
+LOCK_KEY = 0x10AD_C0B  # the advisory-lock key of COB (any constant of our own)
+
+
+def _lock_path() -> Path:
+    name = str(connection.settings_dict.get("NAME") or "")
+    if name and not name.startswith("file:") and name != ":memory:":
+        return Path(name).with_name(Path(name).name + ".cob-lock")
+    return Path(settings.VAR_DIR) / "cob.lock"  # an in-memory database (tests)
+
+
+def _try_lock() -> Any:
+    """Take the liveness lock without waiting: a handle to pass to _unlock, or None when a
+    live process holds it."""
+    if _pg():
+        conn = connections.create_connection(DEFAULT_DB_ALIAS)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
+                taken = bool(cur.fetchone()[0])
+        except Exception:
+            conn.close()
+            raise
+        if not taken:
+            conn.close()
+            return None
+        return conn
+    fd = os.open(_lock_path(), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _unlock(handle: Any) -> None:
+    if isinstance(handle, int):
+        os.close(handle)  # closing the descriptor drops the flock
+        return
+    try:
+        # Unlock before closing: a closed session's backend drops its locks only as it exits,
+        # a moment later, and a rerun right after would find the lock still held.
+        with handle.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+    finally:
+        handle.close()
+
+
+@contextmanager
+def liveness_lock(wait: float = 2.0) -> Iterator[None]:
+    """Hold the liveness lock while running; 409 postloan.cob_running when a live process
+    still holds it after `wait` seconds (a probe or a just-killed process's session may hold
+    it for a moment)."""
+    deadline = time.monotonic() + wait
+    handle = _try_lock()
+    while handle is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        handle = _try_lock()
+    if handle is None:
+        raise Conflict("postloan.cob_running")
+    try:
+        yield
+    finally:
+        _unlock(handle)
+
+
+def runner_alive() -> bool:
+    """True when some live process holds the liveness lock (runs COB right now). On
+    PostgreSQL it reads pg_locks rather than trying the lock, so a probe never gets in a
+    starting run's way."""
+    if _pg():
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                " AND classid = %s AND objid = %s AND objsubid = 1 AND granted)",
+                [LOCK_KEY >> 32, LOCK_KEY & 0xFFFFFFFF],
+            )
+            return bool(cur.fetchone()[0])
+    handle = _try_lock()  # SQLite: held for microseconds; liveness_lock waits that out
+    if handle is None:
+        return True
+    _unlock(handle)
+    return False
+
+
 def in_progress() -> CobRun | None:
-    """A run that is queued or running and still alive (heartbeat within the stale limit)."""
+    """A run that is queued (heartbeat within the stale limit) or running in a live process
+    (one holds the liveness lock). A 'running' run whose process died — kill -9, power loss —
+    is not in progress: a rerun resumes it at once."""
     fresh = timezone.now() - stale_after()
+    alive: bool | None = None
     for run in CobRun.objects.filter(
         status__in=[CobRun.Status.QUEUED, CobRun.Status.RUNNING]
     ).order_by("business_date"):
+        if run.status == CobRun.Status.RUNNING:
+            if alive is None:
+                alive = runner_alive()
+            if alive:
+                return run
+            continue
         beat = run.heartbeat_at or run.started_at or run.created_at
         if beat >= fresh:
             return run
@@ -994,19 +1102,45 @@ def run_day(
     interrupt: Interrupt | None = None,
     in_process: bool = False,
 ) -> CobRun:
-    """Close one business date (resuming whatever a previous attempt left undone)."""
-    run = prepare(day, workers=workers, trigger=trigger, actor=actor)
-    if run.status == CobRun.Status.DONE:
-        return run
-    now = timezone.now()
-    CobRun.objects.filter(pk=run.pk).update(
-        status=CobRun.Status.RUNNING,
-        started_at=run.started_at or now,
-        heartbeat_at=now,
-        workers=workers,
-        attempts=run.attempts + 1,
-        error="",
-    )
+    """Close one business date (resuming whatever a previous attempt left undone), holding
+    the liveness lock (409 postloan.cob_running while another live process runs COB)."""
+    with liveness_lock():
+        return _run_day(
+            day,
+            workers=workers,
+            trigger=trigger,
+            actor=actor,
+            interrupt=interrupt,
+            in_process=in_process,
+        )
+
+
+def _run_day(
+    day: date,
+    *,
+    workers: int,
+    trigger: str,
+    actor: Any,
+    interrupt: Interrupt | None,
+    in_process: bool,
+) -> CobRun:
+    # Created (or taken from the queue) and marked running in ONE transaction: a process killed
+    # in between must not leave a new run 'queued' with a fresh timestamp, which in_progress()
+    # would count as alive for LOANDESK_COB_STALE_SECONDS (found by tests/postloan/
+    # test_cob_kill.py); a 'running' run is alive only while its process holds the lock.
+    with transaction.atomic():
+        run = prepare(day, workers=workers, trigger=trigger, actor=actor)
+        if run.status == CobRun.Status.DONE:
+            return run
+        now = timezone.now()
+        CobRun.objects.filter(pk=run.pk).update(
+            status=CobRun.Status.RUNNING,
+            started_at=run.started_at or now,
+            heartbeat_at=now,
+            workers=workers,
+            attempts=run.attempts + 1,
+            error="",
+        )
     try:
         _run_partitions(run, workers, interrupt, in_process)
         for step_id in (

@@ -1,8 +1,14 @@
 """E-mail over SMTP (smtplib): plain, STARTTLS or implicit TLS, optional login, with a timeout.
 
 A message with `html` goes out as multipart/alternative (text/plain, then text/html); with
-attachments the whole is wrapped in multipart/mixed."""
+attachments the whole is wrapped in multipart/mixed.
 
+A message with a `reference` (the delivery's dedupe key) gets a Message-ID derived from it, so
+the copy a worker sends again after dying mid-send (at least once, notify.deliveries) carries
+the same Message-ID as the first and mail servers and clients that drop repeated Message-IDs
+show it once."""
+
+import hashlib
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -50,9 +56,13 @@ class SmtpMailer:
         )
         mail["To"] = message.to
         mail["Subject"] = message.subject or "LoanDesk"
-        mail["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
+        domain = self.sender.rpartition("@")[2]
         if message.reference:
+            digest = hashlib.sha256(f"{self.sender}\n{message.reference}".encode()).hexdigest()
+            mail["Message-ID"] = f"<{digest[:40]}@{domain or 'loandesk.local'}>"
             mail["X-LoanDesk-Delivery"] = message.reference
+        else:
+            mail["Message-ID"] = make_msgid(domain=domain or None)
         mail.set_content(message.body)
         if message.html:
             mail.add_alternative(message.html, subtype="html")
