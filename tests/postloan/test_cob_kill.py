@@ -7,7 +7,7 @@ scratch databases (tests/processes.py): one gets one clean `loandesk cob --until
 the killed and restarted runs (both processes run side by side). Every counted kill left a run
 'running' (most of them with steps undone), and each restart goes through the same command an
 operator types — which also proves a killed run no longer blocks a rerun (the liveness lock in
-postloan/cob.py is gone with the process, docs/adr/0010).
+postloan/cob.py is gone with the process, docs/adr/0011).
 """
 
 import json
