@@ -8,532 +8,222 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("accounts", "0001_initial"),
+        ('accounts', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Customer",
+            name='Customer',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[("individual", "个人"), ("enterprise", "企业")],
-                        default="individual",
-                        max_length=12,
-                    ),
-                ),
-                ("name", models.CharField(max_length=100)),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[("active", "正常"), ("archived", "已归档"), ("merged", "已合并")],
-                        default="active",
-                        max_length=10,
-                    ),
-                ),
-                ("id_number", loandesk.core.crypto.EncryptedTextField(blank=True, default="")),
-                (
-                    "id_number_bidx",
-                    models.CharField(blank=True, max_length=40, null=True, unique=True),
-                ),
-                ("phone", loandesk.core.crypto.EncryptedTextField(blank=True, default="")),
-                ("phone_bidx", models.CharField(blank=True, max_length=40, null=True)),
-                (
-                    "gender",
-                    models.CharField(
-                        blank=True,
-                        choices=[("", "未知"), ("male", "男"), ("female", "女")],
-                        default="",
-                        max_length=6,
-                    ),
-                ),
-                ("birth_date", models.DateField(blank=True, null=True)),
-                ("uscc", models.CharField(blank=True, max_length=18, null=True, unique=True)),
-                ("legal_representative", models.CharField(blank=True, default="", max_length=50)),
-                ("industry", models.CharField(blank=True, default="", max_length=50)),
-                ("province_code", models.CharField(blank=True, default="", max_length=6)),
-                ("province_name", models.CharField(blank=True, default="", max_length=30)),
-                ("city_code", models.CharField(blank=True, default="", max_length=6)),
-                ("city_name", models.CharField(blank=True, default="", max_length=30)),
-                ("district_code", models.CharField(blank=True, default="", max_length=6)),
-                ("district_name", models.CharField(blank=True, default="", max_length=30)),
-                ("address", models.CharField(blank=True, default="", max_length=200)),
-                ("employer", models.CharField(blank=True, default="", max_length=100)),
-                ("monthly_income", models.BigIntegerField(blank=True, help_text="fen", null=True)),
-                (
-                    "marital_status",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("", "未填写"),
-                            ("single", "未婚"),
-                            ("married", "已婚"),
-                            ("divorced", "离异"),
-                            ("widowed", "丧偶"),
-                        ],
-                        default="",
-                        max_length=10,
-                    ),
-                ),
-                (
-                    "education",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("", "未填写"),
-                            ("primary", "小学及以下"),
-                            ("junior_high", "初中"),
-                            ("senior_high", "高中/中专"),
-                            ("college", "大专"),
-                            ("bachelor", "本科"),
-                            ("master", "硕士"),
-                            ("doctor", "博士"),
-                        ],
-                        default="",
-                        max_length=12,
-                    ),
-                ),
-                (
-                    "credit_level",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("", "未评级"),
-                            ("A", "A"),
-                            ("B", "B"),
-                            ("C", "C"),
-                            ("watch", "关注"),
-                            ("blacklist", "黑名单"),
-                        ],
-                        default="",
-                        max_length=10,
-                    ),
-                ),
-                ("source_channel", models.CharField(blank=True, default="", max_length=30)),
-                ("remark", models.TextField(blank=True, default="")),
-                ("custom", models.JSONField(blank=True, default=dict)),
-                ("name_pinyin", models.CharField(blank=True, default="", max_length=200)),
-                ("name_initials", models.CharField(blank=True, default="", max_length=60)),
-                ("last_follow_up_at", models.DateTimeField(blank=True, null=True)),
-                ("next_follow_up_at", models.DateTimeField(blank=True, null=True)),
-                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "department",
-                    models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="customers",
-                        to="accounts.department",
-                    ),
-                ),
-                (
-                    "merged_into",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="merged_duplicates",
-                        to="customers.customer",
-                    ),
-                ),
-                (
-                    "owner",
-                    models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="customers_owned",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('individual', '个人'), ('enterprise', '企业')], default='individual', max_length=12)),
+                ('name', models.CharField(max_length=100)),
+                ('status', models.CharField(choices=[('active', '正常'), ('archived', '已归档'), ('merged', '已合并')], default='active', max_length=10)),
+                ('id_number', loandesk.core.crypto.EncryptedTextField(blank=True, default='')),
+                ('id_number_bidx', models.CharField(blank=True, max_length=40, null=True, unique=True)),
+                ('phone', loandesk.core.crypto.EncryptedTextField(blank=True, default='')),
+                ('phone_bidx', models.CharField(blank=True, max_length=40, null=True)),
+                ('gender', models.CharField(blank=True, choices=[('', '未知'), ('male', '男'), ('female', '女')], default='', max_length=6)),
+                ('birth_date', models.DateField(blank=True, null=True)),
+                ('uscc', models.CharField(blank=True, max_length=18, null=True, unique=True)),
+                ('legal_representative', models.CharField(blank=True, default='', max_length=50)),
+                ('industry', models.CharField(blank=True, default='', max_length=50)),
+                ('province_code', models.CharField(blank=True, default='', max_length=6)),
+                ('province_name', models.CharField(blank=True, default='', max_length=30)),
+                ('city_code', models.CharField(blank=True, default='', max_length=6)),
+                ('city_name', models.CharField(blank=True, default='', max_length=30)),
+                ('district_code', models.CharField(blank=True, default='', max_length=6)),
+                ('district_name', models.CharField(blank=True, default='', max_length=30)),
+                ('address', models.CharField(blank=True, default='', max_length=200)),
+                ('employer', models.CharField(blank=True, default='', max_length=100)),
+                ('monthly_income', models.BigIntegerField(blank=True, help_text='fen', null=True)),
+                ('marital_status', models.CharField(blank=True, choices=[('', '未填写'), ('single', '未婚'), ('married', '已婚'), ('divorced', '离异'), ('widowed', '丧偶')], default='', max_length=10)),
+                ('education', models.CharField(blank=True, choices=[('', '未填写'), ('primary', '小学及以下'), ('junior_high', '初中'), ('senior_high', '高中/中专'), ('college', '大专'), ('bachelor', '本科'), ('master', '硕士'), ('doctor', '博士')], default='', max_length=12)),
+                ('credit_level', models.CharField(blank=True, choices=[('', '未评级'), ('A', 'A'), ('B', 'B'), ('C', 'C'), ('watch', '关注'), ('blacklist', '黑名单')], default='', max_length=10)),
+                ('source_channel', models.CharField(blank=True, default='', max_length=30)),
+                ('remark', models.TextField(blank=True, default='')),
+                ('custom', models.JSONField(blank=True, default=dict)),
+                ('name_pinyin', models.CharField(blank=True, default='', max_length=200)),
+                ('name_initials', models.CharField(blank=True, default='', max_length=60)),
+                ('last_follow_up_at', models.DateTimeField(blank=True, null=True)),
+                ('next_follow_up_at', models.DateTimeField(blank=True, null=True)),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('department', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='customers', to='accounts.department')),
+                ('merged_into', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='merged_duplicates', to='customers.customer')),
+                ('owner', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='customers_owned', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["-updated_at", "-id"],
+                'ordering': ['-updated_at', '-id'],
             },
         ),
         migrations.CreateModel(
-            name="Document",
+            name='Document',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("id_front", "身份证人像面"),
-                            ("id_back", "身份证国徽面"),
-                            ("income_proof", "收入证明"),
-                            ("bank_statement", "银行流水"),
-                            ("contract", "合同"),
-                            ("photo", "照片"),
-                            ("other", "其他"),
-                        ],
-                        default="other",
-                        max_length=20,
-                    ),
-                ),
-                ("file", models.FileField(max_length=255, upload_to="")),
-                ("original_name", models.CharField(max_length=200)),
-                ("content_type", models.CharField(max_length=50)),
-                ("size", models.PositiveBigIntegerField()),
-                ("sha256", models.CharField(db_index=True, max_length=64)),
-                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("deleted_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="documents",
-                        to="customers.customer",
-                    ),
-                ),
-                (
-                    "deleted_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "uploaded_by",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('id_front', '身份证人像面'), ('id_back', '身份证国徽面'), ('income_proof', '收入证明'), ('bank_statement', '银行流水'), ('contract', '合同'), ('photo', '照片'), ('other', '其他')], default='other', max_length=20)),
+                ('file', models.FileField(max_length=255, upload_to='')),
+                ('original_name', models.CharField(max_length=200)),
+                ('content_type', models.CharField(max_length=50)),
+                ('size', models.PositiveBigIntegerField()),
+                ('sha256', models.CharField(db_index=True, max_length=64)),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('deleted_at', models.DateTimeField(blank=True, null=True)),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='documents', to='customers.customer')),
+                ('deleted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('uploaded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["-created_at", "-id"],
+                'ordering': ['-created_at', '-id'],
             },
         ),
         migrations.CreateModel(
-            name="FollowUp",
+            name='FollowUp',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("call", "电话"),
-                            ("visit", "上门拜访"),
-                            ("wechat", "微信"),
-                            ("note", "备注"),
-                        ],
-                        max_length=10,
-                    ),
-                ),
-                ("content", models.TextField()),
-                (
-                    "latitude",
-                    models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True),
-                ),
-                (
-                    "longitude",
-                    models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True),
-                ),
-                ("location_address", models.CharField(blank=True, default="", max_length=200)),
-                ("next_follow_up_at", models.DateTimeField(blank=True, null=True)),
-                ("closed_at", models.DateTimeField(blank=True, null=True)),
-                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
-                (
-                    "author",
-                    models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="follow_ups",
-                        to="customers.customer",
-                    ),
-                ),
-                (
-                    "photos",
-                    models.ManyToManyField(
-                        blank=True, related_name="follow_ups", to="customers.document"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('call', '电话'), ('visit', '上门拜访'), ('wechat', '微信'), ('note', '备注')], max_length=10)),
+                ('content', models.TextField()),
+                ('latitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
+                ('longitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
+                ('location_address', models.CharField(blank=True, default='', max_length=200)),
+                ('next_follow_up_at', models.DateTimeField(blank=True, null=True)),
+                ('closed_at', models.DateTimeField(blank=True, null=True)),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('author', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='follow_ups', to='customers.customer')),
+                ('photos', models.ManyToManyField(blank=True, related_name='follow_ups', to='customers.document')),
             ],
             options={
-                "ordering": ["-created_at", "-id"],
+                'ordering': ['-created_at', '-id'],
             },
         ),
         migrations.CreateModel(
-            name="Tag",
+            name='Tag',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("name", models.CharField(max_length=30, unique=True)),
-                ("color", models.CharField(default="#1989fa", max_length=7)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=30, unique=True)),
+                ('color', models.CharField(default='#1989fa', max_length=7)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["name"],
+                'ordering': ['name'],
             },
         ),
         migrations.AddField(
-            model_name="customer",
-            name="tags",
-            field=models.ManyToManyField(blank=True, related_name="customers", to="customers.tag"),
+            model_name='customer',
+            name='tags',
+            field=models.ManyToManyField(blank=True, related_name='customers', to='customers.tag'),
         ),
         migrations.CreateModel(
-            name="TimelineEvent",
+            name='TimelineEvent',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("kind", models.CharField(max_length=30)),
-                ("summary_code", models.CharField(max_length=80)),
-                ("params", models.JSONField(blank=True, default=dict)),
-                ("ref_type", models.CharField(blank=True, default="", max_length=50)),
-                ("ref_id", models.CharField(blank=True, default="", max_length=64)),
-                (
-                    "actor",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="timeline",
-                        to="customers.customer",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('kind', models.CharField(max_length=30)),
+                ('summary_code', models.CharField(max_length=80)),
+                ('params', models.JSONField(blank=True, default=dict)),
+                ('ref_type', models.CharField(blank=True, default='', max_length=50)),
+                ('ref_id', models.CharField(blank=True, default='', max_length=64)),
+                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='timeline', to='customers.customer')),
             ],
             options={
-                "ordering": ["-at", "-id"],
+                'ordering': ['-at', '-id'],
             },
         ),
         migrations.CreateModel(
-            name="BankCard",
+            name='BankCard',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("number", loandesk.core.crypto.EncryptedTextField()),
-                ("number_bidx", models.CharField(db_index=True, max_length=40)),
-                ("bank_name", models.CharField(blank=True, default="", max_length=50)),
-                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="bank_cards",
-                        to="customers.customer",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('number', loandesk.core.crypto.EncryptedTextField()),
+                ('number_bidx', models.CharField(db_index=True, max_length=40)),
+                ('bank_name', models.CharField(blank=True, default='', max_length=50)),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='bank_cards', to='customers.customer')),
             ],
             options={
-                "ordering": ["id"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("customer", "number_bidx"), name="bank_card_once_per_customer"
-                    )
-                ],
+                'ordering': ['id'],
+                'constraints': [models.UniqueConstraint(fields=('customer', 'number_bidx'), name='bank_card_once_per_customer')],
             },
         ),
         migrations.CreateModel(
-            name="CustomerImport",
+            name='CustomerImport',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("file", models.FileField(max_length=255, upload_to="")),
-                ("original_name", models.CharField(max_length=200)),
-                ("size", models.PositiveBigIntegerField()),
-                ("sha256", models.CharField(max_length=64)),
-                ("sheet_name", models.CharField(blank=True, default="", max_length=100)),
-                ("headers", models.JSONField(default=list)),
-                ("samples", models.JSONField(default=list)),
-                ("suggested_mapping", models.JSONField(default=dict)),
-                ("row_count", models.PositiveIntegerField(default=0)),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("uploaded", "已上传"),
-                            ("checked", "已预检"),
-                            ("committed", "已导入"),
-                        ],
-                        default="uploaded",
-                        max_length=10,
-                    ),
-                ),
-                ("mapping", models.JSONField(blank=True, default=dict)),
-                ("skip_bad_rows", models.BooleanField(default=False)),
-                ("report", models.JSONField(blank=True, default=dict)),
-                ("created_count", models.PositiveIntegerField(default=0)),
-                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("committed_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "department",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="accounts.department",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('file', models.FileField(max_length=255, upload_to='')),
+                ('original_name', models.CharField(max_length=200)),
+                ('size', models.PositiveBigIntegerField()),
+                ('sha256', models.CharField(max_length=64)),
+                ('sheet_name', models.CharField(blank=True, default='', max_length=100)),
+                ('headers', models.JSONField(default=list)),
+                ('samples', models.JSONField(default=list)),
+                ('suggested_mapping', models.JSONField(default=dict)),
+                ('row_count', models.PositiveIntegerField(default=0)),
+                ('status', models.CharField(choices=[('uploaded', '已上传'), ('checked', '已预检'), ('committed', '已导入')], default='uploaded', max_length=10)),
+                ('mapping', models.JSONField(blank=True, default=dict)),
+                ('skip_bad_rows', models.BooleanField(default=False)),
+                ('report', models.JSONField(blank=True, default=dict)),
+                ('created_count', models.PositiveIntegerField(default=0)),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('committed_at', models.DateTimeField(blank=True, null=True)),
+                ('created_by', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('department', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.department')),
             ],
             options={
-                "ordering": ["-created_at", "-id"],
-                "indexes": [
-                    models.Index(fields=["created_by", "-created_at"], name="import_creator")
-                ],
+                'ordering': ['-created_at', '-id'],
+                'indexes': [models.Index(fields=['created_by', '-created_at'], name='import_creator')],
             },
         ),
         migrations.AddIndex(
-            model_name="document",
-            index=models.Index(fields=["customer", "-created_at"], name="doc_customer_created"),
+            model_name='document',
+            index=models.Index(fields=['customer', '-created_at'], name='doc_customer_created'),
         ),
         migrations.AddIndex(
-            model_name="followup",
-            index=models.Index(
-                fields=["customer", "-created_at", "-id"], name="fu_customer_created"
-            ),
+            model_name='followup',
+            index=models.Index(fields=['customer', '-created_at', '-id'], name='fu_customer_created'),
         ),
         migrations.AddIndex(
-            model_name="followup",
-            index=models.Index(
-                condition=models.Q(
-                    ("closed_at__isnull", True), ("next_follow_up_at__isnull", False)
-                ),
-                fields=["author", "next_follow_up_at"],
-                name="fu_author_open_next",
-            ),
+            model_name='followup',
+            index=models.Index(condition=models.Q(('closed_at__isnull', True), ('next_follow_up_at__isnull', False)), fields=['author', 'next_follow_up_at'], name='fu_author_open_next'),
         ),
         migrations.AddIndex(
-            model_name="customer",
-            index=models.Index(
-                fields=["owner", "status", "-updated_at", "-id"], name="cust_owner_status_upd"
-            ),
+            model_name='customer',
+            index=models.Index(fields=['owner', 'status', '-updated_at', '-id'], name='cust_owner_status_upd'),
         ),
         migrations.AddIndex(
-            model_name="customer",
-            index=models.Index(
-                fields=["department", "status", "-updated_at", "-id"], name="cust_dept_status_upd"
-            ),
+            model_name='customer',
+            index=models.Index(fields=['department', 'status', '-updated_at', '-id'], name='cust_dept_status_upd'),
         ),
         migrations.AddIndex(
-            model_name="customer",
-            index=models.Index(fields=["status", "-updated_at", "-id"], name="cust_status_upd"),
+            model_name='customer',
+            index=models.Index(fields=['status', '-updated_at', '-id'], name='cust_status_upd'),
         ),
         migrations.AddIndex(
-            model_name="customer",
-            index=models.Index(
-                fields=["name_pinyin"], name="cust_pinyin", opclasses=["varchar_pattern_ops"]
-            ),
+            model_name='customer',
+            index=models.Index(fields=['name_pinyin'], name='cust_pinyin', opclasses=['varchar_pattern_ops']),
         ),
         migrations.AddIndex(
-            model_name="customer",
-            index=models.Index(
-                fields=["name_initials"], name="cust_initials", opclasses=["varchar_pattern_ops"]
-            ),
+            model_name='customer',
+            index=models.Index(fields=['name_initials'], name='cust_initials', opclasses=['varchar_pattern_ops']),
         ),
         migrations.AddIndex(
-            model_name="customer",
-            index=models.Index(fields=["owner", "next_follow_up_at"], name="cust_owner_next_fu"),
+            model_name='customer',
+            index=models.Index(fields=['owner', 'next_follow_up_at'], name='cust_owner_next_fu'),
         ),
         migrations.AddConstraint(
-            model_name="customer",
-            constraint=models.UniqueConstraint(
-                fields=("phone_bidx", "kind"), name="customer_phone_once"
-            ),
+            model_name='customer',
+            constraint=models.UniqueConstraint(fields=('phone_bidx', 'kind'), name='customer_phone_once'),
         ),
         migrations.AddIndex(
-            model_name="timelineevent",
-            index=models.Index(fields=["customer", "-at", "-id"], name="timeline_customer_at"),
+            model_name='timelineevent',
+            index=models.Index(fields=['customer', '-at', '-id'], name='timeline_customer_at'),
         ),
     ]

@@ -5,20 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("accounts", "0001_initial"),
-        ("customers", "0001_initial"),
+        ('accounts', '0001_initial'),
+        ('customers', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="customerimport",
-            name="prepared_file",
-            field=models.FileField(blank=True, max_length=255, upload_to=""),
+            model_name='customerimport',
+            name='prepared_file',
+            field=models.FileField(blank=True, max_length=255, upload_to=''),
         ),
         migrations.AddIndex(
-            model_name="customer",
-            index=models.Index(fields=["name"], name="cust_name"),
+            model_name='customer',
+            index=models.Index(fields=['name'], name='cust_name'),
         ),
     ]

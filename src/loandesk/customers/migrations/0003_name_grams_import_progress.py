@@ -5,79 +5,56 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("customers", "0002_import_file_name_index"),
+        ('customers', '0002_import_file_name_index'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="customerimport",
-            name="commit_started_at",
+            model_name='customerimport',
+            name='commit_started_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name="customerimport",
-            name="failure_code",
-            field=models.CharField(blank=True, default="", max_length=80),
+            model_name='customerimport',
+            name='failure_code',
+            field=models.CharField(blank=True, default='', max_length=80),
         ),
         migrations.AddField(
-            model_name="customerimport",
-            name="failure_params",
+            model_name='customerimport',
+            name='failure_params',
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
-            model_name="customerimport",
-            name="heartbeat_at",
+            model_name='customerimport',
+            name='heartbeat_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name="customerimport",
-            name="rows_done",
+            model_name='customerimport',
+            name='rows_done',
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name="customerimport",
-            name="rows_total",
+            model_name='customerimport',
+            name='rows_total',
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AlterField(
-            model_name="customerimport",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("uploaded", "已上传"),
-                    ("checked", "已预检"),
-                    ("committing", "导入中"),
-                    ("committed", "已导入"),
-                    ("failed", "导入失败"),
-                ],
-                default="uploaded",
-                max_length=12,
-            ),
+            model_name='customerimport',
+            name='status',
+            field=models.CharField(choices=[('uploaded', '已上传'), ('checked', '已预检'), ('committing', '导入中'), ('committed', '已导入'), ('failed', '导入失败')], default='uploaded', max_length=12),
         ),
         migrations.CreateModel(
-            name="CustomerNameGram",
+            name='CustomerNameGram',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("gram", models.CharField(max_length=2)),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="customers.customer",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('gram', models.CharField(max_length=2)),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer')),
             ],
             options={
-                "constraints": [
-                    models.UniqueConstraint(fields=("gram", "customer"), name="name_gram_once")
-                ],
+                'constraints': [models.UniqueConstraint(fields=('gram', 'customer'), name='name_gram_once')],
             },
         ),
     ]
