@@ -35,6 +35,7 @@ from loandesk.accounts.models import Department, User
 from loandesk.accounts.scoping import require_perm, scoped
 from loandesk.core.errors import NotFound, ValidationFailed
 from loandesk.core.i18n import EN, current_language, message
+from loandesk.reports import facts
 from loandesk.reports.metrics import (
     DIMENSIONS,
     GRAINS,
@@ -453,6 +454,9 @@ def _evaluate_source(
 ) -> Values:
     """{(row key, series key): {metric key: value}} for the metrics of one source."""
     out: Values = defaultdict(dict)
+    use_facts = facts.covers(src, metrics, [d.key for d in dims], query.filters)
+    if use_facts:
+        src = facts.PORTFOLIO_FACTS  # same owner / department / dimension paths as the loans
     use_period = period if src.date_field else None
     qs = base_queryset(src, actor=actor, filters=query.filters, period=use_period, ignored=ignored)
     if src.snapshot:
@@ -464,11 +468,21 @@ def _evaluate_source(
     sql_metrics = [m for m in metrics if m.stat is None]
     parts: dict[str, Any] = {}
     for metric in sql_metrics:
-        for name, agg in metric.parts().items():
+        metric_parts = facts.PARTS[metric.key] if use_facts else metric.parts
+        for name, agg in metric_parts().items():
             parts[f"{metric.key}__{name}"] = agg
     if parts:
-        if dims:
-            result: Iterable[Mapping[str, Any]] = grouped.annotate(**parts).order_by()
+        result: Iterable[Mapping[str, Any]]
+        if dims and use_facts:
+            # A group of the facts exists when it holds a live loan, as a group of loans does.
+            present, count = facts.PRESENT
+            result = (
+                grouped.annotate(**parts, **{present: count})
+                .filter(**{f"{present}__gt": 0})
+                .order_by()
+            )
+        elif dims:
+            result = grouped.annotate(**parts).order_by()
         else:
             result = [qs.aggregate(**parts)]
         for row in result:
