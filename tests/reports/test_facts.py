@@ -8,18 +8,20 @@ book with today's activity and back-dated changes."""
 from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from loandesk.accounts.models import Department, User
+from loandesk.customers.models import Customer
 from loandesk.lending import repayments
-from loandesk.lending.models import Loan
+from loandesk.lending.models import Installment, Loan
 from loandesk.postloan import cob
 from loandesk.reports import facts
 from loandesk.reports.demo import DASHBOARDS
-from loandesk.reports.models import PortfolioFact
+from loandesk.reports.models import DailyFact, PortfolioFact
 from loandesk.reports.query import parse_query, run_query
 from tests.lending.conftest import lending  # noqa: F401
 from tests.postloan.conftest import START, make_loan, set_date
@@ -73,10 +75,62 @@ def facts_by_key() -> dict[Key, tuple[int, int]]:
     return {k: (n, o) for k, (n, o) in out.items() if n or o}
 
 
+def daily_by_key() -> dict[Key, tuple[int, int, int]]:
+    """Customers, disbursements and due installments per day and key, from the raw rows."""
+    zone = ZoneInfo(facts.FACT_TIME_ZONE)
+    out: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for created, dept, owner, channel, region in Customer.objects.exclude(
+        status="merged"
+    ).values_list("created_at", "department_id", "owner_id", "source_channel", "province_code"):
+        day = created.astimezone(zone).date()
+        out[("customer", day, dept, owner, None, channel, region)][0] += 1
+    for day, dept, owner, product, principal in Loan.objects.values_list(
+        "start_date", "department_id", "owner_id", "product_id", "principal_fen"
+    ):
+        got = out[("disbursement", day, dept, owner, product, "", "")]
+        got[0] += 1
+        got[1] += principal
+    for due, dept, owner, product, status, paid_on in Installment.objects.values_list(
+        "due_date",
+        "loan__department_id",
+        "loan__owner_id",
+        "loan__product_id",
+        "status",
+        "paid_off_on",
+    ):
+        got = out[("due", due, dept, owner, product, "", "")]
+        got[0] += 1
+        got[2] += status == "paid" and paid_on is not None and paid_on <= due
+    return {k: (a, b, c) for k, (a, b, c) in out.items() if a or b or c}
+
+
+def daily_facts_by_key() -> dict[Key, tuple[int, int, int]]:
+    out: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for row in DailyFact.objects.values_list(
+        "source",
+        "day",
+        "department_id",
+        "owner_id",
+        "product_id",
+        "channel",
+        "region",
+        "n",
+        "amount_fen",
+        "ok",
+    ):
+        got = out[row[:7]]
+        for i in range(3):
+            got[i] += row[7 + i]
+    return {k: (a, b, c) for k, (a, b, c) in out.items() if a or b or c}
+
+
 def assert_in_step() -> None:
     expected = loans_by_key()
     assert expected, "the scenario should have live loans"
     assert facts_by_key() == expected
+    daily = daily_by_key()
+    assert {k[0] for k in daily} == {"customer", "disbursement", "due"}
+    assert daily_facts_by_key() == daily
 
 
 # --- maintenance ---------------------------------------------------------------------------
@@ -121,6 +175,36 @@ def test_orm_writes_move_the_facts(book: dict[str, Any]) -> None:
     Loan.objects.filter(pk=closed.pk).update(status="active", outstanding_principal_fen=12_345)
     assert_in_step()  # a reopened loan (reversal of the payment that closed it)
 
+    # Installments: paid on time, paid late, a payment reversed, a due date moved.
+    first, second, third = Installment.objects.filter(loan=live[14]).order_by("seq")[:3]
+    Installment.objects.filter(pk=first.pk).update(status="paid", paid_off_on=first.due_date)
+    Installment.objects.filter(pk=second.pk).update(
+        status="paid", paid_off_on=second.due_date + timedelta(days=3)
+    )
+    assert_in_step()
+    Installment.objects.filter(pk=first.pk).update(status="overdue", paid_off_on=None)
+    Installment.objects.filter(pk=third.pk).update(due_date=third.due_date + timedelta(days=9))
+    assert_in_step()
+    Loan.objects.filter(pk=live[15].pk).update(
+        start_date=TODAY, principal_fen=live[15].principal_fen + 100
+    )
+    Loan.objects.filter(pk=live[16].pk).update(product=live[17].product)  # re-keys its dues
+    assert_in_step()
+
+    # Customers: a transfer, a new channel and region, a merge, a back-dated creation.
+    customers = list(Customer.objects.order_by("id")[:4])
+    Customer.objects.filter(pk=customers[0].pk).update(
+        owner=officer3, department=officer3.department
+    )
+    Customer.objects.filter(pk=customers[1].pk).update(
+        source_channel="phone", province_code="310000"
+    )
+    Customer.objects.filter(pk=customers[2].pk).update(status="merged")
+    Customer.objects.filter(pk=customers[3].pk).update(
+        created_at=customers[3].created_at - timedelta(days=40, hours=15)
+    )
+    assert_in_step()
+
     spare = Loan.objects.get(pk=live[13].pk)
     spare.pk = None
     spare.contract_no = "SPARE0001"
@@ -138,9 +222,12 @@ def test_compaction_keeps_every_sum_and_folds_the_deltas(book: dict[str, Any]) -
         Loan.objects.filter(pk=loan.pk).update(days_past_due=40, bucket="M2")
     expected = loans_by_key()
     grown = PortfolioFact.objects.count()
+    daily = daily_by_key()
     left = facts.compact()
-    assert left == PortfolioFact.objects.count() == len(expected) < grown
+    assert left["reports_portfoliofact"] == PortfolioFact.objects.count() == len(expected) < grown
+    assert left["reports_dailyfact"] == DailyFact.objects.count() == len(daily)
     assert facts_by_key() == expected
+    assert daily_facts_by_key() == daily
     assert facts.compact() == left  # idempotent
     assert facts_by_key() == expected
 

@@ -160,3 +160,48 @@ class PortfolioFact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bucket}/{self.classification}/{self.dpd_class}: {self.loans}"
+
+
+class DailyFact(models.Model):
+    """Day-by-day flows, pre-aggregated for the period metrics: customers created
+    (source "customer", local date of created_at), loans disbursed ("disbursement", by value
+    date) and installments falling due ("due", by due date; `ok` = paid off on or before it).
+
+    Signed delta rows written by database triggers on customers_customer, lending_loan and
+    lending_installment (migration 0005) in the same transaction as the write; folded by
+    reports.facts.compact(). Only SUMs are read. See ADR 0010."""
+
+    source = models.CharField(max_length=12)
+    day = models.DateField()
+    department = models.ForeignKey(
+        "accounts.Department",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    product = models.ForeignKey(
+        "lending.Product",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    channel = models.CharField(max_length=30, default="")
+    region = models.CharField(max_length=12, default="")
+    n = models.IntegerField()  # signed: customers, loans or installments
+    amount_fen = models.BigIntegerField(default=0)  # signed: principal disbursed
+    ok = models.IntegerField(default=0)  # signed: installments paid on time
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "day"], name="dailyfact_source_day")]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.day}: {self.n}"

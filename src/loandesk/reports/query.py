@@ -454,9 +454,15 @@ def _evaluate_source(
 ) -> Values:
     """{(row key, series key): {metric key: value}} for the metrics of one source."""
     out: Values = defaultdict(dict)
-    use_facts = facts.covers(src, metrics, [d.key for d in dims], query.filters)
-    if use_facts:
-        src = facts.PORTFOLIO_FACTS  # same owner / department / dimension paths as the loans
+    plan = facts.plan_for(
+        src, metrics, [k for k in (query.dimension, query.series) if k], query.filters
+    )
+    if plan is not None:
+        src = plan.source
+        if dims:  # the same breakdown over the fact table's columns
+            dims = [build_dim(src, query.dimension or "", query.grain, query.node)]
+            if query.series:
+                dims.append(build_dim(src, query.series, query.series_grain, None))
     use_period = period if src.date_field else None
     qs = base_queryset(src, actor=actor, filters=query.filters, period=use_period, ignored=ignored)
     if src.snapshot:
@@ -468,17 +474,17 @@ def _evaluate_source(
     sql_metrics = [m for m in metrics if m.stat is None]
     parts: dict[str, Any] = {}
     for metric in sql_metrics:
-        metric_parts = facts.PARTS[metric.key] if use_facts else metric.parts
+        metric_parts = plan.parts[metric.key] if plan is not None else metric.parts
         for name, agg in metric_parts().items():
             parts[f"{metric.key}__{name}"] = agg
     if parts:
         result: Iterable[Mapping[str, Any]]
-        if dims and use_facts:
-            # A group of the facts exists when it holds a live loan, as a group of loans does.
-            present, count = facts.PRESENT
+        if dims and plan is not None:
+            # A group of the facts exists when it holds an underlying row, as a raw group does
+            # (the delta rows of a key may sum to nothing).
             result = (
-                grouped.annotate(**parts, **{present: count})
-                .filter(**{f"{present}__gt": 0})
+                grouped.annotate(**parts, **{facts.PRESENT: plan.present()})
+                .filter(**{f"{facts.PRESENT}__gt": 0})
                 .order_by()
             )
         elif dims:
