@@ -49,6 +49,12 @@ CUSTOMER_FACTS = _daily(
     {"channel": "channel", "region": "region"},
     lambda: Q(source="customer"),
 )
+# The same customers by month (day = the month's first day): long periods read these.
+CUSTOMER_MONTH_FACTS = _daily(
+    "customer_month_facts",
+    {"channel": "channel", "region": "region"},
+    lambda: Q(source="customer_m"),
+)
 DISBURSEMENT_FACTS = _daily(
     "disbursement_facts",
     {"product": "product_id"},
@@ -83,6 +89,7 @@ class Plan:
     # the SUM that says a group holds at least one underlying row
     present: Callable[[], Any]
     zone: str | None = None  # the facts hold local dates of this zone
+    monthly: Source | None = None  # the same facts by month, for the whole months of a period
 
 
 _SCOPE_KEYS = frozenset({"org", "officer"})
@@ -107,6 +114,7 @@ PLANS: dict[str, Plan] = {
         {"new_customers": lambda: {"v": Sum("n")}},
         lambda: Sum("n"),
         zone=FACT_TIME_ZONE,
+        monthly=CUSTOMER_MONTH_FACTS,
     ),
     "disbursements": Plan(
         DISBURSEMENT_FACTS,

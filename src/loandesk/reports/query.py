@@ -479,13 +479,17 @@ def _evaluate_source(
             parts[f"{metric.key}__{name}"] = agg
     if parts:
         result: Iterable[Mapping[str, Any]]
-        if dims and plan is not None:
-            # A group of the facts exists when it holds an underlying row, as a raw group does
-            # (the delta rows of a key may sum to nothing).
-            result = (
-                grouped.annotate(**parts, **{facts.PRESENT: plan.present()})
-                .filter(**{f"{facts.PRESENT}__gt": 0})
-                .order_by()
+        if plan is not None:
+            result = _fact_rows(
+                plan,
+                src,
+                dims,
+                names,
+                parts,
+                actor=actor,
+                query=query,
+                period=use_period,
+                ignored=ignored,
             )
         elif dims:
             result = grouped.annotate(**parts).order_by()
@@ -519,6 +523,74 @@ def _evaluate_source(
         for gk, items in samples.items():
             out[gk][metric.key] = metric.stat(items)
     return out
+
+
+def _fact_rows(
+    plan: facts.Plan,
+    src: Source,
+    dims: list[Dim],
+    names: list[str],
+    parts: dict[str, Any],
+    *,
+    actor: User,
+    query: ChartQuery,
+    period: Period | None,
+    ignored: set[str],
+) -> list[dict[str, Any]]:
+    """Grouped (or total) parts from the fact tables: the whole months of the period from the
+    monthly facts when there are any (and no breakdown finer than a month), the rest from the
+    daily ones; the pieces' SUMs are added. A group exists when it holds an underlying row, as
+    a raw group does (the delta rows of a key may sum to nothing)."""
+    pieces: list[QuerySet[Any]] = []
+    by_month = (
+        plan.monthly is not None
+        and period is not None
+        and all(d.key != "time" or d.grain in ("month", "quarter", "year") for d in dims)
+    )
+    if by_month and period is not None and plan.monthly is not None:
+        first = period.start if period.start.day == 1 else _month_start(period.start, -1)
+        after = _month_start(period.end + timedelta(days=1))  # the month after the last whole one
+        if first < after:
+            months = Period(first, after - timedelta(days=1))
+            pieces.append(
+                base_queryset(
+                    plan.monthly, actor=actor, filters=query.filters, period=months, ignored=ignored
+                )
+            )
+            rest = Q(day__lt=first) | Q(day__gte=after)
+            pieces.append(
+                base_queryset(
+                    src,
+                    actor=actor,
+                    filters=query.filters,
+                    period=period,
+                    ignored=ignored,
+                    where=rest,
+                )
+            )
+    if not pieces:
+        pieces.append(
+            base_queryset(src, actor=actor, filters=query.filters, period=period, ignored=ignored)
+        )
+    exprs = dict(zip(names, (d.expr for d in dims), strict=True))
+    aggregates = {**parts, facts.PRESENT: plan.present()}
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for qs in pieces:
+        rows = (
+            qs.values(**exprs).annotate(**aggregates).order_by()
+            if dims
+            else [qs.aggregate(**aggregates)]
+        )
+        for row in rows:
+            key = tuple(row.get(n) for n in names)
+            into = merged.setdefault(key, {n: row.get(n) for n in names})
+            for name in aggregates:
+                value = row.get(name)
+                if value is not None:
+                    into[name] = (into.get(name) or 0) + value
+                else:
+                    into.setdefault(name, None)
+    return [r for r in merged.values() if not dims or (r.get(facts.PRESENT) or 0) > 0]
 
 
 def _group_key(row: Mapping[str, Any], names: list[str]) -> GroupKey:

@@ -71,11 +71,16 @@ def _grouped(select: str) -> str:
 
 
 def _pg_customer(table: str, sign: str) -> str:
-    return (
-        f"SELECT 'customer', (created_at AT TIME ZONE '{FACT_TIME_ZONE}')::date, department_id,"
-        f" owner_id, NULL::bigint, source_channel, province_code, {sign}1, 0::bigint, 0"
-        f" FROM {table} WHERE status <> 'merged'"
-    )
+    """A customer's day row ('customer') and month row ('customer_m': day = the month's first
+    day; long periods read these), from `table`."""
+    day = f"(created_at AT TIME ZONE '{FACT_TIME_ZONE}')::date"
+    rows = []
+    for source, when in (("customer", day), ("customer_m", f"date_trunc('month', {day})::date")):
+        rows.append(
+            f"SELECT '{source}', {when}, department_id, owner_id, NULL::bigint, source_channel,"
+            f" province_code, {sign}1, 0::bigint, 0 FROM {table} WHERE status <> 'merged'"
+        )
+    return " UNION ALL ".join(rows)
 
 
 def _pg_loan(table: str, sign: str) -> str:
@@ -240,11 +245,15 @@ PG_BACKWARD = [f"DROP TRIGGER IF EXISTS {t} ON {table}" for t, table in _PG_TRIG
 
 
 def _sqlite_customer(t: str, sign: str) -> str:
-    return f"""
+    day = f"date({t}created_at, '{SQLITE_OFFSET}')"
+    return "".join(
+        f"""
     INSERT INTO reports_dailyfact ({_COLS})
-    SELECT 'customer', date({t}created_at, '{SQLITE_OFFSET}'), {t}department_id, {t}owner_id,
+    SELECT '{source}', {when}, {t}department_id, {t}owner_id,
            NULL, {t}source_channel, {t}province_code, {sign}1, 0, 0
     WHERE {t}status <> 'merged';"""
+        for source, when in (("customer", day), ("customer_m", f"date({day}, 'start of month')"))
+    )
 
 
 def _sqlite_loan(t: str, sign: str) -> str:
@@ -324,16 +333,20 @@ SQLITE_BACKWARD = [f"DROP TRIGGER IF EXISTS {t}" for t, _ in _PG_TRIGGERS]
 def _backfill(vendor: str) -> list[str]:
     if vendor == "postgresql":
         customer_day = f"(created_at AT TIME ZONE '{FACT_TIME_ZONE}')::date"
+        customer_month = f"date_trunc('month', {customer_day})::date"
     else:
         customer_day = f"date(created_at, '{SQLITE_OFFSET}')"
+        customer_month = f"date({customer_day}, 'start of month')"
     return [
         f"""
 INSERT INTO reports_dailyfact ({_COLS})
-SELECT 'customer', {customer_day}, department_id, owner_id, NULL, source_channel,
+SELECT '{source}', {when}, department_id, owner_id, NULL, source_channel,
        province_code, COUNT(*), 0, 0
 FROM customers_customer WHERE status <> 'merged'
-GROUP BY {customer_day}, department_id, owner_id, source_channel, province_code
-""",
+GROUP BY {when}, department_id, owner_id, source_channel, province_code
+"""
+        for source, when in (("customer", customer_day), ("customer_m", customer_month))
+    ] + [
         f"""
 INSERT INTO reports_dailyfact ({_COLS})
 SELECT 'disbursement', start_date, department_id, owner_id, product_id, '', '',
