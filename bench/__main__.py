@@ -26,23 +26,19 @@ def _persistent_database(scale: str) -> None:
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgres"):
         base, _, _ = url.rpartition("/")
-        os.environ["DATABASE_URL"] = f"{base}/loandesk_bench_{scale}"
+        # LOANDESK_BENCH_DB: another kept database (e.g. a copy made with CREATE DATABASE …
+        # TEMPLATE loandesk_bench_1m, to try a migration without touching the shared one).
+        name = os.environ.get("LOANDESK_BENCH_DB") or f"loandesk_bench_{scale}"
+        os.environ["DATABASE_URL"] = f"{base}/{name}"
         admin_url = f"{base}/postgres"
         exists = subprocess.run(
-            [
-                "psql",
-                admin_url,
-                "-Atc",
-                f"SELECT 1 FROM pg_database WHERE datname = 'loandesk_bench_{scale}'",
-            ],
+            ["psql", admin_url, "-Atc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
             capture_output=True,
             text=True,
             check=True,
         ).stdout.strip()
         if not exists:
-            subprocess.run(
-                ["psql", admin_url, "-c", f"CREATE DATABASE loandesk_bench_{scale}"], check=True
-            )
+            subprocess.run(["psql", admin_url, "-c", f"CREATE DATABASE {name}"], check=True)
             subprocess.run([sys.executable, "-m", "bench.generate", "--scale", scale], check=True)
         return
     folder = Path(os.environ.get("LOANDESK_BENCH_DATA", "var/bench")).resolve()

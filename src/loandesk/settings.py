@@ -60,6 +60,9 @@ LOANDESK_BLIND_INDEX_KEY = os.environ.get("LOANDESK_BLIND_INDEX_KEY") or _secret
 LOANDESK_DEMO_PASSWORD = os.environ.get("LOANDESK_DEMO_PASSWORD", "LoanDesk@2026")
 # Sample loan applications in every approval state (seed-demo); the test suite turns them off.
 LOANDESK_DEMO_FLOW_SAMPLES = _env_bool("LOANDESK_DEMO_FLOW_SAMPLES", True)
+# Reports answer stock metrics from the trigger-maintained fact table when a query is covered
+# (reports.facts, ADR 0010); off: always from the raw loans.
+LOANDESK_REPORT_FACTS = _env_bool("LOANDESK_REPORT_FACTS", True)
 
 DEBUG = _env_bool("LOANDESK_DEBUG", False)
 TLS = _env_bool("LOANDESK_TLS", False)

@@ -116,3 +116,92 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dashboard_id}@{self.send_at}"
+
+
+class PortfolioFact(models.Model):
+    """The live book (loans active or overdue), pre-aggregated for the stock metrics.
+
+    Rows are signed deltas written by database triggers on lending_loan (migration 0004): every
+    insert, update or delete of a loan that changes what it contributes writes -1 / -outstanding
+    under its old key and +1 / +outstanding under its new key, in the same transaction as the
+    write (ORM saves, bulk writes, COB's set-based SQL and COPY alike). The sum of the rows of a
+    key is therefore exactly the live loans of that key; `compact()` in reports.facts folds the
+    rows into one per key (COB runs it). Nothing reads a single row: only SUMs. See ADR 0010.
+    """
+
+    department = models.ForeignKey(
+        "accounts.Department",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    product = models.ForeignKey(
+        "lending.Product",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    bucket = models.CharField(max_length=8)
+    classification = models.CharField(max_length=20)
+    # 0: current; 1: 1–30 days past due; 2: 31–90; 3: more than 90 (PAR30 = ≥ 2, PAR90 = 3).
+    dpd_class = models.SmallIntegerField()
+    loans = models.IntegerField()  # signed
+    outstanding_fen = models.BigIntegerField()  # signed
+
+    class Meta:
+        indexes = [models.Index(fields=["owner"], name="portfoliofact_owner")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket}/{self.classification}/{self.dpd_class}: {self.loans}"
+
+
+class DailyFact(models.Model):
+    """Day-by-day flows, pre-aggregated for the period metrics: customers created
+    (source "customer", local date of created_at), loans disbursed ("disbursement", by value
+    date) and installments falling due ("due", by due date; `ok` = paid off on or before it).
+
+    Signed delta rows written by database triggers on customers_customer, lending_loan and
+    lending_installment (migration 0005) in the same transaction as the write; folded by
+    reports.facts.compact(). Only SUMs are read. See ADR 0010."""
+
+    source = models.CharField(max_length=12)
+    day = models.DateField()
+    department = models.ForeignKey(
+        "accounts.Department",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    product = models.ForeignKey(
+        "lending.Product",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    channel = models.CharField(max_length=30, default="")
+    region = models.CharField(max_length=12, default="")
+    n = models.IntegerField()  # signed: customers, loans or installments
+    amount_fen = models.BigIntegerField(default=0)  # signed: principal disbursed
+    ok = models.IntegerField(default=0)  # signed: installments paid on time
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "day"], name="dailyfact_source_day")]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.day}: {self.n}"

@@ -35,6 +35,7 @@ from loandesk.accounts.models import Department, User
 from loandesk.accounts.scoping import require_perm, scoped
 from loandesk.core.errors import NotFound, ValidationFailed
 from loandesk.core.i18n import EN, current_language, message
+from loandesk.reports import facts
 from loandesk.reports.metrics import (
     DIMENSIONS,
     GRAINS,
@@ -453,6 +454,15 @@ def _evaluate_source(
 ) -> Values:
     """{(row key, series key): {metric key: value}} for the metrics of one source."""
     out: Values = defaultdict(dict)
+    plan = facts.plan_for(
+        src, metrics, [k for k in (query.dimension, query.series) if k], query.filters
+    )
+    if plan is not None:
+        src = plan.source
+        if dims:  # the same breakdown over the fact table's columns
+            dims = [build_dim(src, query.dimension or "", query.grain, query.node)]
+            if query.series:
+                dims.append(build_dim(src, query.series, query.series_grain, None))
     use_period = period if src.date_field else None
     qs = base_queryset(src, actor=actor, filters=query.filters, period=use_period, ignored=ignored)
     if src.snapshot:
@@ -464,11 +474,25 @@ def _evaluate_source(
     sql_metrics = [m for m in metrics if m.stat is None]
     parts: dict[str, Any] = {}
     for metric in sql_metrics:
-        for name, agg in metric.parts().items():
+        metric_parts = plan.parts[metric.key] if plan is not None else metric.parts
+        for name, agg in metric_parts().items():
             parts[f"{metric.key}__{name}"] = agg
     if parts:
-        if dims:
-            result: Iterable[Mapping[str, Any]] = grouped.annotate(**parts).order_by()
+        result: Iterable[Mapping[str, Any]]
+        if plan is not None:
+            result = _fact_rows(
+                plan,
+                src,
+                dims,
+                names,
+                parts,
+                actor=actor,
+                query=query,
+                period=use_period,
+                ignored=ignored,
+            )
+        elif dims:
+            result = grouped.annotate(**parts).order_by()
         else:
             result = [qs.aggregate(**parts)]
         for row in result:
@@ -499,6 +523,74 @@ def _evaluate_source(
         for gk, items in samples.items():
             out[gk][metric.key] = metric.stat(items)
     return out
+
+
+def _fact_rows(
+    plan: facts.Plan,
+    src: Source,
+    dims: list[Dim],
+    names: list[str],
+    parts: dict[str, Any],
+    *,
+    actor: User,
+    query: ChartQuery,
+    period: Period | None,
+    ignored: set[str],
+) -> list[dict[str, Any]]:
+    """Grouped (or total) parts from the fact tables: the whole months of the period from the
+    monthly facts when there are any (and no breakdown finer than a month), the rest from the
+    daily ones; the pieces' SUMs are added. A group exists when it holds an underlying row, as
+    a raw group does (the delta rows of a key may sum to nothing)."""
+    pieces: list[QuerySet[Any]] = []
+    by_month = (
+        plan.monthly is not None
+        and period is not None
+        and all(d.key != "time" or d.grain in ("month", "quarter", "year") for d in dims)
+    )
+    if by_month and period is not None and plan.monthly is not None:
+        first = period.start if period.start.day == 1 else _month_start(period.start, -1)
+        after = _month_start(period.end + timedelta(days=1))  # the month after the last whole one
+        if first < after:
+            months = Period(first, after - timedelta(days=1))
+            pieces.append(
+                base_queryset(
+                    plan.monthly, actor=actor, filters=query.filters, period=months, ignored=ignored
+                )
+            )
+            rest = Q(day__lt=first) | Q(day__gte=after)
+            pieces.append(
+                base_queryset(
+                    src,
+                    actor=actor,
+                    filters=query.filters,
+                    period=period,
+                    ignored=ignored,
+                    where=rest,
+                )
+            )
+    if not pieces:
+        pieces.append(
+            base_queryset(src, actor=actor, filters=query.filters, period=period, ignored=ignored)
+        )
+    exprs = dict(zip(names, (d.expr for d in dims), strict=True))
+    aggregates = {**parts, facts.PRESENT: plan.present()}
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for qs in pieces:
+        rows = (
+            qs.values(**exprs).annotate(**aggregates).order_by()
+            if dims
+            else [qs.aggregate(**aggregates)]
+        )
+        for row in rows:
+            key = tuple(row.get(n) for n in names)
+            into = merged.setdefault(key, {n: row.get(n) for n in names})
+            for name in aggregates:
+                value = row.get(name)
+                if value is not None:
+                    into[name] = (into.get(name) or 0) + value
+                else:
+                    into.setdefault(name, None)
+    return [r for r in merged.values() if not dims or (r.get(facts.PRESENT) or 0) > 0]
 
 
 def _group_key(row: Mapping[str, Any], names: list[str]) -> GroupKey:

@@ -1,0 +1,208 @@
+"""Pre-aggregated facts for the report engine (ADR 0010).
+
+`reports_portfoliofact` holds the live book (loans active or overdue) as signed delta rows per
+(department, owner, product, bucket, classification, days-past-due class), written by database
+triggers on lending_loan in the same transaction as every loan write. The stock metrics
+(loans on book, outstanding and overdue principal, overdue rate, PAR30/90) are answered from
+it — a few thousand rows instead of a scan of every loan — whenever the query's dimensions and
+filters are ones the fact key carries; any other query (a channel or region breakdown, a
+custom metric) reads the loans as before. Both paths give identical answers (tests/reports/
+test_facts.py); nothing is cached, so the answer is as live as the loans table.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q, Sum
+
+from loandesk.accounts.scoping import ScopeSpec
+from loandesk.reports.metrics import Metric, Source
+
+PORTFOLIO_FACTS = Source(
+    "portfolio_facts",
+    "reports.PortfolioFact",
+    ScopeSpec(),  # owner / department: the loan's, as on the loans table
+    None,
+    dims={"product": "product_id", "bucket": "bucket", "classification": "classification"},
+    records="loans",
+)
+
+# Customers count on their creation date in this zone (the triggers of migration 0005).
+FACT_TIME_ZONE = "Asia/Shanghai"
+
+
+def _business_date() -> Any:
+    from loandesk.core.services import get_business_date
+
+    return get_business_date()
+
+
+def _daily(key: str, dims: Mapping[str, str], base: Callable[[], Q]) -> Source:
+    return Source(key, "reports.DailyFact", ScopeSpec(), "day", False, dims=dims, base=base)
+
+
+CUSTOMER_FACTS = _daily(
+    "customer_facts",
+    {"channel": "channel", "region": "region"},
+    lambda: Q(source="customer"),
+)
+# The same customers by month (day = the month's first day): long periods read these.
+CUSTOMER_MONTH_FACTS = _daily(
+    "customer_month_facts",
+    {"channel": "channel", "region": "region"},
+    lambda: Q(source="customer_m"),
+)
+DISBURSEMENT_FACTS = _daily(
+    "disbursement_facts",
+    {"product": "product_id"},
+    lambda: Q(source="disbursement"),
+)
+# Only installments already due on the business date count (as metrics.SOURCES).
+DUE_FACTS = _daily(
+    "due_facts",
+    {"product": "product_id"},
+    lambda: Q(source="due", day__lte=_business_date()),
+)
+
+_OVERDUE = Q(dpd_class__gte=1)
+
+
+def _live() -> dict[str, Any]:
+    return {
+        "o": Sum("outstanding_fen"),
+        "d": Sum("outstanding_fen", filter=_OVERDUE),
+        "p30": Sum("outstanding_fen", filter=Q(dpd_class__gte=2)),
+        "p90": Sum("outstanding_fen", filter=Q(dpd_class__gte=3)),
+    }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How the facts answer the metrics of one raw source."""
+
+    source: Source
+    # metric key → its parts over the fact table (the same part names as metrics.py's)
+    parts: Mapping[str, Callable[[], dict[str, Any]]]
+    # the SUM that says a group holds at least one underlying row
+    present: Callable[[], Any]
+    zone: str | None = None  # the facts hold local dates of this zone
+    monthly: Source | None = None  # the same facts by month, for the whole months of a period
+
+
+_SCOPE_KEYS = frozenset({"org", "officer"})
+_SCOPE_FILTERS = frozenset({"org", "department_exact", "officer"})
+
+PLANS: dict[str, Plan] = {
+    "portfolio": Plan(
+        PORTFOLIO_FACTS,
+        {
+            "active_loans": lambda: {"v": Sum("loans")},
+            "outstanding_principal": lambda: {"v": Sum("outstanding_fen")},
+            "overdue_loans": lambda: {"v": Sum("loans", filter=_OVERDUE)},
+            "overdue_principal": lambda: {"v": Sum("outstanding_fen", filter=_OVERDUE)},
+            "overdue_rate": _live,
+            "par30": _live,
+            "par90": _live,
+        },
+        lambda: Sum("loans"),
+    ),
+    "customers": Plan(
+        CUSTOMER_FACTS,
+        {"new_customers": lambda: {"v": Sum("n")}},
+        lambda: Sum("n"),
+        zone=FACT_TIME_ZONE,
+        monthly=CUSTOMER_MONTH_FACTS,
+    ),
+    "disbursements": Plan(
+        DISBURSEMENT_FACTS,
+        {
+            "disbursement_count": lambda: {"v": Sum("n")},
+            "disbursement_amount": lambda: {"v": Sum("amount_fen")},
+        },
+        lambda: Sum("n"),
+    ),
+    "installments": Plan(
+        DUE_FACTS,
+        {
+            "due_installments": lambda: {"v": Sum("n")},
+            "on_time_rate": lambda: {"ok": Sum("ok"), "n": Sum("n")},
+        },
+        lambda: Sum("n"),
+    ),
+}
+PRESENT = "_facts_n"
+
+
+def enabled() -> bool:
+    return bool(getattr(settings, "LOANDESK_REPORT_FACTS", True))
+
+
+def plan_for(
+    src: Source, metrics: list[Metric], dim_keys: list[str], filters: Mapping[str, Any]
+) -> Plan | None:
+    """The facts that answer these metrics of `src` exactly, or None (read the raw rows)."""
+    if not enabled():
+        return None
+    plan = PLANS.get(src.key)
+    if plan is None or (plan.zone is not None and plan.zone != settings.TIME_ZONE):
+        return None
+    fact = plan.source
+    dims = _SCOPE_KEYS | set(fact.dims) | ({"time"} if fact.date_field else set())
+    if not (
+        all(m.key in plan.parts and m.custom_source is None and m.stat is None for m in metrics)
+        and all(k in dims for k in dim_keys)
+        and all(k in _SCOPE_FILTERS or k in fact.dims for k in filters)
+    ):
+        return None
+    return plan
+
+
+_PORTFOLIO_KEY = "department_id, owner_id, product_id, bucket, classification, dpd_class"
+_DAILY_KEY = "source, day, department_id, owner_id, product_id, channel, region"
+# (table, key columns, summed columns)
+_TABLES = (
+    ("reports_portfoliofact", _PORTFOLIO_KEY, ("loans", "outstanding_fen")),
+    ("reports_dailyfact", _DAILY_KEY, ("n", "amount_fen", "ok")),
+)
+
+
+def _fold_sql(table: str, key: str, sums: tuple[str, ...], pg: bool) -> str:
+    cols = ", ".join(sums)
+    summed = ", ".join(f"SUM({c})" for c in sums)
+    nonzero = " OR ".join(f"SUM({c}) <> 0" for c in sums)
+    if pg:
+        return (
+            f"WITH gone AS (DELETE FROM {table} RETURNING {key}, {cols})"  # noqa: S608
+            f" INSERT INTO {table} ({key}, {cols}) SELECT {key}, {summed} FROM gone"
+            f" GROUP BY {key} HAVING {nonzero}"
+        )
+    return (
+        f"INSERT INTO {table} ({key}, {cols}) SELECT {key}, {summed} FROM {table}"  # noqa: S608
+        f" WHERE id <= %s GROUP BY {key} HAVING {nonzero}"
+    )
+
+
+def compact() -> dict[str, int]:
+    """Folds the delta rows into one row per key (sums unchanged); returns the rows left per
+    table.
+
+    PostgreSQL: one statement per table (DELETE … RETURNING feeding the INSERT), so exactly the
+    rows it summed are the rows it removed, whatever commits meanwhile; concurrent writers are
+    never blocked (they only insert). SQLite: one write transaction (a single writer)."""
+    left: dict[str, int] = {}
+    pg = connection.vendor == "postgresql"
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table, key, sums in _TABLES:
+            if pg:
+                cursor.execute(_fold_sql(table, key, sums, pg))
+            else:
+                cursor.execute(f"SELECT MAX(id) FROM {table}")  # noqa: S608
+                top = cursor.fetchone()[0] or 0
+                cursor.execute(_fold_sql(table, key, sums, pg), [top])
+                cursor.execute(f"DELETE FROM {table} WHERE id <= %s", [top])  # noqa: S608
+            cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
+            left[table] = int(cursor.fetchone()[0])
+    return left
