@@ -61,7 +61,7 @@ LOANDESK_DEMO_PASSWORD = os.environ.get("LOANDESK_DEMO_PASSWORD", "LoanDesk@2026
 # Sample loan applications in every approval state (seed-demo); the test suite turns them off.
 LOANDESK_DEMO_FLOW_SAMPLES = _env_bool("LOANDESK_DEMO_FLOW_SAMPLES", True)
 # Reports answer stock metrics from the trigger-maintained fact table when a query is covered
-# (reports.facts, ADR 0010); off: always from the raw loans.
+# (reports.facts, ADR 0012); off: always from the raw loans.
 LOANDESK_REPORT_FACTS = _env_bool("LOANDESK_REPORT_FACTS", True)
 
 DEBUG = _env_bool("LOANDESK_DEBUG", False)

@@ -1,4 +1,4 @@
-"""The portfolio fact table (reports.facts, ADR 0010): every write that moves a loan's numbers
+"""The portfolio fact table (reports.facts, ADR 0012): every write that moves a loan's numbers
 moves the facts in the same transaction (ORM saves, queryset and bulk updates, deletes, the real
 disbursement, repayment, back-dated repayment, reversal and COB services), compaction keeps the
 sums, and every widget of the four shipped dashboards answers the same through the facts as

@@ -576,7 +576,7 @@ def step_snapshot(step: CobStepRun, on: date, cfg: Config) -> int:
     from loandesk.reports import facts
 
     # The day's loan steps wrote delta rows into the report facts: fold them (sums unchanged,
-    # so a rerun or a crash here is harmless; see reports.facts and ADR 0010).
+    # so a rerun or a crash here is harmless; see reports.facts and ADR 0012).
     facts.compact()
     PortfolioSnapshot.objects.filter(date=on).delete()
     snap = PortfolioSnapshot._meta.db_table

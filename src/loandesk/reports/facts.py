@@ -1,4 +1,4 @@
-"""Pre-aggregated facts for the report engine (ADR 0010).
+"""Pre-aggregated facts for the report engine (ADR 0012).
 
 `reports_portfoliofact` holds the live book (loans active or overdue) as signed delta rows per
 (department, owner, product, bucket, classification, days-past-due class), written by database

@@ -126,7 +126,7 @@ class PortfolioFact(models.Model):
     under its old key and +1 / +outstanding under its new key, in the same transaction as the
     write (ORM saves, bulk writes, COB's set-based SQL and COPY alike). The sum of the rows of a
     key is therefore exactly the live loans of that key; `compact()` in reports.facts folds the
-    rows into one per key (COB runs it). Nothing reads a single row: only SUMs. See ADR 0010.
+    rows into one per key (COB runs it). Nothing reads a single row: only SUMs. See ADR 0012.
     """
 
     department = models.ForeignKey(
@@ -169,7 +169,7 @@ class DailyFact(models.Model):
 
     Signed delta rows written by database triggers on customers_customer, lending_loan and
     lending_installment (migration 0005) in the same transaction as the write; folded by
-    reports.facts.compact(). Only SUMs are read. See ADR 0010."""
+    reports.facts.compact(). Only SUMs are read. See ADR 0012."""
 
     source = models.CharField(max_length=12)
     day = models.DateField()
