@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: run test install install-dev web-deps web-build lint typecheck pytest pytest-sqlite \
-	pytest-postgres vitest e2e bench clean help test-lanes sqlite-then-vitest
+	pytest-postgres vitest e2e bench clean help test-lanes sqlite-lane
 
 help:
 	@echo "make run    install everything and serve LoanDesk at http://$(HOST):$(PORT)"
@@ -82,14 +82,16 @@ vitest: web-deps
 e2e: install-dev web-build
 	env -u DATABASE_URL $(BIN)/pytest tests/e2e
 
-# In `make test` Vitest runs after the SQLite pass, beside the longer PostgreSQL pass.
-test-lanes: install-dev web-deps
-	@$(MAKE) --no-print-directory -j2 --output-sync=target sqlite-then-vitest pytest-postgres
+# In `make test` two lanes share the 2 cores: the SQLite pass, then Vitest, then the Playwright
+# tests (their server runs on SQLite), beside the longer PostgreSQL pass.
+test-lanes: install-dev web-deps web-build
+	@$(MAKE) --no-print-directory -j2 --output-sync=target sqlite-lane pytest-postgres
 
-sqlite-then-vitest: pytest-sqlite
+sqlite-lane: pytest-sqlite
 	@$(MAKE) --no-print-directory vitest
+	@$(MAKE) --no-print-directory e2e
 
-test: lint typecheck test-lanes e2e
+test: lint typecheck test-lanes
 	@echo "All checks passed."
 
 bench: install-dev
