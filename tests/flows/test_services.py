@@ -530,6 +530,17 @@ def test_each_approval_commits_its_worker_nudge_and_the_worker_delivers_the_even
         task = flows.task(inst, user.username)
         services.act(actor=user, instance_id=inst.pk, task_id=task.pk, action="approve")
         assert nudges() == n
+    # Column for column the row enqueue() writes (on PostgreSQL it comes from a cached statement).
+    from loandesk.core.tasks import dispatch_outbox
+
+    columns = [
+        "status", "args_kwargs", "priority", "task_path", "worker_ids", "queue_name",
+        "backend_name", "run_after", "return_value", "exception_class_path", "traceback",
+        "started_at", "finished_at",
+    ]  # fmt: skip
+    ours = list(DBTaskResult.objects.order_by("enqueued_at").values_list(*columns))
+    reference = DBTaskResult.objects.filter(pk=dispatch_outbox.enqueue().id).values_list(*columns)
+    assert ours[-2:] == [reference.get()] * 2
     pending = OutboxEvent.objects.filter(
         aggregate_id=str(inst.pk), status=OutboxEvent.Status.PENDING
     )
