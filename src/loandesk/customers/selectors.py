@@ -5,7 +5,7 @@ PII leaves here masked unless the caller holds customers.view_pii; every respons
 plaintext PII writes one `pii.view` audit entry naming the customers shown.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -471,6 +471,22 @@ def page_queryset(qs: QuerySet[Customer]) -> QuerySet[Customer]:
     return qs.select_related("owner", "department").prefetch_related("tags")
 
 
+# Counts for the 360 tabs that later apps fill (applications, loans, repayments, collections):
+# each app registers how many of the customer's rows the actor may see, counted the way its tab
+# lists them (customers knows nothing of those apps). A tab nobody registered counts 0.
+TabCounter = Callable[[User, Customer], int]
+TAB_COUNTERS: dict[str, TabCounter] = {}
+
+
+def register_tab_count(tab: str, counter: TabCounter) -> None:
+    TAB_COUNTERS[tab] = counter
+
+
+def _tab_count(tab: str, actor: User, customer: Customer) -> int:
+    counter = TAB_COUNTERS.get(tab)
+    return counter(actor, customer) if counter is not None else 0
+
+
 def customer_detail(
     actor: User, customer: Customer, *, request: HttpRequest | None = None
 ) -> dict[str, Any]:
@@ -519,11 +535,10 @@ def customer_detail(
             "counts": {
                 "follow_ups": counts["follow_ups"],
                 "documents": counts["documents"],
-                # Filled by later issues (lending, post-loan); honest zeros until then.
-                "applications": 0,
-                "loans": 0,
-                "repayments": 0,
-                "collections": 0,
+                **{
+                    tab: _tab_count(tab, actor, customer)
+                    for tab in ("applications", "loans", "repayments", "collections")
+                },
             },
         }
     )

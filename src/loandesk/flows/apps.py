@@ -18,3 +18,7 @@ class FlowsConfig(AppConfig):
         register_record_created_hook(on_record_created)
         register_public_status_extra(public_status_extra)
         registry.register(60, "flows", demo.seed)
+        from loandesk.customers.selectors import register_tab_count
+        from loandesk.flows.selectors import count_customer_applications
+
+        register_tab_count("applications", count_customer_applications)

@@ -92,6 +92,11 @@ def visible_instances(actor: User) -> QuerySet[FlowInstance]:
     return qs.filter(q)
 
 
+def count_customer_applications(actor: User, customer: Any) -> int:
+    """The 360 applications count: the customer's approvals the actor may see."""
+    return visible_instances(actor).filter(customer_id=customer.pk).count()
+
+
 def instance_of_record(*, actor: User, record_id: int) -> dict[str, Any]:
     """The latest approval of a form record that the actor may see (404 otherwise)."""
     found = (

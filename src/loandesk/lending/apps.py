@@ -15,6 +15,12 @@ class LendingConfig(AppConfig):
 
         registry.register(30, "lending", seed)
         register_merge_hook(move_loans_on_merge)
+        from loandesk.customers.selectors import register_tab_count
+        from loandesk.lending.loans import count_customer_loans
+        from loandesk.lending.repayment_reads import count_customer_repayments
+
+        register_tab_count("loans", count_customer_loans)
+        register_tab_count("repayments", count_customer_repayments)
         flow_steps.register()
 
         from loandesk.flows.automation import register_action

@@ -21,7 +21,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from loandesk.accounts.models import User
-from loandesk.accounts.scoping import ScopeSpec, get_scoped, require_perm, scoped
+from loandesk.accounts.scoping import ScopeSpec, get_scoped, has_perm, require_perm, scoped
 from loandesk.core import audit, outbox
 from loandesk.core.crypto import blind_index, mask_bank_card
 from loandesk.core.errors import Conflict, LoanDeskError, ValidationFailed
@@ -492,6 +492,14 @@ _OWED = (
 def visible_loans(actor: User) -> QuerySet[Loan]:
     require_perm(actor, VIEW_PERM)
     return scoped(Loan.objects.all(), actor, LOAN_SCOPE)
+
+
+def count_customer_loans(actor: User, customer: Any) -> int:
+    """The 360 loans tab's count: the customer's loans in the actor's scope (0 without the
+    permission to see loans, as the tab then lists none)."""
+    if not has_perm(actor, VIEW_PERM):
+        return 0
+    return visible_loans(actor).filter(customer_id=customer.pk).count()
 
 
 def search_loans(

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from loandesk.accounts.models import User
-from loandesk.accounts.scoping import ScopeSpec, get_scoped, require_perm, scoped
+from loandesk.accounts.scoping import ScopeSpec, get_scoped, has_perm, require_perm, scoped
 from loandesk.core.money import fen_to_yuan
 from loandesk.lending.loans import VIEW_PERM
 from loandesk.lending.models import Repayment
@@ -28,6 +28,14 @@ def repayment_for(*, actor: User, repayment_id: int) -> Repayment:
     return get_scoped(
         Repayment.objects.select_related(*_RELATED), actor, REPAYMENT_SCOPE, repayment_id
     )
+
+
+def count_customer_repayments(actor: User, customer: Any) -> int:
+    """The 360 repayments tab's count: repayments on the customer's loans in the actor's scope
+    (0 without the permission to see them)."""
+    if not has_perm(actor, VIEW_PERM):
+        return 0
+    return visible_repayments(actor).filter(loan__customer_id=customer.pk).count()
 
 
 def search_repayments(

@@ -20,3 +20,7 @@ class PostloanConfig(AppConfig):
 
         registry.register(35, "postloan", seed)
         registry.register(75, "collections", demo_collections.seed)
+        from loandesk.customers.selectors import register_tab_count
+        from loandesk.postloan.selectors import count_customer_cases
+
+        register_tab_count("collections", count_customer_cases)

@@ -498,6 +498,12 @@ def collection_summary(*, actor: User) -> dict[str, Any]:
     }
 
 
+def count_customer_cases(actor: User, customer: Any) -> int:
+    """The 360 collections tab's count: every case of the customer (whoever may see the
+    customer sees its collection history, as `customer_cases` lists it)."""
+    return CollectionCase.objects.filter(customer=customer).count()
+
+
 def customer_cases(*, actor: User, customer_id: int) -> dict[str, Any]:
     """The customer 360 tab: the customer's cases and their latest actions. Whoever may see the
     customer (customers.view in scope) sees the collection history."""
