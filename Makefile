@@ -9,12 +9,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: run test install install-dev web-deps web-build lint typecheck pytest pytest-sqlite \
-	pytest-postgres vitest e2e bench clean help test-lanes sqlite-lane
+	pytest-postgres vitest e2e bench load clean help test-lanes sqlite-lane
 
 help:
 	@echo "make run    install everything and serve LoanDesk at http://$(HOST):$(PORT)"
 	@echo "make test   install everything and run every check (lint, types, unit, browser)"
 	@echo "make bench  run the benchmarks (SCALE=small|10k|100k|1m)"
+	@echo "make load   the officer's-day load test on PostgreSQL (SCALE USERS DURATION WORKERS)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -96,6 +97,15 @@ test: lint typecheck test-lanes
 
 bench: install-dev
 	$(BIN)/python -m bench $(if $(SCALE),--scale $(SCALE),)
+
+# The officer's-day load test (docs/performance.md, "Load test"): a server on the kept PostgreSQL
+# data set loandesk_bench_$(SCALE) (next to DATABASE_URL's database), locust headless, a table
+# per endpoint and bench/results/load-<scale>-<time>.json.
+# Defaults: SCALE=1m USERS=50 DURATION=300 (seconds) WORKERS=4 TASK_WORKERS=1.
+load: install-dev
+	$(BIN)/python -m bench.load --scale $(or $(SCALE),1m) --users $(or $(USERS),50) \
+		--duration $(or $(DURATION),300) --workers $(or $(WORKERS),4) \
+		--task-workers $(or $(TASK_WORKERS),1)
 
 clean:
 	rm -rf $(VENV) $(WEB)/node_modules $(WEB)/dist var/static

@@ -1,0 +1,79 @@
+"""The load test's script (bench/load) cannot rot: it runs for a few seconds against a real
+server on a fresh SQLite demo database, every screen of the officer's day is requested and no
+request fails its checks. (The measurement itself runs on PostgreSQL with `make load`.)"""
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.load.__main__ import run
+
+DEMO_PASSWORD = "LoanDesk@2026"
+
+# One request of each screen of the day (the dashboard's widget queries vary by chart type).
+SCREENS = [
+    "POST /auth/login",
+    "GET /auth/me",
+    "GET /flows/inbox/counts",
+    "GET /customers/follow-ups/todo",
+    "GET /customers",
+    "GET /customers?q= (name)",
+    "GET /customers?q= (pinyin)",
+    "GET /customers?q= (phone)",
+    "GET /customers/{id}",
+    "POST /customers/{id}/follow-ups",
+    "GET /flows/inbox/todo",
+    "GET /flows/instances/{id}",
+    "POST /flows/instances/{id}/act (approve)",
+    "GET /reports/dashboards",
+    "GET /reports/dashboards/{id}",
+    "POST /reports/query (kpi)",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_the_load_script_runs_every_screen_without_failures(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        "LOANDESK_VAR_DIR": str(data),
+        "LOANDESK_DEMO_PASSWORD": DEMO_PASSWORD,
+        "DJANGO_SETTINGS_MODULE": "loandesk.settings",
+    }
+    manage = [sys.executable, "-m", "loandesk.manage"]
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
+    subprocess.run([*manage, "seed-demo"], env=env, check=True, stdout=subprocess.DEVNULL)
+
+    result = run(
+        scale="demo",
+        users=5,
+        duration=10,
+        workers=1,
+        task_workers=1,
+        spawn_rate=5,
+        think="0.5,1",
+        database_url=f"sqlite:///{data / 'loandesk.sqlite3'}",
+        keys=str(data),
+        port=_free_port(),
+        save=False,
+        quiet=True,
+        smoke=True,
+        run_dir=tmp_path / "run",
+    )
+
+    rows = {r["operation"]: r for r in result["rows"]}
+    assert result["accounts"].keys() == {"officer1", "officer2", "manager", "risk", "gm"}
+    missing = [name for name in SCREENS if rows.get(name, {}).get("requests", 0) == 0]
+    assert not missing, f"never requested: {missing}"
+    failed = {name: r["failures"] for name, r in rows.items() if r["failures"]}
+    assert not failed, (failed, result["failures"])
+    assert rows["Aggregated"]["requests"] == sum(
+        r["requests"] for name, r in rows.items() if name != "Aggregated"
+    )
