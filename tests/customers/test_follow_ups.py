@@ -76,6 +76,8 @@ def test_overdue_and_other_authors(client_for: Any, demo: Any) -> None:
         content="逾期的计划",
         next_follow_up_at=timezone.now() - timedelta(days=1),
     )
+    # As create_follow_up keeps it: the customer's next follow-up is its planned one.
+    Customer.objects.filter(pk=customer["id"]).update(next_follow_up_at=plan.next_follow_up_at)
     todo = _todo(officer)
     assert todo[0]["follow_up_id"] == plan.pk and todo[0]["overdue"] is True
     # The manager plans a visit on officer1's customer: both see it (author and owner).
@@ -155,3 +157,38 @@ def test_follow_up_writes_event_and_timeline(client_for: Any, demo: Any) -> None
     assert event.payload["next_follow_up_at"] is not None
     line = officer.get(f"customers/{customer['id']}/timeline").json()["items"][0]
     assert line["kind"] == "follow_up" and line["summary"] == "微信跟进:微信发送材料清单"
+
+
+def test_todo_follows_the_customer_owner_and_reads_through_indexes(
+    client_for: Any, demo: Any
+) -> None:
+    """An officer (scope: own customers) sees the plans on the customers they own now, not the
+    ones they wrote on a customer since handed to a colleague; the query reaches them through
+    the owner's customers (cust_owner_next_fu), not an OR of author and owner across a join,
+    which scans every open follow-up at scale (docs/performance.md, "Load test")."""
+    from loandesk.customers import selectors
+
+    FollowUp.objects.all().delete()
+    officer1, officer2 = client_for("officer1"), client_for("officer2")
+    kept, handed = create(officer1, name="留下的客户"), create(officer1, name="移交的客户")
+    for c in (kept, handed):
+        response = officer1.post(
+            f"customers/{c['id']}/follow-ups",
+            {
+                "kind": "call",
+                "content": f"回访{c['name']}",
+                "next_follow_up_at": _iso(timedelta(days=1)),
+            },
+        )
+        assert response.status_code == 201, response.content
+    Customer.objects.filter(pk=handed["id"]).update(owner=demo["users"]["officer2"])
+
+    assert [t["customer"]["id"] for t in _todo(officer1)] == [kept["id"]]
+    assert [t["customer"]["id"] for t in _todo(officer2)] == [handed["id"]]
+    # The manager (department tree) sees both through the scope, but only their own plans:
+    # they wrote none and own neither.
+    assert _todo(client_for("manager")) == []
+    for username in ("officer1", "manager"):
+        user = demo["users"][username]
+        sql = str(selectors.todo(actor=user).query)
+        assert f'"author_id" = {user.pk} OR' not in sql, sql

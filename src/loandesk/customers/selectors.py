@@ -661,13 +661,28 @@ def todo(*, actor: User, within_days: int = 7) -> QuerySet[FollowUp]:
     due within `within_days`, soonest first; only customers still in their scope and active."""
     require_perm(actor, "customers.view")
     horizon = timezone.now() + timedelta(days=within_days)
-    qs = FollowUp.objects.filter(
-        Q(author=actor) | Q(customer__owner=actor),
-        closed_at__isnull=True,
-        next_follow_up_at__isnull=False,
-        next_follow_up_at__lte=horizon,
-        customer__status=Customer.Status.ACTIVE,
+    planned = FollowUp.objects.filter(
+        closed_at__isnull=True, next_follow_up_at__isnull=False, next_follow_up_at__lte=horizon
     )
+    # Not `author OR customer owner`: an OR across a join that PostgreSQL answers by joining
+    # every open follow-up to its customer (seconds at a million customers). On customers the
+    # actor owns: a customer's planned follow-up is its next_follow_up_at (the service closes
+    # the earlier ones), so cust_owner_next_fu finds those customers first.
+    owned = Customer.objects.filter(
+        owner=actor, next_follow_up_at__lte=horizon, status=Customer.Status.ACTIVE
+    ).values("pk")
+    if effective_scope(actor) == DataScope.SELF:
+        # Only own customers are in scope: what the actor wrote on others' is out of it.
+        qs = planned.filter(customer__in=owned)
+    else:
+        # Written by the actor (the partial index fu_author_open_next) or on own customers.
+        ids = (
+            planned.filter(author=actor)
+            .order_by()
+            .values("pk")
+            .union(planned.filter(customer__in=owned).order_by().values("pk"))
+        )
+        qs = FollowUp.objects.filter(pk__in=ids, customer__status=Customer.Status.ACTIVE)
     return (
         scoped(qs, actor, NESTED_SCOPE)
         .select_related("customer", "author")

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from loandesk.accounts.models import Role, User
@@ -82,13 +82,18 @@ def visible_instances(actor: User) -> QuerySet[FlowInstance]:
     qs = FlowInstance.objects.all()
     if has_perm(actor, ADMIN):
         return qs
+    # Correlated EXISTS, not `pk IN (the actor's tasks)`: the callers narrow the instances to a
+    # customer, a record or one id, and PostgreSQL would otherwise hash every task the actor
+    # ever had (an approver has hundreds of thousands at scale) for each of those lookups.
     q = (
         Q(initiator=actor)
-        | Q(pk__in=FlowTask.objects.filter(user=actor).values("instance_id"))
-        | Q(pk__in=FlowCc.objects.filter(user=actor).values("instance_id"))
+        | Q(Exists(FlowTask.objects.filter(instance_id=OuterRef("pk"), user=actor)))
+        | Q(Exists(FlowCc.objects.filter(instance_id=OuterRef("pk"), user=actor)))
     )
     if has_perm(actor, VIEW_RECORDS):
-        q |= Q(record__in=scoped(Record.objects.all(), actor, RECORD_SCOPE).values("pk"))
+        q |= Q(
+            Exists(scoped(Record.objects.filter(pk=OuterRef("record_id")), actor, RECORD_SCOPE))
+        )
     return qs.filter(q)
 
 
@@ -640,13 +645,22 @@ def _batchable(instance: FlowInstance, node_id: str) -> bool:
     return all(data.get(k) not in (None, "") for k in editable)
 
 
+# The 已办 count stops here: an approver's finished tasks grow without bound (a million at
+# scale) and counting them all on every badge refresh costs more than the rest of the inbox.
+DONE_COUNT_CAP = 1000
+DONE_STATUSES = tuple(
+    s for s in FlowTask.Status.values if s not in (FlowTask.Status.OPEN, FlowTask.Status.CANCELLED)
+)
+
+
 def counts(*, actor: User) -> dict[str, int]:
+    """The inbox badges; `done` is exact up to DONE_COUNT_CAP and capped there."""
+    done = FlowTask.objects.filter(
+        user=actor, status__in=DONE_STATUSES, closed_at__isnull=False
+    ).order_by()
     return {
         "todo": FlowTask.objects.filter(user=actor, status=FlowTask.Status.OPEN).count(),
-        "done": FlowTask.objects.filter(user=actor, closed_at__isnull=False)
-        .exclude(status=FlowTask.Status.OPEN)
-        .exclude(status=FlowTask.Status.CANCELLED)
-        .count(),
+        "done": done[:DONE_COUNT_CAP].count(),
         "cc_unread": FlowCc.objects.filter(user=actor, read_at__isnull=True).count(),
         "mine_running": FlowInstance.objects.filter(
             initiator=actor, status__in=("running", "returned", "error")
@@ -659,6 +673,7 @@ def todo(*, actor: User, q: str | None = None, cursor: str | None = None) -> dic
         FlowTask.objects.filter(user=actor, status=FlowTask.Status.OPEN)
         .filter(_search(q, "instance__"))
         .select_related("instance__initiator", "instance__version__definition", "instance__record")
+        .defer("instance__state")  # the engine's state: large, and not needed for a card
         .order_by("due_at", "created_at", "id")
     )
     rows, nxt = _page(qs, cursor)
@@ -689,6 +704,7 @@ def done(*, actor: User, q: str | None = None, cursor: str | None = None) -> dic
         .exclude(status__in=(FlowTask.Status.OPEN, FlowTask.Status.CANCELLED))
         .filter(_search(q, "instance__"))
         .select_related("instance__initiator", "instance__version__definition")
+        .defer("instance__state")
         .order_by("-closed_at", "-id")
     )
     rows, nxt = _page(qs, cursor)
