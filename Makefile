@@ -105,7 +105,7 @@ bench: install-dev
 load: install-dev
 	$(BIN)/python -m bench.load --scale $(or $(SCALE),1m) --users $(or $(USERS),50) \
 		--duration $(or $(DURATION),300) --workers $(or $(WORKERS),4) \
-		--task-workers $(or $(TASK_WORKERS),1)
+		--task-workers $(or $(TASK_WORKERS),1) $(if $(filter 0,$(ANALYSIS)),--no-analysis,)
 
 clean:
 	rm -rf $(VENV) $(WEB)/node_modules $(WEB)/dist var/static

@@ -119,6 +119,20 @@ def _ms(row: dict[str, str], column: str) -> float | None:
     return None if value in ("N/A", "", None) else float(value)
 
 
+def _db_backends(database: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend serving `database` on this machine."""
+    found: dict[int, float] = {}
+    for p in psutil.process_iter(["cmdline"]):
+        try:
+            cmd = " ".join(p.info["cmdline"] or [])
+            if cmd.startswith("postgres:") and f" {database} " in f"{cmd} ":
+                t = p.cpu_times()
+                found[p.pid] = t.user + t.system
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return found
+
+
 def _rows(stats_csv: Path) -> list[dict[str, Any]]:
     """Locust's per-request-name statistics (its `--csv` file), as result rows."""
     rows = []
@@ -205,6 +219,7 @@ def run(
     quiet: bool = False,
     smoke: bool = False,
     run_dir: Path | None = None,
+    analysis: bool = True,
 ) -> dict[str, Any]:
     """Runs the load test and returns the result (rows and the run's facts). The plan, the
     server's var dir and log and locust's CSV and log go to `run_dir` (default var/load/<time>)."""
@@ -255,6 +270,8 @@ def run(
         locust_env = {**env, "LOANDESK_LOAD_PLAN": str(plan_path), "LOANDESK_LOAD_THINK": think}
         if smoke:
             locust_env["LOANDESK_LOAD_SMOKE"] = "1"
+        if not analysis:
+            locust_env["LOANDESK_LOAD_ANALYSIS"] = "0"
         prefix = run_dir / "locust"
         cmd = [
             *(sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py")),
@@ -265,6 +282,8 @@ def run(
         load_before = os.getloadavg()
         cpu_before = psutil.cpu_times()
         server_cpu_before = _tree_cpu(server.pid) if server else 0.0
+        database = database_url.rpartition("/")[2].partition("?")[0]
+        db_before = _db_backends(database) if "postgres" in database_url else {}
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         say(f"locust: {users} users, spawn {spawn_rate}/s, {duration} s, think {think} s")
@@ -275,6 +294,10 @@ def run(
         wall = time.perf_counter() - t0
         children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
         server_cpu = (_tree_cpu(server.pid) - server_cpu_before) if server else None
+        db_after = _db_backends(database) if "postgres" in database_url else {}
+        # Backends that ended during the run are not counted (the server keeps its
+        # connections for LOANDESK_DB_CONN_MAX_AGE, 60 s by default): a lower bound.
+        db_cpu = sum(cpu - db_before.get(pid, 0.0) for pid, cpu in db_after.items())
         cpu_after = psutil.cpu_times()
         load_after = os.getloadavg()
     finally:
@@ -313,6 +336,7 @@ def run(
         "duration_s": duration,
         "spawn_rate": spawn_rate,
         "think_s": think,
+        "analysis_widgets": analysis,
         "web_workers": workers,
         "task_workers": task_workers,
         "database": database_url.rpartition("/")[2] if "postgres" in database_url else "sqlite",
@@ -328,6 +352,8 @@ def run(
         "server_cpu_pct_of_one_core": round(100 * server_cpu / wall, 1)
         if server_cpu is not None and wall
         else None,
+        "db_cpu_s": round(db_cpu, 1) if db_after else None,
+        "db_cpu_pct_of_one_core": round(100 * db_cpu / wall, 1) if db_after and wall else None,
         "rows": rows,
         "failures": failures,
         "run_dir": str(run_dir),
@@ -350,7 +376,7 @@ def main() -> int:
     parser.add_argument(
         "--task-workers", type=int, default=int(os.environ.get("TASK_WORKERS", "1"))
     )
-    parser.add_argument("--spawn-rate", type=float, default=5.0)
+    parser.add_argument("--spawn-rate", type=float, default=2.0)
     parser.add_argument("--think", default=os.environ.get("THINK", "3,10"))
     parser.add_argument("--database-url")
     parser.add_argument(
@@ -364,6 +390,12 @@ def main() -> int:
         "--business-date",
         default=os.environ.get("BUSINESS_DATE"),
         help="set the business date first (through the app's service), e.g. 2026-06-01",
+    )
+    parser.add_argument(
+        "--no-analysis",
+        action="store_true",
+        default=os.environ.get("ANALYSIS") == "0",
+        help="leave out the dashboards' vintage and roll-rate widgets",
     )
     args = parser.parse_args()
     result = run(
@@ -379,6 +411,7 @@ def main() -> int:
         url=args.url,
         port=args.port,
         business_date=args.business_date,
+        analysis=not args.no_analysis,
     )
     print(render(result["rows"]))
     print(
@@ -386,7 +419,8 @@ def main() -> int:
         f"{result['task_workers']} task workers on {result['cores']} cores; load average "
         f"{result['load_average_before'][0]} -> {result['load_average_after'][0]}; machine CPU "
         f"busy {result['machine_cpu_busy_pct']} %; locust {result['locust_cpu_pct_of_one_core']} "
-        f"% of one core; server {result['server_cpu_pct_of_one_core']} % of one core"
+        f"% of one core; server {result['server_cpu_pct_of_one_core']} % of one core; "
+        f"PostgreSQL backends of the database {result['db_cpu_pct_of_one_core']} % of one core"
     )
     for f in result["failures"][:20]:
         print(f"failure: {f['Method']} {f['Name']}: {f['Occurrences']}x {f['Error'][:200]}")
