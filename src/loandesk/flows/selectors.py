@@ -91,9 +91,7 @@ def visible_instances(actor: User) -> QuerySet[FlowInstance]:
         | Q(Exists(FlowCc.objects.filter(instance_id=OuterRef("pk"), user=actor)))
     )
     if has_perm(actor, VIEW_RECORDS):
-        q |= Q(
-            Exists(scoped(Record.objects.filter(pk=OuterRef("record_id")), actor, RECORD_SCOPE))
-        )
+        q |= Q(Exists(scoped(Record.objects.filter(pk=OuterRef("record_id")), actor, RECORD_SCOPE)))
     return qs.filter(q)
 
 
