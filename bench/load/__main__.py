@@ -354,6 +354,16 @@ def run(
         else None,
         "db_cpu_s": round(db_cpu, 1) if db_after else None,
         "db_cpu_pct_of_one_core": round(100 * db_cpu / wall, 1) if db_after and wall else None,
+        # What one request costs the server side (web processes + database backends), whatever
+        # else the machine is doing: the figure to compare across busy and quiet runs.
+        "server_cpu_ms_per_request": round(
+            1000
+            * ((server_cpu or 0.0) + db_cpu)
+            / max(1, next((r["requests"] for r in rows if r["operation"] == "Aggregated"), 1)),
+            2,
+        )
+        if server_cpu is not None
+        else None,
         "rows": rows,
         "failures": failures,
         "run_dir": str(run_dir),
@@ -420,7 +430,8 @@ def main() -> int:
         f"{result['load_average_before'][0]} -> {result['load_average_after'][0]}; machine CPU "
         f"busy {result['machine_cpu_busy_pct']} %; locust {result['locust_cpu_pct_of_one_core']} "
         f"% of one core; server {result['server_cpu_pct_of_one_core']} % of one core; "
-        f"PostgreSQL backends of the database {result['db_cpu_pct_of_one_core']} % of one core"
+        f"PostgreSQL backends of the database {result['db_cpu_pct_of_one_core']} % of one core; "
+        f"server-side CPU per request {result['server_cpu_ms_per_request']} ms"
     )
     for f in result["failures"][:20]:
         print(f"failure: {f['Method']} {f['Name']}: {f['Occurrences']}x {f['Error'][:200]}")
