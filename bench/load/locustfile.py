@@ -66,6 +66,7 @@ class Phone(FastHttpUser):
 
     account: dict[str, Any]
     csrf = ""
+    opened = False
     permissions: frozenset[str] = frozenset()
 
     # -- plumbing ------------------------------------------------------------------------
@@ -136,10 +137,20 @@ class Phone(FastHttpUser):
             for kind in sorted({t["kind"] for t in self.account["terms"]}):
                 self.search(kind)
 
+    def badges(self) -> Any:
+        """What the app sends on every route change: the 审批 and 消息 tab-bar badges."""
+        counts = self.inbox_counts()
+        self.get("/notify/unread-count", "GET /notify/unread-count", lambda b: b["unread"] >= 0)
+        return counts
+
     def home(self) -> None:
-        """首页: the signed-in user, the inbox badge, the follow-up to-do card."""
-        self.get("/auth/me", "GET /auth/me", lambda b: b["username"] == self.account["username"])
-        self.inbox_counts()
+        """首页: the signed-in user (once, when the app opens), the badges, the to-do card."""
+        if not self.opened:
+            self.get(
+                "/auth/me", "GET /auth/me", lambda b: b["username"] == self.account["username"]
+            )
+            self.opened = True
+        self.badges()
         self.get(
             "/customers/follow-ups/todo?within_days=7&page=1&page_size=5",
             "GET /customers/follow-ups/todo",
@@ -155,6 +166,7 @@ class Phone(FastHttpUser):
 
     def customer_list(self) -> None:
         """客户 tab: the newest 20 in scope."""
+        self.badges()
         self.get(
             "/customers?page=1&page_size=20",
             "GET /customers",
@@ -163,6 +175,7 @@ class Phone(FastHttpUser):
 
     def search(self, kind: str | None = None) -> None:
         """The search box, with a term taken from a customer in scope: it must be found."""
+        self.badges()
         terms = [t for t in self.account["terms"] if kind is None or t["kind"] == kind]
         term = self.rng.choice(terms)
         self.get(
@@ -174,6 +187,7 @@ class Phone(FastHttpUser):
 
     def customer_360(self) -> None:
         """The 360 view of a customer in scope, and one more tab (follow-ups or timeline)."""
+        self.badges()
         cid = self.rng.choice(self.account["customers"])
         self.get(f"/customers/{cid}", "GET /customers/{id}", lambda b: b["id"] == cid)
         if self.rng.random() < 0.5:
@@ -191,6 +205,7 @@ class Phone(FastHttpUser):
 
     def add_follow_up(self) -> None:
         """写跟进: open the form (it loads the customer), save a call note with a next date."""
+        self.badges()
         cid = self.rng.choice(self.account["follow_up"])
         self.get(f"/customers/{cid}", "GET /customers/{id}", lambda b: b["id"] == cid)
         content = f"负载测试:电话回访,客户表示本月内补充收入证明。#{self.rng.randrange(10**6)}"
@@ -204,8 +219,8 @@ class Phone(FastHttpUser):
         )
 
     def inbox(self) -> Any:
-        """审批 tab: the badge counts and the 待办 list."""
-        counts = self.inbox_counts()
+        """审批 tab: the badges and the 待办 list."""
+        counts = self.badges()
         page = self.get(
             "/flows/inbox/todo",
             "GET /flows/inbox/todo",
@@ -237,6 +252,7 @@ class Phone(FastHttpUser):
         item = todo[0]
         _claimed.add(item["task_id"])
         iid = item["instance_id"]
+        self.badges()  # the instance page
         detail = self.get(
             f"/flows/instances/{iid}",
             "GET /flows/instances/{id}",
@@ -262,11 +278,13 @@ class Phone(FastHttpUser):
                 "expected_version": detail["version"],
             },
         )
+        self.inbox_counts()  # the page refreshes the badge after acting
 
     def dashboard(self) -> None:
         """看板: the list, the first dashboard, and each widget's query, as the page loads."""
         if "reports.view" not in self.permissions:
             return
+        self.badges()
         boards = self.get("/reports/dashboards", "GET /reports/dashboards", lambda b: len(b) > 0)
         if not boards:
             return

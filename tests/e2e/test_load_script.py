@@ -17,6 +17,7 @@ SCREENS = [
     "POST /auth/login",
     "GET /auth/me",
     "GET /flows/inbox/counts",
+    "GET /notify/unread-count",
     "GET /customers/follow-ups/todo",
     "GET /customers",
     "GET /customers?q= (name)",
