@@ -173,3 +173,16 @@ def test_a_second_runner_is_refused_while_one_holds_the_lock(book: dict[str, Any
             pass
     assert not cob.runner_alive()
     assert cob.run_day(START).status == "done"
+
+
+def test_one_partition_needs_no_count_of_the_book(book: dict[str, Any]) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        run = cob.prepare(START, workers=1)
+    loan_counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert not [sql for sql in loan_counts if "lending_loan" in sql], loan_counts
+    assert set(run.steps.values_list("lo_id", "hi_id")) == {(0, None)}
+    # Three workers still cut the book into three ranges.
+    other = cob.prepare(START + timedelta(days=1), workers=3)
+    assert len(set(other.steps.filter(step="loans").values_list("lo_id", "hi_id"))) == 3

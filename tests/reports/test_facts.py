@@ -238,6 +238,39 @@ def test_compaction_keeps_every_sum_and_folds_the_deltas(book: dict[str, Any]) -
     assert facts_by_key() == expected
 
 
+def test_compaction_refolds_only_the_days_with_new_deltas(book: dict[str, Any]) -> None:
+    facts.compact()
+    folded = dict(DailyFact.objects.values_list("id", "day"))
+    assert folded and not DailyFact.objects.filter(folded__isnull=True).exists()
+    # One installment paid: a delta for its due day ("due" source) only.
+    inst = Installment.objects.filter(loan__status__in=LIVE, status="pending").first()
+    assert inst is not None
+    Installment.objects.filter(pk=inst.pk).update(
+        paid_principal_fen=inst.principal_fen,
+        paid_interest_fen=inst.interest_fen,
+        paid_fee_fen=inst.fee_fen,
+        status="paid",
+        paid_off_on=inst.due_date,
+    )
+    touched = set(
+        DailyFact.objects.filter(folded__isnull=True).values_list("source", "day").distinct()
+    )
+    assert touched == {("due", inst.due_date)}
+    daily = daily_by_key()
+    facts.compact()
+    assert daily_facts_by_key() == daily
+    after = dict(DailyFact.objects.values_list("id", "day"))
+    # Every other day's folded rows were left as they were (same ids); the due day's refolded.
+    assert {i: d for i, d in folded.items() if d != inst.due_date} == {
+        i: d for i, d in after.items() if i in folded and d != inst.due_date
+    }
+    assert all(d == inst.due_date for i, d in after.items() if i not in folded)
+    assert not DailyFact.objects.filter(folded__isnull=True).exists()
+    ids = set(after)
+    facts.compact()  # nothing new: nothing rewritten
+    assert set(DailyFact.objects.values_list("id", flat=True)) == ids
+
+
 def test_services_move_the_facts(lending: dict[str, Any]) -> None:  # noqa: F811
     """The real disbursement, repayment (today's and back-dated), reversal and COB services."""
     set_date(START)

@@ -24,7 +24,8 @@ class AuditEntry(models.Model):
     )
     actor_username = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=64, db_index=True)
-    target_type = models.CharField(max_length=64, blank=True, db_index=True)
+    # Indexed by (target_type, target_id) below.
+    target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
     target_label = models.CharField(max_length=200, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
@@ -51,7 +52,7 @@ class OutboxEvent(models.Model):
     """A domain event written in the same transaction as the change it describes."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    topic = models.CharField(max_length=100, db_index=True)
+    topic = models.CharField(max_length=100)  # never filtered on: no index to keep up
     aggregate_type = models.CharField(max_length=64, blank=True)
     aggregate_id = models.CharField(max_length=64, blank=True)
     payload = models.JSONField(default=dict)

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Exists, F, Func, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Field, Func, OuterRef, Q, QuerySet
 from django.db.models.lookups import Exact, GreaterThanOrEqual, In, LessThan
 from django.http import HttpRequest
 from django.utils import timezone
@@ -26,7 +26,9 @@ from loandesk.accounts.scoping import (
     get_scoped,
     has_perm,
     require_perm,
+    scope_q,
     scoped,
+    subtree_ids,
 )
 from loandesk.core import audit
 from loandesk.core.crypto import mask_bank_card
@@ -103,8 +105,12 @@ def _prefix(field: str, prefix: str) -> Q:
     by the varchar_pattern_ops index); a range on SQLite, whose LIKE cannot use a BINARY index."""
     if connection.vendor == "postgresql":
         return Q(**{f"{field}__startswith": prefix})
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": _after_prefix(prefix)})
+
+
+def _after_prefix(prefix: str) -> str:
+    """The least string above every string that starts with `prefix` (its range's end)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def _identifier_ids(q: str) -> set[int] | None:
@@ -182,15 +188,17 @@ class _Unindexed(Func):
 
 
 def _unindexed(column: str) -> _Unindexed:
-    """`column` (an attname) as `+column`, typed like the column so values compare as its
-    own (an owner id stays an integer: SQLite's `+` drops the column's affinity)."""
-    field = next(f for f in Customer._meta.concrete_fields if f.attname == column)
+    """`column` (a field name or attname: "owner" or "owner_id") as `+column`, typed like the
+    column so values compare as its own (an owner id stays an integer: SQLite's `+` drops the
+    column's affinity)."""
+    field = Customer._meta.get_field(column)
+    assert isinstance(field, Field)
     output = getattr(field, "target_field", field) if field.is_relation else field
-    return _Unindexed(F(column), output_field=output)
+    return _Unindexed(F(field.attname), output_field=output)
 
 
 def _walk_prefix(field: str, prefix: str) -> Q:
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    upper = _after_prefix(prefix)
     return Q(GreaterThanOrEqual(_unindexed(field), prefix)) & Q(LessThan(_unindexed(field), upper))
 
 
@@ -198,24 +206,10 @@ def _gram_exists(gram: str) -> Exists:
     return Exists(CustomerNameGram.objects.filter(gram=gram, customer_id=OuterRef("pk")))
 
 
-def _subtree_ids(path: str) -> list[int]:
-    return list(Department.objects.filter(path__startswith=path).values_list("pk", flat=True))
-
-
 def _walk_scope(actor: User) -> Q:
     """`scope_q(actor, CUSTOMER_SCOPE)` in walk form: the same customers. An officer's own
     book stays an indexed equality: (owner, status, updated_at) is itself an ordered walk."""
-    scope = effective_scope(actor)
-    if scope == DataScope.ALL:
-        return Q()
-    own = Q(owner_id=actor.pk)
-    if scope == DataScope.SELF or actor.department_id is None:
-        return own
-    owned = Q(Exact(_unindexed("owner_id"), actor.pk))
-    if scope == DataScope.DEPARTMENT:
-        return owned | Q(Exact(_unindexed("department_id"), actor.department_id))
-    path = actor.department.path if actor.department else ""
-    return owned | Q(In(_unindexed("department_id"), _subtree_ids(path)))
+    return scope_q(actor, CUSTOMER_SCOPE, column=_unindexed)
 
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -339,7 +333,7 @@ def search(
             return CustomerSearch(qs.none())
         both(
             Q(department__path__startswith=department.path),
-            Q(In(_unindexed("department_id"), _subtree_ids(department.path))),
+            Q(In(_unindexed("department_id"), subtree_ids(department.path))),
         )
     order = ("-updated_at", "-id")
     return CustomerSearch(

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from loandesk.core.pagination import PageParams
 from loandesk.flows import schemas as out
 from loandesk.flows import selectors, services
 
@@ -239,6 +240,20 @@ def cc_read(request: HttpRequest, cc_id: int) -> HttpResponse:
 def inbox_mine(request: HttpRequest, params: Query[MineQuery]) -> JsonObject:
     return selectors.mine(
         actor=_actor(request), status=params.status, q=params.q, cursor=params.cursor
+    )
+
+
+# --- customer 360 ------------------------------------------------------------------------------
+
+
+@flows_router.get(
+    "/customers/{int:customer_id}/applications", response=out.CustomerApplicationPageOut
+)
+def customer_applications(
+    request: HttpRequest, customer_id: int, params: Query[PageParams]
+) -> JsonObject:
+    return selectors.customer_applications(
+        actor=_actor(request), customer_id=customer_id, params=params
     )
 
 

@@ -164,6 +164,9 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "flow.status.rejected": ("已拒绝", "Rejected"),
     "flow.status.withdrawn": ("已撤回", "Withdrawn"),
     "flow.status.cancelled": ("已取消", "Cancelled"),
+    # The customer 360 申请 tab's state of an application.
+    "flow.stage.running_at": ("审批中 · {node}", "In progress · {node}"),
+    "flow.stage.disbursed": ("已放款", "Disbursed"),
 }
 
 ACTION_LABELS: dict[str, tuple[str, str]] = {

@@ -122,11 +122,16 @@ class FlowTask(models.Model):
         ESCALATED = "escalated", "已升级"
         CANCELLED = "cancelled", "已取消"
 
-    instance = models.ForeignKey(FlowInstance, on_delete=models.CASCADE, related_name="tasks")
+    # No index of their own: (instance, engine_task_id) and the inbox index lead with them.
+    instance = models.ForeignKey(
+        FlowInstance, on_delete=models.CASCADE, related_name="tasks", db_index=False
+    )
     engine_task_id = models.CharField(max_length=160)
     node_id = models.CharField(max_length=64)
     node_name = models.CharField(max_length=100)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     kind = models.CharField(max_length=12)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField()
@@ -155,7 +160,10 @@ class FlowTimer(models.Model):
         FIRED = "fired", "已触发"
         CANCELLED = "cancelled", "已取消"
 
-    instance = models.ForeignKey(FlowInstance, on_delete=models.CASCADE, related_name="timers")
+    # Indexed by the (instance, timer_id) unique constraint.
+    instance = models.ForeignKey(
+        FlowInstance, on_delete=models.CASCADE, related_name="timers", db_index=False
+    )
     timer_id = models.CharField(max_length=180)
     kind = models.CharField(max_length=10)
     engine_task_id = models.CharField(max_length=160)
@@ -174,7 +182,10 @@ class FlowTimer(models.Model):
 
 
 class FlowHistory(models.Model):
-    instance = models.ForeignKey(FlowInstance, on_delete=models.CASCADE, related_name="history")
+    # Indexed by the (instance, seq) unique constraint.
+    instance = models.ForeignKey(
+        FlowInstance, on_delete=models.CASCADE, related_name="history", db_index=False
+    )
     seq = models.PositiveIntegerField()
     at = models.DateTimeField()
     actor = models.ForeignKey(

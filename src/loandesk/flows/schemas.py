@@ -337,6 +337,40 @@ class MinePageOut(Schema):
     next: str | None
 
 
+# --- customer 360 ------------------------------------------------------------------------------
+
+
+class BookedLoanOut(Schema):
+    id: int
+    contract_no: str
+
+
+class CustomerApplicationOut(Schema):
+    instance_id: int
+    serial_no: str
+    title: str
+    flow_name: str
+    amount: str | None
+    product: str | None
+    status: str
+    status_label: str
+    # status, or "disbursed" once the loan is booked; the label names the waiting node.
+    stage: str
+    stage_label: str
+    current_node: NodeRef | None
+    loan: BookedLoanOut | None
+    initiator: UserRef
+    started_at: datetime
+    finished_at: datetime | None
+
+
+class CustomerApplicationPageOut(Schema):
+    items: list[CustomerApplicationOut]
+    count: int
+    page: int
+    page_size: int
+
+
 # --- analytics ---------------------------------------------------------------------------------
 
 

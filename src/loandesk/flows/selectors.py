@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from loandesk.accounts.models import Role, User
@@ -22,6 +23,7 @@ from loandesk.core.crypto import mask_id_number, mask_phone
 from loandesk.core.errors import LoanDeskError, NotFound, ValidationFailed
 from loandesk.core.i18n import current_language, message
 from loandesk.core.money import fen_to_yuan
+from loandesk.core.pagination import PageParams, paginate
 from loandesk.flows import records
 from loandesk.flows.automation import registered_actions
 from loandesk.flows.engine import (
@@ -95,9 +97,15 @@ def visible_instances(actor: User) -> QuerySet[FlowInstance]:
     return qs.filter(q)
 
 
+def customer_instances(actor: User, customer: Any) -> QuerySet[FlowInstance]:
+    """The customer's applications (their approvals) that the actor may see: the 360 tab's
+    rows and its count."""
+    return visible_instances(actor).filter(customer_id=customer.pk)
+
+
 def count_customer_applications(actor: User, customer: Any) -> int:
     """The 360 applications count: the customer's approvals the actor may see."""
-    return visible_instances(actor).filter(customer_id=customer.pk).count()
+    return customer_instances(actor, customer).count()
 
 
 def instance_of_record(*, actor: User, record_id: int) -> dict[str, Any]:
@@ -792,6 +800,78 @@ def mine(
         for r in rows
     ]
     return {"items": items, "next": nxt}
+
+
+# --- customer 360 ------------------------------------------------------------------------------
+
+
+def customer_applications(*, actor: User, customer_id: int, params: PageParams) -> dict[str, Any]:
+    """The customer 360 申请 tab: the customer's applications the actor may see (scoped as the
+    inbox and the detail are), newest first, a page at a time. A customer outside the actor's
+    scope is a 404, like the 360 view itself."""
+    from loandesk.customers.selectors import customer_for
+
+    customer = customer_for(actor, customer_id)
+    qs = (
+        customer_instances(actor, customer)
+        .select_related("version__definition", "record__version", "initiator")
+        .defer("state")
+        .annotate(
+            loan_id=KT("state__data__loan__loan_id"),
+            loan_contract_no=KT("state__data__loan__contract_no"),
+        )
+        .order_by("-started_at", "-id")
+    )
+    result = paginate(qs, params)
+    result["items"] = [_application_row(i) for i in result["items"]]
+    return result
+
+
+def _application_row(instance: Any) -> dict[str, Any]:
+    record = instance.record
+    loan_id = int(instance.loan_id) if str(instance.loan_id or "").isdigit() else None
+    node = (
+        {"id": instance.current_node_id, "name": instance.current_node_name}
+        if instance.current_node_id
+        else None
+    )
+    if loan_id is not None:
+        stage, stage_label = "disbursed", message("flow.stage.disbursed")
+    elif instance.status == "running" and node is not None:
+        stage, stage_label = "running", message("flow.stage.running_at", {"node": node["name"]})
+    else:
+        stage, stage_label = instance.status, status_label(instance.status)
+    return {
+        "instance_id": instance.pk,
+        "serial_no": record.serial_no,
+        "title": instance.title,
+        "flow_name": instance.version.definition.name,
+        "amount": _amount(instance.amount_fen),
+        "product": _product_label(record),
+        "status": instance.status,
+        "status_label": status_label(instance.status),
+        "stage": stage,
+        "stage_label": stage_label,
+        "current_node": node,
+        "loan": (
+            None
+            if loan_id is None
+            else {"id": loan_id, "contract_no": instance.loan_contract_no or ""}
+        ),
+        "initiator": user_ref(instance.initiator),
+        "started_at": instance.started_at,
+        "finished_at": instance.finished_at,
+    }
+
+
+def _product_label(record: Record) -> str | None:
+    """The application's product as its form shows it (the option's label), if it has one."""
+    value = record.data.get("product")
+    if value is None or value == "":
+        return None
+    field = records.compiled_of(record).by_key.get("product")
+    labels = {o.get("value"): o.get("label") for o in (field.options or [])} if field else {}
+    return str(labels.get(value) or value)
 
 
 # --- borrower status ---------------------------------------------------------------------------

@@ -167,21 +167,45 @@ _TABLES = (
     ("reports_portfoliofact", _PORTFOLIO_KEY, ("loans", "outstanding_fen")),
     ("reports_dailyfact", _DAILY_KEY, ("n", "amount_fen", "ok")),
 )
+# The daily facts are folded per (source, day) group that has delta rows (folded IS NULL):
+# COB's day touches today's due installments and a few back-dated days, not every day on file.
+_GROUPS = {"reports_dailyfact": "source, day"}
 
 
 def _fold_sql(table: str, key: str, sums: tuple[str, ...], pg: bool) -> str:
+    """PostgreSQL: one statement, so exactly the rows it summed are the rows it removed,
+    whatever commits meanwhile. SQLite: the INSERT of the sums; the DELETE follows."""
     cols = ", ".join(sums)
     summed = ", ".join(f"SUM({c})" for c in sums)
     nonzero = " OR ".join(f"SUM({c}) <> 0" for c in sums)
+    group = _GROUPS.get(table)
+    flag, mark = ("folded", ", true") if group else ("", "")
+    into = f"INSERT INTO {table} ({key}, {cols}{', ' + flag if flag else ''})"
     if pg:
+        where = (
+            f" WHERE ({group}) IN (SELECT DISTINCT {group} FROM {table} WHERE folded IS NULL)"  # noqa: S608
+            if group
+            else ""
+        )
         return (
-            f"WITH gone AS (DELETE FROM {table} RETURNING {key}, {cols})"  # noqa: S608
-            f" INSERT INTO {table} ({key}, {cols}) SELECT {key}, {summed} FROM gone"
-            f" GROUP BY {key} HAVING {nonzero}"
+            f"WITH gone AS (DELETE FROM {table}{where} RETURNING {key}, {cols})"  # noqa: S608
+            f" {into} SELECT {key}, {summed}{mark} FROM gone GROUP BY {key} HAVING {nonzero}"
         )
     return (
-        f"INSERT INTO {table} ({key}, {cols}) SELECT {key}, {summed} FROM {table}"  # noqa: S608
-        f" WHERE id <= %s GROUP BY {key} HAVING {nonzero}"
+        f"{into} SELECT {key}, {summed}{mark} FROM {table}"  # noqa: S608
+        f" WHERE {_sqlite_scope(table)} GROUP BY {key} HAVING {nonzero}"
+    )
+
+
+def _sqlite_scope(table: str) -> str:
+    """The rows one SQLite compaction folds: those up to the `top` id read first (the rows it
+    inserts come after), in the groups that have deltas."""
+    group = _GROUPS.get(table)
+    if group is None:
+        return "id <= %s"
+    return (
+        f"id <= %s AND ({group}) IN"  # noqa: S608
+        f" (SELECT DISTINCT {group} FROM {table} WHERE folded IS NULL AND id <= %s)"
     )
 
 
@@ -189,9 +213,9 @@ def compact() -> dict[str, int]:
     """Folds the delta rows into one row per key (sums unchanged); returns the rows left per
     table.
 
-    PostgreSQL: one statement per table (DELETE … RETURNING feeding the INSERT), so exactly the
-    rows it summed are the rows it removed, whatever commits meanwhile; concurrent writers are
-    never blocked (they only insert). SQLite: one write transaction (a single writer)."""
+    PostgreSQL: one statement per table (DELETE … RETURNING feeding the INSERT), so concurrent
+    writers are never blocked (they only insert). SQLite: one write transaction (a single
+    writer). The daily facts refold only the days that changed since the last compaction."""
     left: dict[str, int] = {}
     pg = connection.vendor == "postgresql"
     with transaction.atomic(), connection.cursor() as cursor:
@@ -201,8 +225,9 @@ def compact() -> dict[str, int]:
             else:
                 cursor.execute(f"SELECT MAX(id) FROM {table}")  # noqa: S608
                 top = cursor.fetchone()[0] or 0
-                cursor.execute(_fold_sql(table, key, sums, pg), [top])
-                cursor.execute(f"DELETE FROM {table} WHERE id <= %s", [top])  # noqa: S608
+                params = [top] * _sqlite_scope(table).count("%s")
+                cursor.execute(_fold_sql(table, key, sums, pg), params)
+                cursor.execute(f"DELETE FROM {table} WHERE {_sqlite_scope(table)}", params)  # noqa: S608
             cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
             left[table] = int(cursor.fetchone()[0])
     return left

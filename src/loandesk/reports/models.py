@@ -199,9 +199,20 @@ class DailyFact(models.Model):
     n = models.IntegerField()  # signed: customers, loans or installments
     amount_fen = models.BigIntegerField(default=0)  # signed: principal disbursed
     ok = models.IntegerField(default=0)  # signed: installments paid on time
+    # NULL on the triggers' delta rows, true on the rows compact() wrote: compaction refolds
+    # only the (source, day) groups that have deltas, not two years of days every night.
+    # Nullable so that adding it is an ALTER TABLE ADD COLUMN on SQLite, not a table rebuild.
+    folded = models.BooleanField(null=True)
 
     class Meta:
-        indexes = [models.Index(fields=["source", "day"], name="dailyfact_source_day")]
+        indexes = [
+            models.Index(fields=["source", "day"], name="dailyfact_source_day"),
+            models.Index(
+                fields=["source", "day"],
+                condition=models.Q(folded__isnull=True),
+                name="dailyfact_unfolded",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source} {self.day}: {self.n}"

@@ -4,6 +4,7 @@
  */
 import { http } from './client'
 import type { RiskResult } from './risk'
+import type { Page } from './types'
 
 export const FLOWS_PERMS = {
   design: 'flows.design',
@@ -236,6 +237,27 @@ export interface MineItem {
   updated_at?: string
 }
 
+/** One row of the customer 360 申请 tab (GET /flows/customers/{id}/applications). */
+export interface CustomerApplication {
+  instance_id: number
+  serial_no: string
+  title: string
+  flow_name: string
+  amount: string | null
+  product: string | null
+  status: InstanceStatus
+  status_label: string
+  /** The status, or 'disbursed' once the loan is booked. */
+  stage: InstanceStatus | 'disbursed'
+  /** 审批中 · 风控审核 / 已通过 / 已放款 …, in the caller's language. */
+  stage_label: string
+  current_node: { id: string; name: string } | null
+  loan: { id: number; contract_no: string } | null
+  initiator: PersonRef
+  started_at: string
+  finished_at: string | null
+}
+
 export interface CursorPage<T> {
   items: T[]
   next: string | null
@@ -329,4 +351,7 @@ export const flowsApi = {
   analytics: (query: { flow_key?: string; date_from?: string; date_to?: string }) =>
     http.get<Analytics>(`${base}/analytics`, query),
   definitions: () => http.get<DefinitionSummary[]>(`${base}/definitions`, undefined, { quiet: true }),
+  /** The customer's applications the caller may see, newest first (customer 360 申请 tab). */
+  customerApplications: (customerId: number, page: number, pageSize = 20) =>
+    http.get<Page<CustomerApplication>>(`${base}/customers/${customerId}/applications`, { page, page_size: pageSize }),
 }

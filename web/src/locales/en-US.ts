@@ -214,6 +214,7 @@ const enUS: MessageSchema = {
         timeline: 'Timeline',
       },
       loans: { nextDue: 'Next due {date}: {amount}', settled: 'Nothing due', principal: 'Principal' },
+      applications: { initiator: 'By {name}', submittedAt: 'Submitted {time}' },
       empty: {
         applications: 'No applications yet',
         loans: 'No loans yet',

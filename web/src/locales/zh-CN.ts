@@ -214,6 +214,7 @@ const zhCN = {
         timeline: '时间线',
       },
       loans: { nextDue: '下期 {date} 应还 {amount}', settled: '无待还款', principal: '本金' },
+      applications: { initiator: '发起人 {name}', submittedAt: '提交于 {time}' },
       empty: {
         applications: '暂无申请',
         loans: '暂无贷款',
