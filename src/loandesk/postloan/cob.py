@@ -581,16 +581,23 @@ def step_snapshot(step: CobStepRun, on: date, cfg: Config) -> int:
     PortfolioSnapshot.objects.filter(date=on).delete()
     snap = PortfolioSnapshot._meta.db_table
     d = _date_param()
+    # Loan counts and outstanding from the folded portfolio facts (kept exact by the triggers
+    # on every loan write: a few thousand rows, not a scan of the live book); the overdue
+    # principal from the overdue installments of the delinquent loans.
     return _execute(
         f"INSERT INTO {snap} (date, department_id, product_id, bucket, loan_count,"
         " outstanding_principal_fen, overdue_principal_fen)"
-        f" SELECT {d}, l.department_id, l.product_id, l.bucket, COUNT(*),"
-        " SUM(l.outstanding_principal_fen), COALESCE(SUM(o.fen), 0)"
-        f" FROM {LOAN} l LEFT JOIN (SELECT loan_id,"
-        " SUM(principal_fen - paid_principal_fen) AS fen"
-        f" FROM {INST} WHERE status = 'overdue' GROUP BY loan_id) o ON o.loan_id = l.id"
-        " WHERE l.status IN ('active', 'overdue')"
-        " GROUP BY l.department_id, l.product_id, l.bucket",
+        f" SELECT {d}, f.department_id, f.product_id, f.bucket, f.n, f.o, COALESCE(od.fen, 0)"
+        " FROM (SELECT department_id, product_id, bucket, SUM(loans) AS n,"
+        " SUM(outstanding_fen) AS o FROM reports_portfoliofact"
+        " GROUP BY department_id, product_id, bucket HAVING SUM(loans) <> 0) f"
+        " LEFT JOIN (SELECT l.department_id, l.product_id, l.bucket,"
+        " SUM(i.principal_fen - i.paid_principal_fen) AS fen"
+        f" FROM {INST} i JOIN {LOAN} l ON l.id = i.loan_id"
+        " WHERE i.status = 'overdue' AND l.status IN ('active', 'overdue')"
+        " GROUP BY l.department_id, l.product_id, l.bucket) od"
+        " ON od.department_id IS NOT DISTINCT FROM f.department_id"
+        " AND od.product_id = f.product_id AND od.bucket = f.bucket",
         [on.isoformat()],
     )
 
