@@ -68,7 +68,16 @@ class Command(BaseCommand):
             commands.append(
                 (
                     f"tasks-{n + 1}",
-                    [*loandesk, "db_worker", "--interval", "0.5", "--no-startup-delay"],
+                    [
+                        *loandesk,
+                        "db_worker",
+                        "--interval",
+                        "0.5",
+                        "--no-startup-delay",
+                        # Everything, and COB's partitions (LOANDESK_COB_VIA_TASKS).
+                        "--queue-name",
+                        "default,cob",
+                    ],
                 )
             )
         if not options["no_scheduler"]:
