@@ -12,7 +12,9 @@ PostgreSQL, SQLite's write lock there).
 
 import json
 import random
+import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -27,7 +29,16 @@ from loandesk.core.services import set_business_date
 from loandesk.postloan import tasks as postloan_tasks
 from loandesk.postloan.models import CobRun, CobStepRun
 from tests.postloan.test_cob_kill import cob_state
-from tests.processes import Scratch, env_for, kill9, manage, run, scratch_copies, spawn
+from tests.processes import (
+    Scratch,
+    _live_members,
+    env_for,
+    kill9,
+    manage,
+    run,
+    scratch_copies,
+    spawn,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -257,4 +268,68 @@ def test_a_queued_run_coordinated_by_the_only_task_worker_completes(
     assert got == expected
     tasks = partition_tasks(queued)
     assert len(tasks) == 5 * 3
+    assert {t["status"] for t in tasks} == {"SUCCESSFUL"}
+
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "multiworker"
+
+
+def _script_env(db: Scratch, **extra: str) -> dict[str, str]:
+    from django.conf import settings
+
+    return env_for(
+        db,
+        LOANDESK=f"{sys.executable} -m loandesk.manage",
+        LOANDESK_SECRET_KEY=settings.SECRET_KEY,
+        LOANDESK_FIELD_KEYS=settings.LOANDESK_FIELD_KEYS,
+        LOANDESK_BLIND_INDEX_KEY=settings.LOANDESK_BLIND_INDEX_KEY,
+        **extra,
+    )
+
+
+def _db_workers(pgid: int) -> int:
+    return sum(
+        b"db_worker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        for pid in _live_members(pgid)
+        if Path(f"/proc/{pid}/cmdline").exists()
+    )
+
+
+def test_multiworker_script_starts_m_task_workers_that_close_cob_dates(
+    book: Callable[[str], Scratch], tmp_path: Path
+) -> None:
+    db = book("cob_script")
+    log = tmp_path / "multiworker.log"
+    if db.vendor != "postgresql":
+        # The scripted setup is for PostgreSQL: on SQLite it refuses, saying why.
+        proc = subprocess.run(
+            [str(SCRIPT), "tasks"], env=_script_env(db), capture_output=True, timeout=30
+        )
+        assert proc.returncode == 2
+        assert b"DATABASE_URL must point at PostgreSQL" in proc.stderr
+        return
+    script = spawn([str(SCRIPT), "tasks"], _script_env(db, TASK_WORKERS="2"), log)
+    try:
+        deadline = time.monotonic() + 60
+        while _db_workers(script.pid) < 2:
+            assert script.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        assert _db_workers(script.pid) == 2
+        run(
+            manage("cob", "--until", "2026-06-03", "--workers", "2", "--via-tasks"),
+            env_for(db),
+            tmp_path / "coordinator.log",
+            timeout=240,
+        )
+        script.send_signal(signal.SIGTERM)  # the supervisor stops its workers and exits
+        script.wait(timeout=60)
+        assert not _live_members(script.pid)
+    finally:
+        if script.poll() is None:
+            kill9(script)
+    assert db.rows(f"SELECT business_date, status FROM {RUN} ORDER BY 1") == [
+        (date(2026, 6, d), "done") for d in (1, 2, 3)
+    ]
+    tasks = partition_tasks(db)
+    assert len(tasks) == 3 * 2
     assert {t["status"] for t in tasks} == {"SUCCESSFUL"}
