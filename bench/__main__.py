@@ -77,6 +77,7 @@ def main() -> int:
     from bench import (
         bench_api,
         bench_cob,
+        bench_cob_workers,
         bench_customers,
         bench_expression,
         bench_finance,
@@ -110,6 +111,7 @@ def main() -> int:
             ("forms", bench_forms),
             ("customers", bench_customers),
             ("cob", bench_cob),
+            ("cob-workers", bench_cob_workers),
             ("reports", bench_reports),
         ]
         for name, module in modules:

@@ -221,6 +221,9 @@ WHITENOISE_MAX_AGE = 3600
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("LOANDESK_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        # "cob": COB's partition tasks (postloan.tasks.run_cob_partition_task), so machines
+        # can be given to COB alone (`loandesk db_worker --queue-name cob`).
+        "QUEUES": ["default", "cob"],
     }
 }
 
@@ -234,6 +237,16 @@ LOANDESK_LPR_ONE_YEAR = os.environ.get("LOANDESK_LPR_ONE_YEAR", "3.0")
 # The nightly close of business (postloan.schedule): local time of day and its time zone.
 LOANDESK_COB_TIME = os.environ.get("LOANDESK_COB_TIME", "00:30")
 LOANDESK_COB_TIMEZONE = os.environ.get("LOANDESK_COB_TIMEZONE", "Asia/Shanghai")
+# How the scheduled and requested COB runs split their work: LOANDESK_COB_WORKERS loan-id
+# partitions (scheduled runs; the admin page chooses its own), run as background tasks spread
+# over every task worker (`loandesk db_worker`, any machine) when LOANDESK_COB_VIA_TASKS is on,
+# else in the task worker that took the run (docs/cob.md, "Workers").
+LOANDESK_COB_WORKERS = int(os.environ.get("LOANDESK_COB_WORKERS", "1"))
+LOANDESK_COB_VIA_TASKS = os.environ.get("LOANDESK_COB_VIA_TASKS", "").lower() in (
+    "1",
+    "true",
+    "yes",
+)
 
 NINJA_PAGINATION_PER_PAGE = 20
 LOANDESK_MAX_PAGE_SIZE = 100

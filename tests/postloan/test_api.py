@@ -156,3 +156,11 @@ def test_schedule_enqueues_once_a_day_after_half_past_midnight(book: dict[str, A
     assert schedule.tick(after) is False
     task = DBTaskResult.objects.get(task_path__endswith="run_cob_task")
     assert task.args_kwargs["kwargs"]["until"] == "2026-11-27"
+
+
+def test_scheduled_run_uses_the_configured_partitions(book: dict[str, Any], settings: Any) -> None:
+    settings.LOANDESK_COB_WORKERS = 3
+    set_date(date(2026, 11, 20))
+    assert schedule.tick(datetime(2026, 11, 27, 16, 31, tzinfo=UTC)) is True
+    task = DBTaskResult.objects.get(task_path__endswith="run_cob_task")
+    assert task.args_kwargs["kwargs"]["workers"] == 3

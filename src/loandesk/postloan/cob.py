@@ -581,16 +581,23 @@ def step_snapshot(step: CobStepRun, on: date, cfg: Config) -> int:
     PortfolioSnapshot.objects.filter(date=on).delete()
     snap = PortfolioSnapshot._meta.db_table
     d = _date_param()
+    # Loan counts and outstanding from the folded portfolio facts (kept exact by the triggers
+    # on every loan write: a few thousand rows, not a scan of the live book); the overdue
+    # principal from the overdue installments of the delinquent loans.
     return _execute(
         f"INSERT INTO {snap} (date, department_id, product_id, bucket, loan_count,"
         " outstanding_principal_fen, overdue_principal_fen)"
-        f" SELECT {d}, l.department_id, l.product_id, l.bucket, COUNT(*),"
-        " SUM(l.outstanding_principal_fen), COALESCE(SUM(o.fen), 0)"
-        f" FROM {LOAN} l LEFT JOIN (SELECT loan_id,"
-        " SUM(principal_fen - paid_principal_fen) AS fen"
-        f" FROM {INST} WHERE status = 'overdue' GROUP BY loan_id) o ON o.loan_id = l.id"
-        " WHERE l.status IN ('active', 'overdue')"
-        " GROUP BY l.department_id, l.product_id, l.bucket",
+        f" SELECT {d}, f.department_id, f.product_id, f.bucket, f.n, f.o, COALESCE(od.fen, 0)"
+        " FROM (SELECT department_id, product_id, bucket, SUM(loans) AS n,"
+        " SUM(outstanding_fen) AS o FROM reports_portfoliofact"
+        " GROUP BY department_id, product_id, bucket HAVING SUM(loans) <> 0) f"
+        " LEFT JOIN (SELECT l.department_id, l.product_id, l.bucket,"
+        " SUM(i.principal_fen - i.paid_principal_fen) AS fen"
+        f" FROM {INST} i JOIN {LOAN} l ON l.id = i.loan_id"
+        " WHERE i.status = 'overdue' AND l.status IN ('active', 'overdue')"
+        " GROUP BY l.department_id, l.product_id, l.bucket) od"
+        " ON od.department_id IS NOT DISTINCT FROM f.department_id"
+        " AND od.product_id = f.product_id AND od.bucket = f.bucket",
         [on.isoformat()],
     )
 
@@ -1104,6 +1111,223 @@ def _run_partitions(
         raise RuntimeError(f"COB worker processes failed: exit codes {failed}")
 
 
+# --- partitions as background tasks (any `loandesk db_worker`, any machine) ------------------
+#
+# With via_tasks the coordinator (whoever holds the COB liveness lock: `loandesk cob
+# --via-tasks`, or the task that runs a scheduled / requested run) enqueues one
+# `run_cob_partition_task` per undone partition, each running that partition's chain of steps
+# in order, and waits until every partition step is done; then it runs the once-only steps and
+# finishes the date as before. A partition task holds the partition's own liveness lock
+# (PostgreSQL: a session advisory lock (PART_LOCK_CLASS, key) on a connection of its own;
+# SQLite: an flock on a file beside the database), which the database / kernel drops with the
+# process. A task whose worker was killed stays 'RUNNING' in django-tasks' table forever, so
+# the coordinator, seeing an undone partition that no live process holds and no queued task
+# covers, enqueues it again (the task is re-taken by any worker; the dead one's row is marked
+# failed). Running a partition twice is harmless: each (step, partition) is claimed inside its
+# own transaction (execute_step), and a duplicate waits for the partition lock first.
+
+PART_LOCK_CLASS = 0x10AD  # classid of the two-key advisory locks of partitions
+# How long a task may show 'RUNNING' without holding its partition lock before the coordinator
+# takes its worker for dead: the moment between a worker's claim and the task's first query.
+TASK_LOCK_GRACE_SECONDS = 5.0
+MAX_PARTITION_RETRIES = 20  # re-enqueued partition tasks per date before the run fails
+TASK_POLL_SECONDS = 0.05
+
+
+def _partition_keys(run: CobRun) -> dict[int, int]:
+    """partition → the id of its first step row: the key of the partition's liveness lock."""
+    return dict(
+        run.steps.filter(step=PARTITIONED_STEPS[0]).values_list("partition", "pk").order_by("pk")
+    )
+
+
+def _part_lock_path(key: int) -> Path:
+    base = _lock_path()
+    return base.with_name(f"{base.name}-p{key}")
+
+
+@contextmanager
+def partition_lock(key: int) -> Iterator[None]:
+    """Hold the liveness lock of one partition (waiting while another live process holds it:
+    a duplicate task then finds the partition done)."""
+    if _pg():
+        conn = connections.create_connection(DEFAULT_DB_ALIAS)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_lock(%s, %s)", [PART_LOCK_CLASS, key])
+            yield
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_unlock(%s, %s)", [PART_LOCK_CLASS, key])
+        finally:
+            conn.close()
+        return
+    fd = os.open(_part_lock_path(key), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def partitions_held(keys: Iterable[int]) -> set[int]:
+    """The partition keys some live process holds the lock of right now (PostgreSQL reads
+    pg_locks and takes nothing; SQLite tries each flock without waiting and lets go)."""
+    keys = list(keys)
+    if not keys:
+        return set()
+    if _pg():
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT objid FROM pg_locks WHERE locktype = 'advisory'"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                " AND classid = %s AND objsubid = 2 AND granted AND objid = ANY(%s)",
+                [PART_LOCK_CLASS, keys],
+            )
+            return {int(r[0]) for r in cur.fetchall()}
+    held = set()
+    for key in keys:
+        path = _part_lock_path(key)
+        if not path.exists():
+            continue
+        fd = os.open(path, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            held.add(key)
+        finally:
+            os.close(fd)
+    return held
+
+
+def _forget_partition_locks(run: CobRun) -> None:
+    """SQLite: remove a finished date's partition lock files (nothing locks them any more)."""
+    for key in _partition_keys(run).values():
+        _part_lock_path(key).unlink(missing_ok=True)
+
+
+def run_partition(run_id: int, partition: int, *, interrupt: Interrupt | None = None) -> int:
+    """Run one partition's chain of steps in order (what a partition task does), holding the
+    partition's liveness lock; the number of steps this call did (0: all were done)."""
+    run = CobRun.objects.filter(pk=run_id).first()
+    if run is None:  # deleted since (or a no-op task, as the benchmark's warm-up sends)
+        return 0
+    steps = _partition_steps(run, [partition])
+    if not steps:
+        return 0
+    done = 0
+    with partition_lock(steps[0]):
+        for step_id in steps:
+            done += execute_step(step_id, interrupt=interrupt)
+    return done
+
+
+def _enqueue_partition(run: CobRun, partition: int) -> str:
+    from loandesk.postloan.tasks import run_cob_partition_task
+
+    result = run_cob_partition_task.enqueue(run_id=run.pk, partition=partition)
+    return str(result.id)
+
+
+def _run_ready_task_here(task_ids: Sequence[str], worker_id: str) -> bool:
+    """Take one of `task_ids` that no worker has taken yet and run it in this process, the way
+    a db_worker would (claimed with SKIP LOCKED, marked successful / failed). True if one ran."""
+    from django_tasks_db.models import DBTaskResult
+
+    with transaction.atomic():
+        row = DBTaskResult.objects.ready().filter(pk__in=list(task_ids)).get_locked()
+        if row is None:
+            return False
+        row.claim(worker_id)
+    try:
+        value = run_partition(**row.task_result.kwargs)
+    except Exception as exc:
+        row.set_failed(exc)
+        raise
+    row.set_successful(value)
+    return True
+
+
+def _run_partitions_via_tasks(run: CobRun, *, work_here: bool) -> None:
+    """Spread the undone partitions over the task workers and wait until all are done.
+
+    work_here: this process is itself a task worker (a scheduled / requested run): it takes
+    its own run's partition tasks too, so a single task worker never waits on itself."""
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    keys = _partition_keys(run)
+    undone_q = run.steps.filter(step__in=PARTITIONED_STEPS).exclude(status=CobStepRun.Status.DONE)
+    tasks = {
+        partition: _enqueue_partition(run, partition)
+        for partition in sorted(set(undone_q.values_list("partition", flat=True)))
+    }
+    unlocked_since: dict[str, float] = {}  # task id → first seen running without its lock
+    retries = 0
+    beat = warned = time.monotonic()
+    worker_id = f"cob-coordinator-{os.getpid()}"
+    while True:
+        if work_here and _run_ready_task_here(list(tasks.values()), worker_id):
+            continue
+        # Read what covers each partition BEFORE whether it is done: a task finishing in
+        # between then shows as done, never as a finished task with its partition undone.
+        states = {
+            str(pk): status
+            for pk, status in DBTaskResult.objects.filter(pk__in=list(tasks.values())).values_list(
+                "pk", "status"
+            )
+        }
+        held = partitions_held(keys.values())
+        undone = set(undone_q.values_list("partition", flat=True))
+        if not undone:
+            return
+        now = time.monotonic()
+        for partition in sorted(undone):
+            task_id = tasks[partition]
+            status = states.get(task_id)
+            if status == TaskResultStatus.FAILED:
+                error = DBTaskResult.objects.filter(pk=task_id).values_list("traceback", flat=True)
+                raise RuntimeError(
+                    f"COB partition {partition} failed in a task worker:\n{error.first() or ''}"
+                )
+            if keys[partition] in held or status == TaskResultStatus.READY:
+                unlocked_since.pop(task_id, None)
+                continue
+            if (
+                status == TaskResultStatus.RUNNING
+                and now - unlocked_since.setdefault(task_id, now) < TASK_LOCK_GRACE_SECONDS
+            ):
+                continue  # just claimed by a worker: its partition lock comes in a moment
+            # Undone, no live process holds it, no task waits for a worker: the worker running
+            # it died (kill -9, power loss). Mark that task failed and enqueue the partition again.
+            retries += 1
+            if retries > MAX_PARTITION_RETRIES:
+                raise RuntimeError(
+                    f"COB partition {partition}: gave up after {MAX_PARTITION_RETRIES} retries"
+                )
+            DBTaskResult.objects.filter(pk=task_id, status=TaskResultStatus.RUNNING).update(
+                status=TaskResultStatus.FAILED,
+                finished_at=timezone.now(),
+                exception_class_path="loandesk.postloan.cob.TaskWorkerDied",
+                traceback="the task worker died while running this COB partition; re-enqueued",
+            )
+            logger.warning(
+                "COB %s partition %s: its task worker is gone; re-enqueued",
+                run.business_date,
+                partition,
+            )
+            tasks[partition] = _enqueue_partition(run, partition)
+        if now - beat > 5:
+            CobRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+            beat = now
+        if now - warned > 60 and all(states.get(tasks[p]) == "READY" for p in undone):
+            logger.warning(
+                "COB %s: partition tasks are waiting for a task worker (loandesk db_worker)",
+                run.business_date,
+            )
+            warned = now
+        time.sleep(TASK_POLL_SECONDS)
+
+
 def run_day(
     day: date,
     *,
@@ -1112,9 +1336,15 @@ def run_day(
     actor: Any = None,
     interrupt: Interrupt | None = None,
     in_process: bool = False,
+    via_tasks: bool = False,
+    work_here: bool = False,
 ) -> CobRun:
     """Close one business date (resuming whatever a previous attempt left undone), holding
-    the liveness lock (409 postloan.cob_running while another live process runs COB)."""
+    the liveness lock (409 postloan.cob_running while another live process runs COB).
+
+    The partitions run in this process (in_process, or one partition), in `workers` forked
+    processes, or (via_tasks) as background tasks taken by any task worker; work_here: this
+    process is a task worker and takes partition tasks too (see _run_partitions_via_tasks)."""
     with liveness_lock():
         return _run_day(
             day,
@@ -1123,6 +1353,8 @@ def run_day(
             actor=actor,
             interrupt=interrupt,
             in_process=in_process,
+            via_tasks=via_tasks,
+            work_here=work_here,
         )
 
 
@@ -1134,6 +1366,8 @@ def _run_day(
     actor: Any,
     interrupt: Interrupt | None,
     in_process: bool,
+    via_tasks: bool = False,
+    work_here: bool = False,
 ) -> CobRun:
     # Created (or taken from the queue) and marked running in ONE transaction: a process killed
     # in between must not leave a new run 'queued' with a fresh timestamp, which in_progress()
@@ -1153,7 +1387,10 @@ def _run_day(
             error="",
         )
     try:
-        _run_partitions(run, workers, interrupt, in_process)
+        if via_tasks and interrupt is None and not in_process:
+            _run_partitions_via_tasks(run, work_here=work_here)
+        else:
+            _run_partitions(run, workers, interrupt, in_process)
         for step_id in (
             run.steps.filter(step__in=GLOBAL_STEPS).order_by("order").values_list("pk", flat=True)
         ):
@@ -1164,6 +1401,8 @@ def _run_day(
                 raise RuntimeError("partition steps are not all done")
             execute_step(step_id, interrupt=interrupt)
         _finish(run, actor)
+        if via_tasks and not _pg():
+            _forget_partition_locks(run)
     except Exception:
         CobRun.objects.filter(pk=run.pk).update(
             status=CobRun.Status.FAILED, error=traceback.format_exc()[-4000:]
@@ -1209,6 +1448,8 @@ def run_cob(
     actor: Any = None,
     interrupt: Interrupt | None = None,
     in_process: bool = False,
+    via_tasks: bool = False,
+    work_here: bool = False,
 ) -> list[CobRun]:
     """Close every date from `start` (default: the next open date) to `until`, in order."""
     if workers < 1 or workers > 64:
@@ -1223,6 +1464,8 @@ def run_cob(
                 actor=actor,
                 interrupt=interrupt,
                 in_process=in_process,
+                via_tasks=via_tasks,
+                work_here=work_here,
             )
         )
     return runs

@@ -46,7 +46,8 @@ def tick(now: datetime | None = None) -> bool:
         return False
     if not scheduler.claim(DAILY_JOB, slot):
         return False
-    run_cob_task.enqueue(until=until.isoformat(), trigger="schedule")
+    workers = int(getattr(settings, "LOANDESK_COB_WORKERS", 1))
+    run_cob_task.enqueue(until=until.isoformat(), workers=workers, trigger="schedule")
     logger.info("scheduled COB enqueued up to %s", until)
     return True
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 class Command(BaseCommand):
@@ -30,7 +30,16 @@ class Command(BaseCommand):
             default=int(os.environ.get("LOANDESK_TASK_WORKERS", "1")),
             help="Background task worker processes (0 to run them elsewhere).",
         )
+        parser.add_argument(
+            "--task-queues",
+            default=os.environ.get("LOANDESK_TASK_QUEUES", "default,cob"),
+            help="Queues the task workers take: 'default' (everything) and 'cob' (COB's "
+            "partitions when LOANDESK_COB_VIA_TASKS is on); 'cob' alone for COB-only machines.",
+        )
         parser.add_argument("--no-scheduler", action="store_true")
+        parser.add_argument(
+            "--no-web", action="store_true", help="No web server (a task-worker machine)."
+        )
         parser.add_argument("--no-migrate", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -64,16 +73,28 @@ class Command(BaseCommand):
                 ],
             )
         ]
+        if options["no_web"]:
+            commands = []
         for n in range(options["task_workers"]):
             commands.append(
                 (
                     f"tasks-{n + 1}",
-                    [*loandesk, "db_worker", "--interval", "0.5", "--no-startup-delay"],
+                    [
+                        *loandesk,
+                        "db_worker",
+                        "--interval",
+                        "0.5",
+                        "--no-startup-delay",
+                        "--queue-name",
+                        options["task_queues"],
+                    ],
                 )
             )
         if not options["no_scheduler"]:
             commands.append(("scheduler", [*loandesk, "scheduler"]))
 
+        if not commands:
+            raise CommandError("nothing to run: no web server, no task workers, no scheduler")
         children = [(name, subprocess.Popen(cmd)) for name, cmd in commands]  # noqa: S603
         stopping = False
 
@@ -83,8 +104,9 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
+        where = "" if options["no_web"] else f" at http://{options['host']}:{options['port']}"
         self.stdout.write(
-            f"LoanDesk is running at http://{options['host']}:{options['port']}  "
+            f"LoanDesk is running{where}  "
             f"({', '.join(name for name, _ in children)}); Ctrl-C stops everything."
         )
         exit_code = 0

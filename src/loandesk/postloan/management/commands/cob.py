@@ -1,4 +1,5 @@
-"""`loandesk cob [--date D] [--until D] [--workers N]`: close business dates, resumably."""
+"""`loandesk cob [--date D] [--until D] [--workers N] [--via-tasks]`: close business dates,
+resumably."""
 
 from datetime import date
 from typing import Any
@@ -27,7 +28,18 @@ class Command(BaseCommand):
         parser.add_argument("--date", type=_day, help="first date to close (default: next open)")
         parser.add_argument("--until", type=_day, help="close every date up to this one")
         parser.add_argument(
-            "--workers", type=int, default=1, help="processes sharing the loan partitions"
+            "--workers",
+            type=int,
+            default=1,
+            help="loan-id partitions; without --via-tasks, forked processes sharing them",
+        )
+        parser.add_argument(
+            "--via-tasks",
+            action="store_true",
+            help=(
+                "enqueue each partition as a background task for the task workers "
+                "(`loandesk db_worker`, on any machine) and wait for them"
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -39,7 +51,12 @@ class Command(BaseCommand):
             if cob.in_progress() is not None:
                 raise CommandError("close of business is already running")
             for day in days:
-                run = cob.run_day(day, workers=options["workers"], trigger="cli")
+                run = cob.run_day(
+                    day,
+                    workers=options["workers"],
+                    trigger="cli",
+                    via_tasks=options["via_tasks"],
+                )
                 rows = sum(s.rows for s in run.steps.all())
                 self.stdout.write(f"{day}: {run.status} ({rows} rows)")
         except LoanDeskError as exc:
