@@ -44,7 +44,9 @@ def main() -> int:
     from bench.generate import customers, loans
 
     started = time.perf_counter()
+    phases: dict[str, float] = {}  # wall seconds per phase, printed at the end
     call_command("migrate", verbosity=0, interactive=False)
+    phases["migrate"] = time.perf_counter() - started
     from loandesk.customers.models import Customer
     from loandesk.lending.models import Loan
 
@@ -72,21 +74,29 @@ def main() -> int:
     if Customer.objects.count() > 100:
         print("customers already generated: adding the loans only", file=sys.stderr)
     else:
-        totals.update(customers.generate(SCALES[args.scale], seed=args.seed))
+        t, cpu = time.perf_counter(), time.process_time()
+        totals.update(customers.generate(SCALES[args.scale], seed=args.seed, load_mode=True))
+        phases["customers, org, demo seed"] = time.perf_counter() - t
+        phases["customers, org, demo seed (cpu)"] = time.process_time() - cpu
     # The demo (its portfolio closes COB up to yesterday) must exist before the generated loans:
     # `python -m bench` seeds it, and a first seed after them would sweep them to today.
     from loandesk.demo.services import seed_demo
 
+    t = time.perf_counter()
     seed_demo()
+    phases["demo"] = time.perf_counter() - t
     loans_started = time.perf_counter()
     seconds: dict[str, float] = {}
-    totals.update(loans.generate(loans.LOANS[args.scale], seed=args.seed, seconds=seconds))
+    totals.update(
+        loans.generate(loans.LOANS[args.scale], seed=args.seed, seconds=seconds, load_mode=True)
+    )
     loans_s = time.perf_counter() - loans_started
+    phases.update(seconds)
     print(
         f"loans: {totals['loans']:,} loans + {totals['installments']:,} installments"
         f" + {totals['repayments']:,} repayments + {totals['collection_cases']:,} cases"
         f" + applications in {loans_s:.0f} s ("
-        + ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items())
+        + ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items() if not k.endswith("(cpu)"))
         + ")"
     )
     elapsed = time.perf_counter() - started
@@ -94,6 +104,17 @@ def main() -> int:
         f"{connection.vendor} {connection.settings_dict['NAME']}: "
         + ", ".join(f"{k} {v:,}" for k, v in totals.items())
         + f" in {elapsed:.0f} s"
+    )
+    # Wall time and this process's CPU time (the database server's work is in the wall time
+    # only): on a shared machine the CPU column shows what the generator itself costs.
+    print("seconds per phase:                       wall      cpu")
+    for name, value in phases.items():
+        if not name.endswith(" (cpu)"):
+            cpu_s = phases.get(f"{name} (cpu)")
+            print(f"  {name:<36} {value:8.1f} " + (f"{cpu_s:8.1f}" if cpu_s is not None else ""))
+    print(
+        f"  {'total':<36} {elapsed:8.1f} {time.process_time():8.1f}"
+        f"  (load average {os.getloadavg()[0]:.1f})"
     )
     return 0
 

@@ -100,9 +100,14 @@ class Compiled:
             at = m.end()
         self.parts.append(text[at:])
         self.tokens = tokens
+        # The same as a format string: one C-level call per render.
+        self.fmt = "".join(
+            p.replace("{", "{{").replace("}", "}}") if isinstance(p, str) else f"{{{p}}}"
+            for p in self.parts
+        )
 
     def render(self, values: Sequence[str]) -> str:
-        return "".join(p if isinstance(p, str) else values[p] for p in self.parts)
+        return self.fmt.format(*values)
 
 
 @dataclass
@@ -111,6 +116,9 @@ class Template:
     department_id: int | None
     initiator: str  # the template initiator's id, as the state JSON spells users
     events: list[datetime]
+    # JSON text with \uXXXX escapes (what Django writes; SQLite keeps the text as is), or
+    # UTF-8 (PostgreSQL parses it into jsonb either way, and COPY text needs no escaping).
+    ascii: bool = True
     tokens: list[tuple[Any, ...]] = field(default_factory=list)
     state: Compiled | None = None
     instance: dict[str, Any] = field(default_factory=dict)
@@ -177,7 +185,7 @@ class Template:
             walked = {k: (v if k == "data" else self._walk(v, k, state)) for k, v in state.items()}
         else:
             walked = self._walk(value, None, None)
-        return Compiled(self.tokens, json.dumps(walked))
+        return Compiled(self.tokens, json.dumps(walked, ensure_ascii=self.ascii))
 
 
 def _events(state: dict[str, Any]) -> list[datetime]:
@@ -307,6 +315,7 @@ class Templates:
             department_id=officer.department_id,
             initiator=str(officer.pk),
             events=_events(state),
+            ascii=connection.vendor != "postgresql",
         )
         plain = storage.unseal(self.compiled, rec.data)
         tpl.raw = {k: plain[k] for k in plain if k in self.compiled.by_key}
@@ -366,11 +375,20 @@ class Cloner:
         self.rows: dict[type[models.Model], list[tuple[Any, ...]]] = {}
         self.serial: dict[date, int] = {}
         self.out: dict[type[models.Model], list[dict[str, Any]]] = {}
+        # PostgreSQL: the cloned tables' rows go out as COPY text (see `lines`).
+        self.text = connection.vendor == "postgresql"
+        self.texts: dict[type[models.Model], list[str]] = {}
+        self.counts: dict[type[models.Model], int] = {}
+        self.compiled_lines: dict[
+            int, tuple[list[tuple[Any, ...]], dict[type[models.Model], tuple[str, int]]]
+        ] = {}
         self.reset()
 
     def reset(self) -> None:
         self.out = {m: [] for m in (Record, FlowInstance)}
         self.rows = {m: [] for m in CLONED}
+        self.texts = {m: [] for m in CLONED}
+        self.counts = dict.fromkeys(CLONED, 0)
 
     def _gaps(self, tpl: Template) -> list[timedelta]:
         rng = self.rng
@@ -437,20 +455,27 @@ class Cloner:
             result["disburse"] = {"loan_id": loan_id, "contract_no": contract_no, "created": True}
         sealed = storage.seal(self.t.compiled, plain)
         user = str(owner_id)
+        ascii_ = tpl.ascii
 
         def values() -> list[str]:
             out = []
+            stamps: dict[tuple[int, timedelta], str] = {}
+            user_json = json.dumps(user)
             for spec in tpl.tokens:
                 kind = spec[0]
                 if kind == "time" or kind == "due":
-                    out.append(f'"{(times[spec[1]] + spec[2]).isoformat()}"')
+                    key = (spec[1], spec[2])
+                    stamp = stamps.get(key)
+                    if stamp is None:
+                        stamp = stamps[key] = f'"{(times[spec[1]] + spec[2]).isoformat()}"'
+                    out.append(stamp)
                 elif kind == "user":
-                    out.append(json.dumps(user))
+                    out.append(user_json)
                 elif kind == "form":
-                    text = json.dumps(sealed)
+                    text = json.dumps(sealed, ensure_ascii=ascii_)
                     out.append(text[1:-1])
                 elif kind == "result":
-                    out.append(json.dumps(result.get(spec[1])))
+                    out.append(json.dumps(result.get(spec[1]), ensure_ascii=ascii_))
                 elif kind == "duration":
                     created = tpl.task_created.get(spec[1])
                     closed = tpl.task_closed.get(spec[1])
@@ -498,8 +523,43 @@ class Cloner:
         )
         self.out[Record].append(rec)
         adapt = self.adapt_time
-        cache: dict[tuple[int, timedelta], Any] = {}
-        user_text = str(owner_id)
+        lines = self.lines(tpl) if self.text else None
+
+        def slot(spec: tuple[Any, ...]) -> Any:
+            kind = spec[0]
+            if kind == "time":
+                return adapt(times[spec[1]] + spec[2])
+            if kind == "instance":
+                return instance_id
+            if kind == "user":
+                return owner_id
+            if kind == "user_text":
+                return str(owner_id)
+            if kind == "json":
+                return spec[1].render(vals)
+            # duration
+            delta = (times[spec[1]] + spec[2]) - (times[spec[3]] + spec[4])
+            return int(delta.total_seconds())
+
+        if lines is not None:
+            # PostgreSQL: each table's rows of this clone are one join of the template's COPY
+            # text with the clone's slot values (each distinct slot computed once).
+            specs, per_model = lines
+            stamps: dict[tuple[Any, ...], str] = {}
+            texts = []
+            for spec in specs:
+                if spec[0] == "time":
+                    found = stamps.get(spec)
+                    if found is None:
+                        found = stamps[spec] = (times[spec[1]] + spec[2]).isoformat()
+                    texts.append(found)
+                else:
+                    texts.append(copy_text(slot(spec)))
+            for model, (fmt, count) in per_model.items():
+                self.texts[model].append(fmt.format(*texts))
+                self.counts[model] += count
+            return
+        cache: dict[tuple[Any, ...], Any] = {}
         for model in CLONED:
             sink = self.rows[model]
             for plan in tpl.plans[model]:
@@ -509,24 +569,46 @@ class Cloner:
                         row.append(v)
                         continue
                     spec = v.spec
-                    kind = spec[0]
-                    if kind == "time":
-                        key = (spec[1], spec[2])
-                        if key not in cache:
-                            cache[key] = adapt(times[spec[1]] + spec[2])
-                        row.append(cache[key])
-                    elif kind == "instance":
-                        row.append(instance_id)
-                    elif kind == "user":
-                        row.append(owner_id)
-                    elif kind == "user_text":
-                        row.append(user_text)
-                    elif kind == "json":
-                        row.append(spec[1].render(vals))
-                    else:  # duration
-                        delta = (times[spec[1]] + spec[2]) - (times[spec[3]] + spec[4])
-                        row.append(int(delta.total_seconds()))
+                    if spec not in cache:
+                        cache[spec] = slot(spec)
+                    row.append(cache[spec])
                 sink.append(tuple(row))
+
+    def lines(
+        self, tpl: Template
+    ) -> tuple[list[tuple[Any, ...]], dict[type[models.Model], tuple[str, int]]]:
+        """The template's cloned rows as COPY text with numbered slots (compiled once)."""
+        found = self.compiled_lines.get(id(tpl))
+        if found is not None:
+            return found
+        specs: list[tuple[Any, ...]] = []
+        index: dict[tuple[Any, ...], int] = {}
+        per_model: dict[type[models.Model], tuple[str, int]] = {}
+        for model in CLONED:
+            parts: list[str | int] = []
+            text: list[str] = []
+            for plan in tpl.plans[model]:
+                for k, v in enumerate(plan):
+                    if k:
+                        text.append("\t")
+                    if v.__class__ is Slot:
+                        if v.spec not in index:
+                            index[v.spec] = len(specs)
+                            specs.append(v.spec)
+                        parts.append("".join(text))
+                        text = []
+                        parts.append(index[v.spec])
+                    else:
+                        text.append(copy_text(v))
+                text.append("\n")
+            parts.append("".join(text))
+            fmt = "".join(
+                p.replace("{", "{{").replace("}", "}}") if isinstance(p, str) else f"{{{p}}}"
+                for p in parts
+            )
+            per_model[model] = (fmt, len(tpl.plans[model]))
+        self.compiled_lines[id(tpl)] = (specs, per_model)
+        return specs, per_model
 
 
 def columns(model: type[models.Model]) -> list[models.Field[Any, Any]]:
@@ -584,7 +666,7 @@ def _plan(tpl: Template, model: type[models.Model], n: int, row: dict[str, Any])
             else:
                 out.append(value)
         elif isinstance(value, (dict, list)):
-            out.append(json.dumps(value))
+            out.append(json.dumps(value, ensure_ascii=tpl.ascii))
         else:
             out.append(value)
     return out
@@ -593,7 +675,7 @@ def _plan(tpl: Template, model: type[models.Model], n: int, row: dict[str, Any])
 def _only_result(tpl: Template, action: str) -> Compiled:
     """A JSON value that is the whole contract / disbursement result."""
     token = tpl._token("result", action)
-    return Compiled(tpl.tokens, json.dumps(token))
+    return Compiled(tpl.tokens, json.dumps(token, ensure_ascii=tpl.ascii))
 
 
 class _Named:
@@ -640,10 +722,35 @@ def write(cloner: "Cloner", writer: Callable[..., int]) -> dict[str, int]:
             model._meta.db_table, [f.column for f in fields], tuples
         )
     for model, tuples in cloner.rows.items():
-        counts[model._meta.model_name or ""] = writer(
-            model._meta.db_table, [f.column for f in columns(model)], tuples
-        )
+        columns_ = [f.column for f in columns(model)]
+        if cloner.text:
+            writer(model._meta.db_table, columns_, (), text="".join(cloner.texts[model]))
+            counts[model._meta.model_name or ""] = cloner.counts[model]
+        else:
+            counts[model._meta.model_name or ""] = writer(model._meta.db_table, columns_, tuples)
     return counts
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def copy_text(value: Any) -> str:
+    """One value in PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        return (
+            value.translate(_COPY_ESCAPES)
+            if "\\" in value or "\n" in value or "\t" in value or "\r" in value
+            else value
+        )
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
 
 
 def at_utc(d: date, hour: int) -> datetime:

@@ -12,12 +12,13 @@ metadata only: the files do not exist) with realistic proportions.
 import random
 import sys
 import time
+from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
 
-from bench.generate import SEED
+from bench.generate import SEED, bulkload
 from bench.generate.org import ensure_org
 from loandesk.accounts.models import User
 from loandesk.customers import bulk, identity
@@ -184,9 +185,22 @@ class Maker:
         return row, tags
 
 
-def generate(count: int, *, seed: int = SEED, log: bool = True) -> dict[str, int]:
+TABLES = (
+    Customer._meta.db_table,
+    Customer.tags.through._meta.db_table,
+    FollowUp._meta.db_table,
+    Document._meta.db_table,
+)
+
+
+def generate(
+    count: int, *, seed: int = SEED, log: bool = True, load_mode: bool = False
+) -> dict[str, int]:
     """Adds `count` customers (with their follow-ups, tags and documents) to the current
-    database. Deterministic for a given (count, seed) on an empty customer table."""
+    database. Deterministic for a given (count, seed) on an empty customer table.
+    `load_mode` (the command line's): the tables' secondary indexes are built after the load
+    and SQLite writes without journal (bench/generate/bulkload.py); call it outside any
+    transaction."""
     officers = ensure_org()
     for name, color in BENCH_TAGS:
         Tag.objects.get_or_create(name=name, defaults={"color": color})
@@ -198,14 +212,20 @@ def generate(count: int, *, seed: int = SEED, log: bool = True) -> dict[str, int
             cursor.execute("PRAGMA cache_size = -524288")  # 512 MB
     started = time.perf_counter()
     totals = {"customers": 0, "tags": 0, "follow_ups": 0, "documents": 0}
-    for start in range(0, count, BATCH):
-        size = min(BATCH, count - start)
-        with transaction.atomic():
-            _batch(maker, start, size, totals)
-        if log:
-            done = start + size
-            rate = done / (time.perf_counter() - started)
-            print(f"  customers {done:,}/{count:,} ({rate:,.0f}/s)", file=sys.stderr, flush=True)
+    with ExitStack() as stack:
+        if load_mode:
+            stack.enter_context(bulkload.sqlite_unjournaled())
+            stack.enter_context(bulkload.deferred_indexes(TABLES, log=log))
+        for start in range(0, count, BATCH):
+            size = min(BATCH, count - start)
+            with transaction.atomic():
+                _batch(maker, start, size, totals)
+            if log:
+                done = start + size
+                rate = done / (time.perf_counter() - started)
+                print(
+                    f"  customers {done:,}/{count:,} ({rate:,.0f}/s)", file=sys.stderr, flush=True
+                )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # fresh planner statistics on both engines
     return totals

@@ -25,6 +25,7 @@ import random
 import sys
 import time
 from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -33,7 +34,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from bench.generate import SEED, applications, collections, repayments
+from bench.generate import SEED, applications, bulkload, collections, repayments
 from loandesk.accounts.models import User
 from loandesk.customers import bulk
 from loandesk.customers.models import Customer
@@ -60,7 +61,18 @@ TERMS: dict[str, tuple[tuple[int, ...], tuple[str, ...], tuple[int, ...]]] = {
     "short_bridge": ((20_000, 50_000, 100_000, 200_000), ("8", "10", "12"), (3, 6, 12)),
 }  # fmt: skip
 PRODUCT_WEIGHTS = {"consumer": 60, "sme_operating": 25, "short_bridge": 15}
-START_DAYS = (1, 6, 11, 16, 21, 26)
+# Loans start on any day 1..28 (every month has it), so each calendar day carries ~1/28 of a
+# month's installments — COB's ordinary day is a real day's work, not a sixth of the month on
+# six days and nothing on the others.
+START_DAYS = tuple(range(1, 29))
+# The tables the loan phase fills (their indexes are built after the load in load mode).
+TABLES = tuple(
+    m._meta.db_table
+    for m in (
+        Loan, Installment, Repayment, RepaymentAllocation, CollectionCase, CollectionAction,
+        PromiseToPay, applications.Record, *applications.CLONED, applications.FlowInstance,
+    )
+)  # fmt: skip
 
 LOAN_COLUMNS = (
     "id", "contract_no", "customer_id", "product_id", "owner_id", "department_id",
@@ -95,6 +107,9 @@ class Template:
     rows: tuple[tuple[int, date, int, int, int, int, int], ...]
     paid_rows: tuple[tuple[Any, ...], ...]  # installment columns after loan_id, paid on time
     pending_rows: tuple[tuple[Any, ...], ...]  # ... not yet due
+    # The same rows in PostgreSQL's COPY text format, from the tab after loan_id to the newline.
+    paid_text: tuple[str, ...]
+    pending_text: tuple[str, ...]
     payments: tuple[tuple[int, date, str, int, int, int], ...]  # (seq, due, text, p, i, f)
     due_by_closed: int  # how many installments fall due on or before CLOSED
     apr: str
@@ -116,6 +131,7 @@ class Maker:
         self.templates: dict[tuple[str, int, str, int, date], Template] = {}
         self.cfg = cob.Config.of(cob.current_config())
         self.date_text = connection.ops.adapt_datefield_value
+        self.text = connection.vendor == "postgresql"
         self.disbursed: dict[date, Any] = {}
         # Set by `loan()`: the repayments (seq, due, text, principal, interest, fee) that account
         # for the paid columns, and the overdue loan's facts for its collection case.
@@ -173,6 +189,8 @@ class Maker:
             rows=rows,
             paid_rows=paid_rows,
             pending_rows=pending_rows,
+            paid_text=tuple(_copy_line(r) for r in paid_rows),
+            pending_text=tuple(_copy_line(r) for r in pending_rows),
             payments=payments,
             due_by_closed=bisect.bisect_right(dues, CLOSED),
             apr=str(result.apr.apr.quantize(Decimal("0.01"), ROUND_HALF_UP)),
@@ -184,7 +202,7 @@ class Maker:
     def loan(
         self, n: int, loan_id: int, customer: tuple[int, int, int | None]
     ) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
-        """Loan n's row and its installment rows."""
+        """Loan n's row and its installment rows (tuples; on PostgreSQL COPY text lines)."""
         rng = self.rng
         code = rng.choices(self.codes, weights=self.weights)[0]
         amounts, rates, terms = TERMS[code]
@@ -207,7 +225,12 @@ class Maker:
                 paid_until = tpl.due_by_closed  # too young to be that late: current
                 dpd_target = 0
         grace = tpl.product.grace_days
-        rows: list[tuple[Any, ...]] = [(loan_id, *r) for r in tpl.paid_rows[:paid_until]]
+        as_text = self.text  # PostgreSQL: COPY text lines instead of tuples
+        rows: list[Any] = (
+            [f"{loan_id}{t}" for t in tpl.paid_text[:paid_until]]
+            if as_text
+            else [(loan_id, *r) for r in tpl.paid_rows[:paid_until]]
+        )
         paid_principal = sum(r[4] for r in tpl.rows[:paid_until])
         payments = list(tpl.payments[:paid_until])
         unpaid_due = 0  # unpaid amount of the installments due by CLOSED
@@ -215,7 +238,9 @@ class Maker:
         for k in range(paid_until, tpl.due_by_closed):
             seq, due, days, opening, principal, interest, fee = tpl.rows[k]
             pp = pi = 0
-            if k == paid_until and partial:
+            # (Not on an interest-only installment before maturity: with no principal due,
+            # paying its interest would settle it, and it would not be overdue.)
+            if k == paid_until and partial and principal >= 2:
                 pi = interest
                 pp = principal // 2
             status = rules.installment_status(
@@ -227,11 +252,15 @@ class Maker:
             unpaid_due += principal + interest + fee - pp - pi
             if pp or pi:
                 payments.append((seq, due, self.date_text(due), pp, pi, 0))
-            rows.append(
+            row = (
                 (loan_id, seq, self.date_text(due), days, opening, principal, interest, fee, 0,
                  pp, pi, 0, 0, status, None)
             )  # fmt: skip
-        rows.extend((loan_id, *r) for r in tpl.pending_rows[tpl.due_by_closed :])
+            rows.append(f"{loan_id}{_copy_line(row[1:])}" if as_text else row)
+        if as_text:
+            rows.extend(f"{loan_id}{t}" for t in tpl.pending_text[tpl.due_by_closed :])
+        else:
+            rows.extend((loan_id, *r) for r in tpl.pending_rows[tpl.due_by_closed :])
         outstanding = tpl.principal_fen - paid_principal
         closed_at = None
         if outstanding == 0 and paid_until == len(tpl.rows):
@@ -283,13 +312,24 @@ class Maker:
         return self.disbursed[d]
 
 
-def _write(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+def _copy_line(values: Sequence[Any]) -> str:
+    """Columns after the first as the rest of a COPY text line: "\t…\t…\n"."""
+    return "".join("\t" + applications.copy_text(v) for v in values) + "\n"
+
+
+def _write(
+    table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, text: str = ""
+) -> int:
+    """Writes `rows` (tuples of column values) or, PostgreSQL only, `text` (rows already in
+    COPY text format); returns the number of tuples written."""
     quote = connection.ops.quote_name
     names = ", ".join(quote(c) for c in columns)
     total = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+                if text:
+                    copy.write(text)
                 for row in rows:
                     copy.write_row(row)
                     total += 1
@@ -310,17 +350,29 @@ def _customers() -> list[tuple[int, int, int | None]]:
 
 
 def generate(
-    count: int, *, seed: int = SEED, log: bool = True, seconds: dict[str, float] | None = None
+    count: int,
+    *,
+    seed: int = SEED,
+    log: bool = True,
+    seconds: dict[str, float] | None = None,
+    load_mode: bool = False,
 ) -> dict[str, int]:
     """Adds `count` loans with their installments, repayments, collection cases and approved
     applications, then the applications in other states. Deterministic for (count, seed) and
     the customer table (the loans' rows: see the test's digest). `seconds`, when given, gets the
-    time spent per part."""
+    time spent per part. `load_mode` (the command line's): the written tables' secondary
+    indexes (PostgreSQL: and foreign keys) are built after the load and SQLite writes without
+    journal (bench/generate/bulkload.py); call it outside any transaction."""
     spent = seconds if seconds is not None else {}
+    cpu_at = [time.process_time()]
 
     def clock(part: str, since: float) -> float:
         now = time.perf_counter()
         spent[part] = spent.get(part, 0.0) + now - since
+        cpu = time.process_time()
+        key = f"{part} (cpu)"
+        spent[key] = spent.get(key, 0.0) + cpu - cpu_at[0]
+        cpu_at[0] = cpu
         return now
 
     if Loan.objects.filter(contract_no__startswith=CONTRACT_PREFIX).exists():
@@ -337,71 +389,85 @@ def generate(
     cloner = applications.Cloner(templates, seed)
     clock("templates", t)
     collector = collections.Collector(seed, CLOSED)
-    started = time.perf_counter()
-    totals = dict.fromkeys(
-        ("loans", "installments", "repayments", "allocations", "collection_cases",
-         "collection_actions", "promises"), 0
-    )  # fmt: skip
-    for first in range(0, count, BATCH):
-        size = min(BATCH, count - first)
-        with transaction.atomic():
-            ids = bulk.reserve_ids(Loan, size)
-            loans: list[tuple[Any, ...]] = []
-            installments: list[tuple[Any, ...]] = []
-            paid: list[tuple[int, list[tuple[int, date, str, int, int, int]]]] = []
-            terms: list[Template] = []
-            overdue: list[collections.Overdue] = []
-            t = time.perf_counter()
-            for loan_id, n in zip(ids, range(first, first + size), strict=True):
-                loan, rows = maker.loan(n, loan_id, people[maker.rng.randrange(len(people))])
-                loans.append(loan)
-                installments.extend(rows)
-                assert maker.tpl is not None
-                terms.append(maker.tpl)
-                if maker.payments:
-                    paid.append((loan_id, maker.payments))
-                if maker.overdue is not None:
-                    overdue.append(maker.overdue)
-            t = clock("loans: make", t)
-            loans = _applications(cloner, loans, terms)
-            t = clock("applications of loans: build", t)
-            for name, n in applications.write(cloner, _write).items():
-                totals[name] = totals.get(name, 0) + n
-            cloner.reset()
-            t = clock("applications of loans: write", t)
-            totals["loans"] += _write(Loan._meta.db_table, LOAN_COLUMNS, loans)
-            totals["installments"] += _write(
-                Installment._meta.db_table, INSTALLMENT_COLUMNS, installments
+    with ExitStack() as stack:
+        if load_mode:
+            stack.enter_context(bulkload.sqlite_unjournaled())
+            stack.enter_context(bulkload.deferred_indexes(TABLES, log=log, seconds=spent))
+        started = time.perf_counter()
+        totals = dict.fromkeys(
+            ("loans", "installments", "repayments", "allocations", "collection_cases",
+             "collection_actions", "promises"), 0
+        )  # fmt: skip
+        for first in range(0, count, BATCH):
+            size = min(BATCH, count - first)
+            with transaction.atomic():
+                ids = bulk.reserve_ids(Loan, size)
+                loans: list[tuple[Any, ...]] = []
+                installments: list[tuple[Any, ...]] = []
+                paid: list[tuple[int, list[tuple[int, date, str, int, int, int]]]] = []
+                terms: list[Template] = []
+                overdue: list[collections.Overdue] = []
+                t = time.perf_counter()
+                for loan_id, n in zip(ids, range(first, first + size), strict=True):
+                    loan, rows = maker.loan(n, loan_id, people[maker.rng.randrange(len(people))])
+                    loans.append(loan)
+                    installments.extend(rows)
+                    assert maker.tpl is not None
+                    terms.append(maker.tpl)
+                    if maker.payments:
+                        paid.append((loan_id, maker.payments))
+                    if maker.overdue is not None:
+                        overdue.append(maker.overdue)
+                t = clock("loans: make", t)
+                loans = _applications(cloner, loans, terms)
+                t = clock("applications of loans: build", t)
+                for name, n in applications.write(cloner, _write).items():
+                    totals[name] = totals.get(name, 0) + n
+                cloner.reset()
+                t = clock("applications of loans: write", t)
+                totals["loans"] += _write(Loan._meta.db_table, LOAN_COLUMNS, loans)
+                if maker.text:
+                    _write(
+                        Installment._meta.db_table,
+                        INSTALLMENT_COLUMNS,
+                        (),
+                        text="".join(installments),
+                    )
+                    totals["installments"] += len(installments)
+                else:
+                    totals["installments"] += _write(
+                        Installment._meta.db_table, INSTALLMENT_COLUMNS, installments
+                    )
+                del loans, installments
+                t = clock("loans: write", t)
+                _repayments(payer, paid, totals)
+                t = clock("repayments", t)
+                _cases(collector, overdue, totals)
+                t = clock("collections", t)
+            if log:
+                done = first + size
+                elapsed = time.perf_counter() - started
+                print(
+                    f"  loans {done:,}/{count:,} ({done / elapsed:,.0f} loans/s,"
+                    f" {totals['installments'] / elapsed:,.0f} installments/s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        collector.router.save()
+        t = time.perf_counter()
+        totals.update(
+            applications.generate_other(
+                cloner,
+                people,
+                count,
+                as_of=datetime.combine(CLOSED, dtime(12, 0), tzinfo=UTC),
+                terms=TERMS,
+                writer=_write,
+                log=log,
             )
-            del loans, installments
-            t = clock("loans: write", t)
-            _repayments(payer, paid, totals)
-            t = clock("repayments", t)
-            _cases(collector, overdue, totals)
-            t = clock("collections", t)
-        if log:
-            done = first + size
-            elapsed = time.perf_counter() - started
-            print(
-                f"  loans {done:,}/{count:,} ({done / elapsed:,.0f} loans/s,"
-                f" {totals['installments'] / elapsed:,.0f} installments/s)",
-                file=sys.stderr,
-                flush=True,
-            )
-    collector.router.save()
-    t = time.perf_counter()
-    totals.update(
-        applications.generate_other(
-            cloner,
-            people,
-            count,
-            as_of=datetime.combine(CLOSED, dtime(12, 0), tzinfo=UTC),
-            terms=TERMS,
-            writer=_write,
-            log=log,
         )
-    )
-    t = clock("other applications", t)
+        t = clock("other applications", t)
+    t = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     clock("analyze", t)

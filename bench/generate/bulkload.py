@@ -1,0 +1,167 @@
+"""Load mode for the generator: the tables it fills lose their secondary indexes (and, on
+PostgreSQL, their foreign keys) while the rows go in, and get them back afterwards.
+
+Maintaining a b-tree per inserted row (forms_record alone has 36 indexes, most of them the
+form's index slots) and checking every foreign key per row (PostgreSQL's RI triggers fire
+per row at commit) costs more than building each index once over the loaded table and
+validating each foreign key with one join. What comes back is exactly what was there: the
+statements are read from the catalog (`pg_get_indexdef` / `pg_get_constraintdef`, SQLite's
+`sqlite_master.sql`) before the drop and replayed after the load, so the schema equals the
+migrations' (the test compares the catalog before and after).
+
+Indexes that back a constraint (primary keys, unique constraints) stay: they are what keeps
+the generated ids and numbers honest while loading. On PostgreSQL partial and expression
+indexes stay too: replaying `pg_get_indexdef` re-parses the deparsed predicate into a
+different (equivalent) expression tree — `status IN ('open', 'promised')` comes back with the
+cast inside the ARRAY — and the point is the migrations' exact schema; they are few and
+partial ones only take the rows their predicate matches. A foreign key re-added on PostgreSQL is
+validated there and then — a generator bug that wrote a dangling id fails the run. On SQLite
+foreign keys live in the table definitions and stay (checked per row, deferred to commit).
+
+A run that dies inside the load mode leaves the tables without those indexes: generate into a
+fresh database (the generator refuses a database that already holds generated loans anyway).
+"""
+
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from django.db import connection
+
+
+def _pg_definitions(tables: Sequence[str]) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """(table, name, definition) of the foreign keys, and the CREATE INDEX statements of the
+    indexes that back no constraint, of `tables`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
+            FROM pg_constraint c
+            WHERE c.contype = 'f' AND c.conrelid = ANY(%s::regclass[])
+            ORDER BY 1, 2
+            """,
+            [list(tables)],
+        )
+        fks = [(t, n, d) for t, n, d in cursor.fetchall()]
+        cursor.execute(
+            """
+            SELECT pg_get_indexdef(i.indexrelid)
+            FROM pg_index i
+            JOIN pg_class ic ON ic.oid = i.indexrelid
+            WHERE i.indrelid = ANY(%s::regclass[])
+              AND i.indpred IS NULL AND i.indexprs IS NULL
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid
+                                                              AND c.conrelid = i.indrelid)
+            ORDER BY ic.relname
+            """,
+            [list(tables)],
+        )
+        indexes = [row[0] for row in cursor.fetchall()]
+    return fks, indexes
+
+
+def _index_name(statement: str) -> str:
+    # "CREATE [UNIQUE] INDEX name ON public.table USING ..."
+    words = statement.split()
+    return words[words.index("INDEX") + 1]
+
+
+def _sqlite_indexes(tables: Sequence[str]) -> list[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        marks = ", ".join(["%s"] * len(tables))
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+            f" AND tbl_name IN ({marks}) ORDER BY name",
+            list(tables),
+        )
+        return [(n, s) for n, s in cursor.fetchall()]
+
+
+def schema(tables: Sequence[str]) -> list[str]:
+    """The secondary indexes and foreign keys of `tables`, as comparable text (for tests)."""
+    if connection.vendor == "postgresql":
+        fks, indexes = _pg_definitions(tables)
+        return sorted([f"{t} {n} {d}" for t, n, d in fks] + indexes)
+    return sorted(s for _, s in _sqlite_indexes(tables))
+
+
+@contextmanager
+def deferred_indexes(
+    tables: Sequence[str], *, log: bool = True, seconds: dict[str, float] | None = None
+) -> Iterator[None]:
+    """Drop the secondary indexes (and PostgreSQL foreign keys) of `tables`, yield, rebuild.
+    Call outside any transaction; the caller's writes commit as they like in between."""
+    spent = seconds if seconds is not None else {}
+    tables = list(tables)
+    quote = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        fks, indexes = _pg_definitions(tables)
+        with connection.cursor() as cursor:
+            for table, name, _ in fks:
+                cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+            for statement in indexes:
+                cursor.execute(f"DROP INDEX {_index_name(statement)}")
+        try:
+            yield
+        finally:
+            t = time.perf_counter()
+            with connection.cursor() as cursor:
+                # Session only: room to sort in memory while building the indexes.
+                cursor.execute("SET maintenance_work_mem = '512MB'")
+                for statement in indexes:
+                    cursor.execute(statement)
+                for table, name, definition in fks:
+                    cursor.execute(
+                        f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
+                    )
+                cursor.execute("RESET maintenance_work_mem")
+            spent["indexes and foreign keys"] = time.perf_counter() - t
+            if log:
+                print(
+                    f"  rebuilt {len(indexes)} indexes and {len(fks)} foreign keys"
+                    f" in {spent['indexes and foreign keys']:.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        return
+    found = _sqlite_indexes(tables)
+    with connection.cursor() as cursor:
+        for name, _ in found:
+            cursor.execute(f"DROP INDEX {quote(name)}")
+    try:
+        yield
+    finally:
+        t = time.perf_counter()
+        with connection.cursor() as cursor:
+            for _, statement in found:
+                cursor.execute(statement)
+        spent["indexes"] = time.perf_counter() - t
+        if log:
+            print(
+                f"  rebuilt {len(found)} indexes in {spent['indexes']:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+@contextmanager
+def sqlite_unjournaled() -> Iterator[None]:
+    """SQLite: no rollback journal and no fsync while loading (a crash means regenerating the
+    file, which a fresh generation needs anyway); WAL mode and full sync come back after."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        journal = cursor.fetchone()[0]
+        cursor.execute("PRAGMA synchronous")
+        synchronous = cursor.fetchone()[0]
+        cursor.execute("PRAGMA journal_mode = OFF")
+        cursor.execute("PRAGMA synchronous = OFF")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA journal_mode = {journal}")
+            cursor.execute(f"PRAGMA synchronous = {int(synchronous)}")

@@ -1,0 +1,49 @@
+"""The generator's load mode (bench/generate/bulkload.py): the tables lose their secondary
+indexes (PostgreSQL: and foreign keys) while loading and get exactly the same ones back."""
+
+from typing import Any
+
+import pytest
+from bench.generate import bulkload
+from bench.generate import customers as people
+from bench.generate import loans as portfolio
+from django.db import connection
+
+from loandesk.customers.models import Customer
+from loandesk.lending.models import Loan
+
+TABLES = (*people.TABLES, *portfolio.TABLES)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_load_mode_restores_exactly_the_migrations_indexes_and_keys() -> None:
+    before = bulkload.schema(TABLES)
+    assert len(before) > 100  # forms_record alone has 36 indexes
+    # The customers' load mode, as the command line runs it.
+    people.generate(30, log=False, load_mode=True)
+    assert bulkload.schema(TABLES) == before
+    assert Customer.objects.count() >= 30
+    with bulkload.deferred_indexes(TABLES, log=False):
+        remaining = bulkload.schema(TABLES)
+        # Only what backs a constraint (primary keys, unique constraints) is left.
+        assert remaining == []
+        portfolio.generate(40, log=False)
+    assert bulkload.schema(TABLES) == before
+    assert Loan.objects.filter(contract_no__startswith="BL").count() == 40
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_lines_load_mode_makes_the_same_rows() -> None:
+    """Loading with deferred indexes (and on SQLite without journal) writes what the normal
+    path writes: the portfolio digest of the same seed is the same."""
+    from tests.postloan import test_bench_generator as plain
+
+    def journal() -> Any:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode" if connection.vendor == "sqlite" else "SELECT 1")
+            return cursor.fetchone()[0]
+
+    mode = journal()
+    portfolio.generate(plain.COUNT, log=False, load_mode=True)
+    assert plain._digest() == plain.DIGEST
+    assert journal() == mode  # SQLite: the journal is back (WAL for a file, memory in tests)
