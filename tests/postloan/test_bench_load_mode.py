@@ -18,7 +18,7 @@ TABLES = (*people.TABLES, *portfolio.TABLES)
 @pytest.mark.django_db(transaction=True)
 def test_load_mode_restores_exactly_the_migrations_indexes_and_keys() -> None:
     before = bulkload.schema(TABLES)
-    assert len(before) > 100  # forms_record alone has 36 indexes
+    assert len(before) > 36  # something to restore: forms_record alone has 36 indexes
     # The customers' load mode, as the command line runs it.
     people.generate(30, log=False, load_mode=True)
     assert bulkload.schema(TABLES) == before
