@@ -1,7 +1,29 @@
 import pytest
+from django.apps import AppConfig
 from django.conf import settings
+from django.db import connections
+from django.db.models.signals import post_migrate
 
 from tests.factories import ApiClient
+
+
+def _clear_report_fact_residue(sender: AppConfig, using: str = "default", **_: object) -> None:
+    """A transactional test's flush on SQLite is one DELETE per table in set (hash) order:
+    when the report fact tables go before the loans, customers and installments, those
+    deletes fire the fact triggers and leave negative deltas for the next test (a loan
+    count below zero in the next COB snapshot). PostgreSQL truncates, which fires no row
+    trigger. Flush ends with post_migrate, so the residue goes there."""
+    conn = connections[using]
+    if sender.label != "reports" or conn.vendor != "sqlite":
+        return
+    from loandesk.reports.models import DailyFact, PortfolioFact
+
+    with conn.cursor() as cursor:
+        for model in (PortfolioFact, DailyFact):
+            cursor.execute(f"DELETE FROM {model._meta.db_table}")
+
+
+post_migrate.connect(_clear_report_fact_residue, dispatch_uid="tests-clear-report-fact-residue")
 
 
 @pytest.fixture(autouse=True, scope="session")
