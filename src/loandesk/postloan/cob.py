@@ -632,13 +632,17 @@ def step_collections(step: CobStepRun, on: date, cfg: Config) -> int:
     iso = on.isoformat()
     cutoff = (on - timedelta(days=1)).isoformat()
     rng, rp = _range("loan_id", step)
-    ended = f"(SELECT id FROM {LOAN} WHERE status IN ('closed', 'written_off'))"
+    # Whether the row's loan has ended, looked up per row through the loan's primary key: the
+    # rows are the pending promises and the open cases (tens of thousands at 1m), while the
+    # ended loans are a third of the book, which an IN (…) or a semi-join would hash nightly.
+    ended = "(SELECT l.status FROM {LOAN} l WHERE l.id = {t}.loan_id) IN ('closed', 'written_off')"
     paid = _promise_paid_sql(promise)
     decided = _fetch(
         f"UPDATE {promise} SET paid_fen = (CASE WHEN {paid} > 0 THEN {paid} ELSE 0 END),"
         f" status = (CASE WHEN {paid} >= amount_fen THEN 'kept' ELSE 'broken' END),"
         f" decided_on = {d}"
-        f" WHERE status = 'pending' AND {rng} AND (date <= {d} OR loan_id IN {ended})"
+        f" WHERE status = 'pending' AND {rng}"
+        f" AND (date <= {d} OR {ended.format(LOAN=LOAN, t=promise)})"
         " RETURNING id, case_id, loan_id, date, amount_fen, paid_fen, status",
         [iso, *rp, cutoff],
     )
@@ -654,35 +658,39 @@ def step_collections(step: CobStepRun, on: date, cfg: Config) -> int:
         f"UPDATE {case} SET status = 'closed', promise_date = NULL, closed_at = %s,"
         f" close_reason = (SELECT CASE WHEN l.status = 'written_off' THEN 'written_off'"
         f" ELSE 'paid' END FROM {LOAN} l WHERE l.id = {case}.loan_id)"
-        f" WHERE status IN ('open', 'promised') AND {rng} AND loan_id IN {ended}"
+        f" WHERE status IN ('open', 'promised') AND {rng}"
+        f" AND {ended.format(LOAN=LOAN, t=case)}"
         " RETURNING id, loan_id, customer_id, collector_id, close_reason",
         [connection.ops.adapt_datetimefield_value(now), *rp],
     )
     touched += len(closed)
-    overdue = (
-        "COALESCE((SELECT SUM(i.principal_fen + i.interest_fen + i.fee_fen + i.penalty_fen"
-        " - i.paid_principal_fen - i.paid_interest_fen - i.paid_fee_fen - i.paid_penalty_fen)"
-        f" FROM {INST} i WHERE i.loan_id = {case}.loan_id AND i.status <> 'paid'"
-        f" AND i.due_date <= {d}), 0)"
-    )
-    loan_col = f"(SELECT l.{{}} FROM {LOAN} l WHERE l.id = {case}.loan_id)"
-    touched += _execute(
-        f"UPDATE {case} SET dpd = {loan_col.format('days_past_due')},"
-        f" bucket = {loan_col.format('bucket')}, overdue_fen = {overdue}"
-        f" WHERE status IN ('open', 'promised') AND {rng}"
-        f" AND (dpd <> {loan_col.format('days_past_due')} OR bucket <> {loan_col.format('bucket')}"
-        f" OR overdue_fen <> {overdue})",
-        [iso, *rp, iso],
+    # One pass over the open cases: the loan's DPD and bucket, the amount overdue on its
+    # installments due by D, and the priority from those (collections.priority_score), written
+    # only where one of them moved.
+    crng, crp = _range("c.loan_id", step)
+    fresh = (
+        "SELECT c.id, l.days_past_due AS dpd, l.bucket AS bucket,"
+        # BIGINT: PostgreSQL's SUM of bigints is numeric, and the score divides as integers.
+        " CAST(COALESCE(SUM(i.principal_fen + i.interest_fen + i.fee_fen + i.penalty_fen"
+        " - i.paid_principal_fen - i.paid_interest_fen - i.paid_fee_fen - i.paid_penalty_fen),"
+        " 0) AS BIGINT) AS fen"
+        f" FROM {case} c JOIN {LOAN} l ON l.id = c.loan_id"
+        f" LEFT JOIN {INST} i ON i.loan_id = c.loan_id AND i.status <> 'paid'"
+        f" AND i.due_date <= {d}"
+        f" WHERE c.status IN ('open', 'promised') AND {crng}"
+        " GROUP BY c.id, l.days_past_due, l.bucket"
     )
     score = (
-        f"((CASE WHEN overdue_fen / {AMOUNT_POINT_FEN} > {AMOUNT_POINTS_MAX}"
-        f" THEN {AMOUNT_POINTS_MAX} ELSE overdue_fen / {AMOUNT_POINT_FEN} END)"
-        f" + {DPD_POINTS_PER_DAY} * (CASE WHEN dpd > {DPD_CAP} THEN {DPD_CAP} ELSE dpd END))"
+        f"((CASE WHEN x.fen / {AMOUNT_POINT_FEN} > {AMOUNT_POINTS_MAX}"
+        f" THEN {AMOUNT_POINTS_MAX} ELSE x.fen / {AMOUNT_POINT_FEN} END)"
+        f" + {DPD_POINTS_PER_DAY} * (CASE WHEN x.dpd > {DPD_CAP} THEN {DPD_CAP} ELSE x.dpd END))"
     )
     touched += _execute(
-        f"UPDATE {case} SET priority = {score}"
-        f" WHERE status IN ('open', 'promised') AND {rng} AND priority <> {score}",
-        rp,
+        f"UPDATE {case} SET dpd = x.dpd, bucket = x.bucket, overdue_fen = x.fen,"
+        f" priority = {score} FROM ({fresh}) x WHERE {case}.id = x.id"
+        f" AND ({case}.dpd <> x.dpd OR {case}.bucket <> x.bucket"
+        f" OR {case}.overdue_fen <> x.fen OR {case}.priority <> {score})",
+        [iso, *crp],
     )
     _collection_history(on, step, decided, closed, now, CollectionAction)
     return touched
