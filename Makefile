@@ -62,6 +62,8 @@ typecheck: install-dev web-deps
 # each pass's output is printed as one block when it ends. The API fuzz test (a few minutes)
 # runs in the PostgreSQL pass only: the production engine, and the stricter one about data
 # (docs/api.md, "Fuzzing"; run it on SQLite by hand with `pytest tests/test_fuzz_api.py`).
+# The PostgreSQL pass runs only the tests that use a database (LOANDESK_DATABASE_TESTS_ONLY,
+# tests/conftest.py): the engine-independent half already ran in the SQLite pass.
 pytest-sqlite: install-dev
 	env -u DATABASE_URL LOANDESK_VAR_DIR=$(CURDIR)/var/test-sqlite \
 		$(BIN)/pytest tests --ignore=tests/e2e --ignore=tests/test_fuzz_api.py -p no:randomly
@@ -69,7 +71,8 @@ pytest-sqlite: install-dev
 pytest-postgres: install-dev
 	@if [[ "$${DATABASE_URL:-}" == postgres* ]]; then \
 		echo "== pytest on PostgreSQL"; \
-		LOANDESK_VAR_DIR=$(CURDIR)/var/test-postgres $(BIN)/pytest tests --ignore=tests/e2e; \
+		LOANDESK_VAR_DIR=$(CURDIR)/var/test-postgres LOANDESK_DATABASE_TESTS_ONLY=1 \
+			$(BIN)/pytest tests --ignore=tests/e2e; \
 	else \
 		echo "== DATABASE_URL is not PostgreSQL: PostgreSQL pass skipped"; \
 	fi

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.apps import AppConfig
 from django.conf import settings
@@ -24,6 +26,41 @@ def _clear_report_fact_residue(sender: AppConfig, using: str = "default", **_: o
 
 
 post_migrate.connect(_clear_report_fact_residue, dispatch_uid="tests-clear-report-fact-residue")
+
+
+_DATABASE_FIXTURES = {"_django_db_helper", "django_db_setup"}
+
+
+def _fixture_closure(item: pytest.Item) -> set[str]:
+    """Every fixture the test can reach, through overridden fixtures too (pytest's own
+    `fixturenames` stops at a fixture that overrides one of the same name)."""
+    manager = item.session._fixturemanager
+    seen: set[str] = set()
+    stack = list(getattr(item, "fixturenames", ()))
+    while stack:
+        name = stack.pop()
+        if name not in seen:
+            seen.add(name)
+            for definition in manager.getfixturedefs(name, item) or ():
+                stack.extend(definition.argnames)
+    return seen
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """LOANDESK_DATABASE_TESTS_ONLY=1 (the Makefile's PostgreSQL pass): keep only the tests
+    that use a database. The others (the expression language, the loan math, the flow engine
+    core: half the suite) do not depend on the engine and already ran in the SQLite pass."""
+    if os.environ.get("LOANDESK_DATABASE_TESTS_ONLY") != "1":
+        return
+    kept, dropped = [], []
+    for item in items:
+        uses_db = item.get_closest_marker("django_db") or _DATABASE_FIXTURES & _fixture_closure(
+            item
+        )
+        (kept if uses_db else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(autouse=True, scope="session")
