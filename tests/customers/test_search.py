@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from loandesk.accounts.models import User
 from loandesk.customers import identity
 from loandesk.customers.models import Customer, Tag
 from tests.customers.conftest import create, new_card, new_id_number, new_phone
@@ -251,6 +252,24 @@ def test_name_grams_follow_every_write(officer: Any) -> None:
     assert customer_id in _ids(officer, q="李N") and customer_id not in _ids(officer, q="张")
     Customer.objects.filter(pk=customer_id).update(remark="x")  # other columns: no change
     assert grams() == {"李", "n", "a", "李n", "na"}
+
+
+def test_name_grams_cover_names_of_every_length(demo: Any) -> None:
+    """The SQLite trigger picks its positions by the name's length (migration customers
+    0006): across each boundary every one- and two-character piece is still there."""
+    from loandesk.customers.models import CustomerNameGram
+
+    owner = User.objects.get(username="officer1")
+    base = "北京恒信华宇鑫源瑞丰金通新元盛达宏远中科天和顺通锦程Ab"
+    for length in (1, 2, 4, 5, 12, 13, 30):
+        name = base[-length:]
+        customer = Customer.objects.create(name=name, owner=owner, created_by=owner)
+        folded = name.lower()
+        expected = {folded[i : i + w] for w in (1, 2) for i in range(len(folded) - w + 1)}
+        got = set(
+            CustomerNameGram.objects.filter(customer=customer).values_list("gram", flat=True)
+        )
+        assert got == expected, length
 
 
 def test_walk_forms_select_the_same_customers_in_the_same_order(demo: Any) -> None:
