@@ -3,11 +3,13 @@
 buckets and channels; COB snapshots; channel costs), on a fixed business date."""
 
 import random
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import transaction
 
 from loandesk.accounts.models import Department, Role, User
 from loandesk.core.services import set_business_date
@@ -171,11 +173,10 @@ def snapshots() -> None:
     PortfolioSnapshot.objects.bulk_create(rows)
 
 
-@pytest.fixture
-def book(demo: dict[str, Any]) -> dict[str, Any]:
+def _make_book(demo: dict[str, Any]) -> dict[str, Any]:
     set_business_date(actor=None, new_date=TODAY, allow_backwards=True)
-    users: dict[str, User] = demo["users"]  # type: ignore[assignment]
-    depts: dict[str, Department] = demo["departments"]  # type: ignore[assignment]
+    users: dict[str, User] = demo["users"]
+    depts: dict[str, Department] = demo["departments"]
     officer3 = User.objects.create(
         username="officer3", full_name="刘三", department=depts["北京二组"]
     )
@@ -195,4 +196,51 @@ def book(demo: dict[str, Any]) -> dict[str, Any]:
             ChannelCost(channel="online", month=date(2026, 11, 1), cost_fen=900_000),
         ]
     )
-    return {**demo, "loans": loans, "officer3": officer3, "owners": owners}
+    return {"loan_ids": [loan.pk for loan in loans]}
+
+
+@pytest.fixture(scope="module")
+def _module_book(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
+    """Opt-in per module (`pytestmark = pytest.mark.usefixtures("_module_book")`, for modules
+    whose every test can live with the book): the demo organisation and the book made once per
+    module (seconds on PostgreSQL), in a transaction that each test's own rolled-back
+    transaction nests in (a module fixture is set up before the test's database fixture);
+    rolled back after the module's last test."""
+    from loandesk.demo.services import seed_demo
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        seed_demo()
+        yield _make_book(_demo_rows())
+        transaction.set_rollback(True)
+
+
+def _demo_rows() -> dict[str, Any]:
+    return {
+        "users": {u.username: u for u in User.objects.all()},
+        "departments": {d.name: d for d in Department.objects.all()},
+    }
+
+
+@pytest.fixture
+def demo(request: pytest.FixtureRequest, db: None) -> dict[str, Any]:
+    """The demo organisation, read afresh for each test (in a shared-book module a test's
+    changes roll back with it, and none of its in-memory objects reach the next test)."""
+    if "_module_book" not in request.fixturenames:
+        from loandesk.demo.services import seed_demo
+
+        seed_demo()
+    return _demo_rows()
+
+
+@pytest.fixture
+def book(request: pytest.FixtureRequest, demo: dict[str, Any]) -> dict[str, Any]:
+    if "_module_book" in request.fixturenames:
+        ids = request.getfixturevalue("_module_book")["loan_ids"]
+        # The business date is cached per process: set it again inside this test.
+        set_business_date(actor=None, new_date=TODAY, allow_backwards=True)
+    else:
+        ids = _make_book(demo)["loan_ids"]
+    users = User.objects.in_bulk(field_name="username")
+    loans = list(Loan.objects.filter(pk__in=ids).order_by("pk"))
+    owners = [users["officer1"], users["officer2"], users["officer3"]]
+    return {**_demo_rows(), "loans": loans, "officer3": users["officer3"], "owners": owners}

@@ -10,7 +10,7 @@ from loandesk.lending.models import Loan
 from loandesk.reports import vintage as v
 from tests.reports import reference as ref
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_module_book")]
 
 PERIOD = {"start": "2025-10-01", "end": "2026-11-20"}
 LAST_END = date(2026, 10, 31)  # the business date is 2026-11-20

@@ -17,7 +17,7 @@ from loandesk.reports.demo import DASHBOARDS
 from loandesk.reports.models import CustomMetric, Dashboard
 from tests.reports import reference as ref
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_module_book")]
 Q = "/api/v1/reports/query"
 
 

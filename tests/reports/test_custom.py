@@ -17,7 +17,7 @@ from loandesk.reports.permissions import DESIGN, VIEW
 from tests.forms.conftest import publish_form
 from tests.reports import reference as ref
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_module_book")]
 PREVIEW = "/api/v1/reports/custom-metrics/preview"
 METRICS = "/api/v1/reports/custom-metrics"
 COSTS = "/api/v1/reports/channel-costs"

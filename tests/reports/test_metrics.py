@@ -1,6 +1,6 @@
-"""Every catalog metric against the Python reference, for several viewers and periods; the
-breakdowns (org levels, officers, products, channels, regions, buckets, time) against grouped
-reference rows; the previous period; officer1 sees only officer1's loans."""
+"""The breakdowns (org levels, officers, products, channels, regions, buckets, time) against
+grouped reference rows; officer1 sees only officer1's loans. (Every catalog metric against the
+reference: test_metrics_reference.py.)"""
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -10,13 +10,11 @@ import pytest
 from django.utils import timezone
 
 from loandesk.accounts.models import Department, User
-from loandesk.flows.models import FlowInstance
-from loandesk.reports.metrics import METRICS
 from loandesk.reports.query import parse_query, run_query
 from tests.reports import reference as ref
 from tests.reports.conftest import TODAY
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_module_book")]
 
 PERIODS = [
     (date(2026, 10, 22), TODAY),
@@ -26,83 +24,8 @@ PERIODS = [
 ]
 
 
-@pytest.fixture
-def approvals(book: dict[str, Any]) -> dict[str, Any]:
-    """The demo flow's sample approvals, plus decided instances with known durations."""
-    from loandesk.flows.demo import seed_samples
-
-    seed_samples()
-    from loandesk.forms.models import Record
-
-    # The samples were filed on the wall clock: spread them over the year before the business date.
-    for i, pk in enumerate(Record.objects.order_by("id").values_list("pk", flat=True)):
-        Record.objects.filter(pk=pk).update(
-            created_at=datetime(2026, 11, 15, 3, tzinfo=UTC) - timedelta(days=i * 23)
-        )
-    first = FlowInstance.objects.order_by("id").first()
-    assert first is not None
-    users = [book["users"]["officer1"], book["users"]["officer2"], book["officer3"]]
-    base = datetime(2026, 11, 10, 2, tzinfo=UTC)
-    for i in range(14):
-        owner = users[i % 3]
-        started = base - timedelta(days=i * 9, hours=i * 3)
-        FlowInstance.objects.create(
-            version=first.version,
-            record=first.record,
-            initiator=owner,
-            department=owner.department,
-            customer=first.customer,
-            title=f"样例 {i}",
-            status="approved" if i % 4 else "rejected",
-            started_at=started,
-            finished_at=started + timedelta(hours=2 + i * 5, minutes=i * 7),
-        )
-    return book
-
-
 def _query(user: User, body: dict[str, Any]) -> dict[str, Any]:
     return run_query(actor=user, query=parse_query(body))
-
-
-@pytest.mark.parametrize("username", ["gm", "manager", "officer1", "officer2"])
-@pytest.mark.parametrize("period", PERIODS)
-def test_every_metric_total_matches_the_reference(
-    approvals: dict[str, Any], username: str, period: tuple[date, date]
-) -> None:
-    user = User.objects.get(username=username)
-    start, end = period
-    expected = ref.metric_values(ref.Viewer(user), start, end, TODAY)
-    keys = sorted(METRICS)
-    assert set(keys) <= set(expected), "every catalog metric has a reference"
-    got: dict[str, Any] = {}
-    for chunk in range(0, len(keys), 12):
-        result = _query(
-            user,
-            {"metrics": keys[chunk : chunk + 12], "period": {"start": str(start), "end": str(end)}},
-        )
-        got |= result["totals"]
-    assert got == {k: expected[k] for k in keys}
-
-
-def test_the_data_is_not_trivial(approvals: dict[str, Any]) -> None:
-    """The reference check above compares real numbers, not zeros."""
-    gm = User.objects.get(username="gm")
-    values = ref.metric_values(ref.Viewer(gm), date(2026, 1, 1), TODAY, TODAY)
-    for key in (
-        "new_customers",
-        "applications",
-        "approvals_decided",
-        "disbursement_count",
-        "overdue_loans",
-        "due_installments",
-        "approval_hours_median",
-        "repayment_amount",
-        "collection_cases",
-        "collection_recovery_rate",
-        "ptp_kept_rate",
-    ):
-        assert values[key], key
-    assert values["par30"] != values["par90"] != values["overdue_rate"]
 
 
 def test_officer1_sees_only_officer1_loans(book: dict[str, Any]) -> None:
@@ -258,34 +181,6 @@ def test_time_buckets_in_local_time(book: dict[str, Any], grain: str) -> None:
     assert {k: v for k, v in got.items() if v} == expected
     assert list(got) == sorted(got)  # empty buckets are filled, in order
     assert sum(got.values()) == result["totals"]["disbursement_count"]
-
-
-def test_compare_with_the_previous_period(approvals: dict[str, Any]) -> None:
-    gm = User.objects.get(username="gm")
-    start, end = date(2026, 10, 1), date(2026, 10, 31)
-    result = _query(
-        gm,
-        {
-            "metrics": ["new_customers", "disbursement_amount", "approval_rate"],
-            "dimension": "officer",
-            "compare": True,
-            "period": {"start": str(start), "end": str(end)},
-        },
-    )
-    prev_start, prev_end = date(2026, 8, 31), date(2026, 9, 30)
-    assert result["previous_period"] == {"start": str(prev_start), "end": str(prev_end)}
-    expected = ref.metric_values(ref.Viewer(gm), prev_start, prev_end, TODAY)
-    assert result["previous_totals"] == {
-        k: expected[k] for k in ("new_customers", "disbursement_amount", "approval_rate")
-    }
-    rows = [
-        r for r in ref.loans(ref.Viewer(gm)) if ref.in_period(r["start_date"], prev_start, prev_end)
-    ]
-    for row in result["rows"]:
-        mine = [r for r in rows if str(r["owner_id"]) == row["key"]]
-        assert row["previous"]["disbursement_amount"] == ref.money(
-            sum(r["principal_fen"] for r in mine)
-        )
 
 
 def test_two_dimensions_product_by_bucket(book: dict[str, Any]) -> None:

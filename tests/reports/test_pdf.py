@@ -15,7 +15,7 @@ from loandesk.reports.models import Dashboard
 from tests.lending.test_contracts import _STRING, _streams, _unescape, page_count
 from tests.reports import reference as ref
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_module_book")]
 
 URL = "/api/v1/reports/dashboards/{}/pdf"
 

@@ -13,7 +13,7 @@ from loandesk.reports.models import Dashboard, Subscription
 from loandesk.reports.subscriptions import run_due
 from tests.reports import reference as ref
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_module_book")]
 
 URL = "/api/v1/reports/dashboards/{}/subscriptions"
 # 2026-11-20 in Shanghai (UTC+8)
