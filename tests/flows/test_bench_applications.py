@@ -2,10 +2,12 @@
 flow instances in every state, tied to the generated loans, that the real services and
 selectors work on."""
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from bench.generate import loans as portfolio
+from django.db import transaction
 
 from loandesk.accounts.models import User
 from loandesk.flows import demo as flow_demo
@@ -18,9 +20,16 @@ from loandesk.lending.models import Loan
 COUNT = 300
 
 
-@pytest.fixture
-def generated(db: None) -> dict[str, int]:
-    return portfolio.generate(COUNT, log=False)
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def generated(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, int]]:
+    """One portfolio for the whole module, in a transaction that each test's own (rolled back)
+    transaction nests in; rolled back after the last test."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield portfolio.generate(COUNT, log=False)
+        transaction.set_rollback(True)
 
 
 def _by_state() -> dict[str, list[FlowInstance]]:
