@@ -266,9 +266,7 @@ def test_name_grams_cover_names_of_every_length(demo: Any) -> None:
         customer = Customer.objects.create(name=name, owner=owner, created_by=owner)
         folded = name.lower()
         expected = {folded[i : i + w] for w in (1, 2) for i in range(len(folded) - w + 1)}
-        got = set(
-            CustomerNameGram.objects.filter(customer=customer).values_list("gram", flat=True)
-        )
+        got = set(CustomerNameGram.objects.filter(customer=customer).values_list("gram", flat=True))
         assert got == expected, length
 
 
