@@ -574,6 +574,7 @@ def step_reminders(step: CobStepRun, on: date, cfg: Config) -> int:
 
 def step_snapshot(step: CobStepRun, on: date, cfg: Config) -> int:
     from loandesk.reports import facts
+    from loandesk.reports.models import PortfolioFact
 
     # The day's loan steps wrote delta rows into the report facts: fold them (sums unchanged,
     # so a rerun or a crash here is harmless; see reports.facts and ADR 0012).
@@ -589,7 +590,7 @@ def step_snapshot(step: CobStepRun, on: date, cfg: Config) -> int:
         " outstanding_principal_fen, overdue_principal_fen)"
         f" SELECT {d}, f.department_id, f.product_id, f.bucket, f.n, f.o, COALESCE(od.fen, 0)"
         " FROM (SELECT department_id, product_id, bucket, SUM(loans) AS n,"
-        " SUM(outstanding_fen) AS o FROM reports_portfoliofact"
+        f" SUM(outstanding_fen) AS o FROM {PortfolioFact._meta.db_table}"
         " GROUP BY department_id, product_id, bucket HAVING SUM(loans) <> 0) f"
         " LEFT JOIN (SELECT l.department_id, l.product_id, l.bucket,"
         " SUM(i.principal_fen - i.paid_principal_fen) AS fen"
