@@ -667,19 +667,24 @@ def step_collections(step: CobStepRun, on: date, cfg: Config) -> int:
     touched += len(closed)
     # One pass over the open cases: the loan's DPD and bucket, the amount overdue on its
     # installments due by D, and the priority from those (collections.priority_score), written
-    # only where one of them moved.
+    # only where one of them moved. Each is a lookup by the case's own loan (primary key, the
+    # installments' loan index), taken once per case: as joins, PostgreSQL's planner hashed the
+    # whole loan table and scanned every unpaid installment at 1m (3.4 s for 24,500 cases).
     crng, crp = _range("c.loan_id", step)
+    owed = (
+        "i.principal_fen + i.interest_fen + i.fee_fen + i.penalty_fen"
+        " - i.paid_principal_fen - i.paid_interest_fen - i.paid_fee_fen - i.paid_penalty_fen"
+    )
     fresh = (
-        "SELECT c.id, l.days_past_due AS dpd, l.bucket AS bucket,"
+        f"SELECT c.id, (SELECT l.days_past_due FROM {LOAN} l WHERE l.id = c.loan_id) AS dpd,"
+        f" (SELECT l.bucket FROM {LOAN} l WHERE l.id = c.loan_id) AS bucket,"
         # BIGINT: PostgreSQL's SUM of bigints is numeric, and the score divides as integers.
-        " CAST(COALESCE(SUM(i.principal_fen + i.interest_fen + i.fee_fen + i.penalty_fen"
-        " - i.paid_principal_fen - i.paid_interest_fen - i.paid_fee_fen - i.paid_penalty_fen),"
-        " 0) AS BIGINT) AS fen"
-        f" FROM {case} c JOIN {LOAN} l ON l.id = c.loan_id"
-        f" LEFT JOIN {INST} i ON i.loan_id = c.loan_id AND i.status <> 'paid'"
-        f" AND i.due_date <= {d}"
-        f" WHERE c.status IN ('open', 'promised') AND {crng}"
-        " GROUP BY c.id, l.days_past_due, l.bucket"
+        f" CAST(COALESCE((SELECT SUM({owed}) FROM {INST} i WHERE i.loan_id = c.loan_id"
+        f" AND i.status <> 'paid' AND i.due_date <= {d}), 0) AS BIGINT) AS fen"
+        f" FROM {case} c WHERE c.status IN ('open', 'promised') AND {crng}"
+        # PostgreSQL: OFFSET 0 keeps the sub-query whole, so its lookups run once per case
+        # rather than again in the UPDATE's SET and WHERE.
+        + (" OFFSET 0" if _pg() else "")
     )
     score = (
         f"((CASE WHEN x.fen / {AMOUNT_POINT_FEN} > {AMOUNT_POINTS_MAX}"
