@@ -249,3 +249,32 @@ def test_a_day_boundary_is_local_midnight(book: dict[str, Any]) -> None:
         ref.customers(ref.Viewer(gm), date(2026, 2, 1), date(2026, 2, 1))
     )
     assert timezone.localtime(datetime(2026, 2, 1, 23, 30, tzinfo=UTC)).date() == date(2026, 2, 2)
+
+
+@pytest.mark.parametrize("sort", ["", "value_asc", "value_desc"])
+@pytest.mark.parametrize("series", [False, True])
+def test_rows_tied_on_the_value_keep_key_order_whatever_order_they_came_in(
+    sort: str, series: bool
+) -> None:
+    """The same chart answered from the fact tables and from the loans listed two products
+    with equal overdue rates in different orders on PostgreSQL: ties are broken by key."""
+    from dataclasses import replace
+
+    from loandesk.reports.query import METRICS, Dim, _sorted
+
+    query = parse_query({"metrics": ["overdue_rate"], "dimension": "product", "sort": sort})
+    if series:
+        query = replace(query, series="bucket")
+    value_key = "M1" if series else "overdue_rate"
+    rows = [
+        {"key": key, "values": {value_key: value}}
+        for key, value in [("3510", "100.00"), ("3509", "100.00"), ("3511", "50.00")]
+    ]
+    dim = Dim(key="product", expr=None)
+    ordered = [
+        [r["key"] for r in _sorted(seq, dim, query, METRICS["overdue_rate"])]
+        for seq in (rows, rows[::-1])
+    ]
+    assert ordered[0] == ordered[1]
+    tied = [k for k in ordered[0] if k != "3511"]
+    assert tied == ["3509", "3510"]

@@ -954,6 +954,9 @@ def _sort_number(value: Any) -> Decimal:
 
 def _sorted(rows: list[dict[str, Any]], dim: Dim, query: ChartQuery, first: Metric) -> list[Any]:
     sort = query.sort or ("key" if dim.key in ("time", "bucket", "classification") else "")
+    # Key order first, so that rows tied on a value keep one order (the sorts below are stable)
+    # whatever order the groups came from the engine in: facts and loans differed on PostgreSQL.
+    rows = sorted(rows, key=lambda r: r["key"])
     if sort == "key":
         if dim.key == "bucket":
             order = _bucket_order()
