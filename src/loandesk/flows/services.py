@@ -24,7 +24,7 @@ from django_tasks_db.models import DBTaskResult
 
 from loandesk.accounts.models import User
 from loandesk.accounts.scoping import get_scoped, has_perm, require_perm
-from loandesk.core import audit, outbox
+from loandesk.core import audit, outbox, pgliteral
 from loandesk.core.errors import LoanDeskError, NotFound, ValidationFailed
 from loandesk.core.expression import ConditionError, check_condition, evaluate_condition
 from loandesk.core.i18n import message
@@ -747,10 +747,18 @@ class _Writes:
             return
         with self.conn.cursor() as cursor:
             if len(statements) > 1 and _one_round_trip(self.conn):
-                # Bound statement by statement (psycopg caches the parsing of a short query,
-                # never of the long joined one), then sent joined, with no parameters left.
+                # Bound statement by statement, then sent joined with no parameters left:
+                # the common types by pgliteral (a fifth of an approval's CPU went to psycopg's
+                # adapters), the rest by psycopg (which caches the parsing of a short query,
+                # never of the long joined one).
                 mogrify = cursor.cursor.mogrify
-                cursor.execute(";\n".join(mogrify(sql, params) for sql, params in statements))
+                fast = pgliteral.usable(cursor.cursor.connection)
+                cursor.execute(
+                    ";\n".join(
+                        (fast and pgliteral.bind(sql, params)) or mogrify(sql, params)
+                        for sql, params in statements
+                    )
+                )
             else:
                 for sql, params in statements:
                     cursor.execute(sql, params)
@@ -1056,11 +1064,12 @@ def _enqueue_steps(run_ids: list[int], instance_id: int) -> Callable[[], None]:
 
 
 _LOCK_PARTS: list[tuple[type[Any], str, tuple[str, ...]]] = [
-    # The record (read on demand: conditions, edits) and the large JSON columns of the version
-    # and definition (definition_of caches the compiled version) stay unread.
+    # The record (read on demand: conditions, edits), the large JSON columns of the version
+    # and definition (definition_of caches the compiled version) and the definition's
+    # bookkeeping (each timestamp costs a tz-aware parse per command) stay unread.
     (FlowInstance, "i", ()),
     (FlowVersion, "v", ("definition_json",)),
-    (FlowDefinition, "d", ("draft",)),
+    (FlowDefinition, "d", ("draft", "description", "created_at", "updated_at")),
 ]
 _LOCK_SQL: dict[str, tuple[str, list[tuple[type[Any], list[str], list[list[Any]], list[Any]]]]] = {}
 
