@@ -328,7 +328,7 @@ def run(scale: str) -> list[Row]:
     service.baseline = spiff.operation
     service.baseline_median_ms = spiff.median_ms / COMMANDS_PER_RUN
     rows.append(service)
-    concurrent = _concurrent_row(threads=8, per_thread=10 if scale == "small" else 50)
+    concurrent = _concurrent_row(threads=8, per_thread=25 if scale == "small" else 50)
     concurrent.notes += (
         f"; {concurrent.throughput / spiff.throughput:.2f}x SpiffWorkflow's commands/s"
     )
