@@ -26,15 +26,15 @@ def test_shapes() -> None:
     assert pgliteral.literal(42) == "42"
     assert pgliteral.literal(-42) == " -42"  # "x - -42", never "x --42" (a comment)
     assert pgliteral.literal(Int8(-7)) == " -7" and pgliteral.literal(Int4(7)) == "7"
-    assert pgliteral.literal("it's") == "'it''s'"
-    assert pgliteral.literal("a\\b") == "'a\\b'"  # standard_conforming_strings: plain
-    assert pgliteral.literal(Color.RED) == "'red'"
-    assert pgliteral.literal(date(2026, 12, 6)) == "'2026-12-06'::date"
+    assert pgliteral.literal("it's") == " 'it''s'"
+    assert pgliteral.literal("a\\b") == " 'a\\b'"  # standard_conforming_strings: plain
+    assert pgliteral.literal(Color.RED) == " 'red'"
+    assert pgliteral.literal(date(2026, 12, 6)) == " '2026-12-06'::date"
     stamp = datetime(2026, 12, 6, 8, 30, 1, 5, tzinfo=UTC)
-    assert pgliteral.literal(stamp) == "'2026-12-06T08:30:01.000005+00:00'::timestamptz"
+    assert pgliteral.literal(stamp) == " '2026-12-06T08:30:01.000005+00:00'::timestamptz"
     key = uuid.UUID(int=1)
-    assert pgliteral.literal(key) == f"'{key}'::uuid"
-    assert pgliteral.literal(Jsonb({"a": "'"})) == """'{"a": "''"}'::jsonb"""
+    assert pgliteral.literal(key) == f" '{key}'::uuid"
+    assert pgliteral.literal(Jsonb({"a": "'"}, dumps=json.dumps)) == """ '{"a": "''"}'::jsonb"""
 
 
 @pytest.mark.parametrize(
@@ -46,6 +46,7 @@ def test_shapes() -> None:
         b"bytes",
         [1, 2],
         object(),
+        Jsonb({"a": 1}),  # no dumps of its own: psycopg's (set_json_dumps) decides
     ],
 )
 def test_values_left_to_psycopg(value: Any) -> None:
@@ -55,14 +56,16 @@ def test_values_left_to_psycopg(value: Any) -> None:
 
 def test_bind() -> None:
     assert pgliteral.bind("UPDATE t SET a = %s WHERE id = %s", ["x", 3]) == (
-        "UPDATE t SET a = 'x' WHERE id = 3"
+        "UPDATE t SET a =  'x' WHERE id = 3"
     )
     # Parameter text is never read as a placeholder.
-    assert pgliteral.bind("SELECT %s, %s", ["%s", "%%"]) == "SELECT '%s', '%%'"
+    assert pgliteral.bind("SELECT %s, %s", ["%s", "%%"]) == "SELECT  '%s',  '%%'"
     assert pgliteral.bind("SELECT %s", []) is None  # count mismatch: psycopg raises
     assert pgliteral.bind("SELECT %s, %s", [1]) is None
     assert pgliteral.bind("SELECT '100%%', %s", [1]) is None  # %% is psycopg's to unescape
     assert pgliteral.bind("SELECT %(a)s", [1]) is None
+    assert pgliteral.bind("SELECT %s", {"a": 1}) is None  # psycopg refuses a mapping for %s
+    assert pgliteral.bind("SELECT %s", "a") is None
 
 
 # --- against PostgreSQL ----------------------------------------------------------------------
@@ -90,7 +93,7 @@ values = st.one_of(
         st.none() | st.booleans() | st.integers(-(10**12), 10**12) | texts,
         lambda inner: st.lists(inner, max_size=4) | st.dictionaries(texts, inner, max_size=4),
         max_leaves=12,
-    ).map(Jsonb),
+    ).map(lambda obj: Jsonb(obj, dumps=json.dumps)),
 )
 
 
@@ -116,6 +119,8 @@ def test_every_literal_reads_back_as_psycopg_binds_it(value: Any) -> None:
         assert mine == value
     elif isinstance(value, datetime):
         assert mine == value  # the same instant
+    if type(value) is int:  # a negative number after a minus is no comment
+        assert _read_back(f"SELECT 1::numeric -{text}") == 1 - value
 
 
 @pg_only

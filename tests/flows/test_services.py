@@ -575,7 +575,17 @@ def test_an_approval_binds_every_row_write_without_psycopg_on_postgresql(
         pytest.skip("the batch is bound on the client only on PostgreSQL")
     bound: list[str | None] = []
     real = pgliteral.bind
-    monkeypatch.setattr(pgliteral, "bind", lambda sql, params: bound.append(real(sql, params)))
+
+    def bind(sql: str, params: Any) -> str | None:
+        bound.append(real(sql, params))
+        return bound[-1]
+
+    monkeypatch.setattr(pgliteral, "bind", bind)
     inst = flows.submit(amount="150000")
-    flows.act(inst, "manager", comment="同意")
+    inst = flows.act(inst, "manager", comment="同意")
     assert len(bound) >= 5 and None not in bound
+    # ... and what it bound is what is stored
+    inst.refresh_from_db()
+    assert inst.current_node_id == "risk_review"
+    assert FlowHistory.objects.filter(instance=inst, comment="同意").count() == 1
+    assert FlowTask.objects.filter(instance=inst, status="open").count() >= 1

@@ -268,7 +268,12 @@ def test_rows_tied_on_the_value_keep_key_order_whatever_order_they_came_in(
     value_key = "M1" if series else "overdue_rate"
     rows = [
         {"key": key, "values": {value_key: value}}
-        for key, value in [("3510", "100.00"), ("3509", "100.00"), ("3511", "50.00")]
+        for key, value in [
+            ("3510", "100.00"),
+            ("3509", "100.00"),
+            ("3511", "50.00"),
+            ("9", "100.00"),
+        ]
     ]
     dim = Dim(key="product", expr=None)
     ordered = [
@@ -277,4 +282,4 @@ def test_rows_tied_on_the_value_keep_key_order_whatever_order_they_came_in(
     ]
     assert ordered[0] == ordered[1]
     tied = [k for k in ordered[0] if k != "3511"]
-    assert tied == ["3509", "3510"]
+    assert tied == ["9", "3509", "3510"]  # ids as numbers, not as text

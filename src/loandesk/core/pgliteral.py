@@ -14,9 +14,8 @@ Django imports: plain Python, tested against a real PostgreSQL.
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -35,18 +34,20 @@ def usable(pg_connection: Any) -> bool:
 def _text(value: str) -> str | None:
     if "\x00" in value:
         return None  # PostgreSQL text cannot hold NUL: psycopg raises its own error
-    return "'" + value.replace("'", "''") + "'"
+    # The leading space keeps a template's preceding E or U& from making it an escape string.
+    return " '" + value.replace("'", "''") + "'"
 
 
 def _datetime(value: datetime) -> str | None:
     if value.tzinfo is None or value.utcoffset() is None:
         return None  # naive: psycopg decides (timestamp without time zone)
-    return "'" + value.isoformat() + "'::timestamptz"
+    return " '" + value.isoformat() + "'::timestamptz"
 
 
 def _json(value: Jsonb) -> str | None:
-    dumps: Callable[[Any], str | bytes] = value.dumps or json.dumps
-    text = dumps(value.obj)
+    if value.dumps is None:
+        return None  # psycopg's own dumps (set_json_dumps may have changed it) decides
+    text = value.dumps(value.obj)
     if not isinstance(text, str):
         return None
     quoted = _text(text)
@@ -68,9 +69,9 @@ def literal(value: Any) -> str | None:
     if kind is datetime:
         return _datetime(value)
     if kind is date:
-        return "'" + value.isoformat() + "'::date"
+        return " '" + value.isoformat() + "'::date"
     if kind is uuid.UUID:
-        return "'" + str(value) + "'::uuid"
+        return " '" + str(value) + "'::uuid"
     if kind is Jsonb:
         return _json(value)
     # Subclasses: text choices (str enums) and psycopg's Int4/Int8 wrappers, which Django's
@@ -99,7 +100,7 @@ def bind(sql: str, params: Sequence[Any]) -> str | None:
     """`sql` with its %s placeholders replaced by `params` as literals, or None when a value
     (or the query's shape) needs psycopg."""
     parts = _split(sql)
-    if parts is None or len(parts) != len(params) + 1:
+    if type(params) not in (list, tuple) or parts is None or len(parts) != len(params) + 1:
         return None
     out = [parts[0]]
     for value, part in zip(params, parts[1:], strict=True):

@@ -952,11 +952,17 @@ def _sort_number(value: Any) -> Decimal:
     return Decimal(str(value))
 
 
+def _natural(row: Mapping[str, Any]) -> tuple[int, int, str]:
+    """Numeric keys (ids) as numbers, before the others as text."""
+    key = str(row["key"])
+    return (0, int(key), "") if key.isascii() and key.isdigit() else (1, 0, key)
+
+
 def _sorted(rows: list[dict[str, Any]], dim: Dim, query: ChartQuery, first: Metric) -> list[Any]:
     sort = query.sort or ("key" if dim.key in ("time", "bucket", "classification") else "")
     # Key order first, so that rows tied on a value keep one order (the sorts below are stable)
     # whatever order the groups came from the engine in: facts and loans differed on PostgreSQL.
-    rows = sorted(rows, key=lambda r: r["key"])
+    rows = sorted(rows, key=_natural)
     if sort == "key":
         if dim.key == "bucket":
             order = _bucket_order()
