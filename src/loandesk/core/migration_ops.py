@@ -40,3 +40,16 @@ def drop_column_indexes(indexes: Sequence[ColumnIndex]) -> migrations.RunPython:
                 )
 
     return migrations.RunPython(drop, create)
+
+
+def postgresql_only(forward: str, backward: str) -> migrations.RunPython:
+    """SQL for PostgreSQL alone (storage settings SQLite has no notion of); a no-op elsewhere."""
+
+    def run(sql: str) -> Any:
+        def execute(apps: Any, schema_editor: Any) -> None:
+            if schema_editor.connection.vendor == "postgresql":
+                schema_editor.execute(sql)
+
+        return execute
+
+    return migrations.RunPython(run(forward), run(backward), elidable=False)

@@ -12,13 +12,7 @@ an existing table; docs/deployment.md). SQLite has no fillfactor.
 
 from django.db import migrations
 
-
-def _run(sql: str):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
-
-    return run
+from loandesk.core.migration_ops import postgresql_only
 
 
 class Migration(migrations.Migration):
@@ -27,9 +21,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(
-            _run("ALTER TABLE flows_flowinstance SET (fillfactor = 70)"),
-            _run("ALTER TABLE flows_flowinstance RESET (fillfactor)"),
-            elidable=False,
+        postgresql_only(
+            "ALTER TABLE flows_flowinstance SET (fillfactor = 70)",
+            "ALTER TABLE flows_flowinstance RESET (fillfactor)",
         ),
     ]

@@ -12,13 +12,7 @@ table takes it with `VACUUM FULL lending_loan` (docs/deployment.md). SQLite has 
 
 from django.db import migrations
 
-
-def _run(sql: str):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
-
-    return run
+from loandesk.core.migration_ops import postgresql_only
 
 
 class Migration(migrations.Migration):
@@ -27,9 +21,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(
-            _run("ALTER TABLE lending_loan SET (fillfactor = 80)"),
-            _run("ALTER TABLE lending_loan RESET (fillfactor)"),
-            elidable=False,
+        postgresql_only(
+            "ALTER TABLE lending_loan SET (fillfactor = 80)",
+            "ALTER TABLE lending_loan RESET (fillfactor)",
         ),
     ]
