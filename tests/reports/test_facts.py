@@ -271,6 +271,52 @@ def test_compaction_refolds_only_the_days_with_new_deltas(book: dict[str, Any]) 
     assert set(DailyFact.objects.values_list("id", flat=True)) == ids
 
 
+def test_rebuild_writes_the_sums_the_triggers_kept_folded(busy_book: dict[str, Any]) -> None:
+    merged = Customer.objects.exclude(status="merged").order_by("pk").first()
+    assert merged is not None
+    Customer.objects.filter(pk=merged.pk).update(status="merged")  # leaves the customer facts
+    expected, daily = facts_by_key(), daily_facts_by_key()
+    assert expected == loans_by_key() and daily == daily_by_key()
+    written = facts.rebuild()
+    assert written == {
+        "reports_portfoliofact": len(expected),
+        "reports_dailyfact": len(daily),
+    }
+    assert facts_by_key() == expected
+    assert daily_facts_by_key() == daily
+    # One row per key, all folded: the next compaction has nothing to do.
+    assert not DailyFact.objects.filter(folded__isnull=True).exists()
+    assert facts.compact() == written
+
+
+def test_writes_with_the_triggers_suspended_are_counted_by_the_rebuild(
+    book: dict[str, Any],
+) -> None:
+    facts.compact()
+    if connection.vendor == "postgresql":
+        # The test's transaction holds deferred foreign-key checks, and PostgreSQL alters no
+        # table with pending trigger events (the bulk load calls it outside any transaction).
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    before = (PortfolioFact.objects.count(), DailyFact.objects.count())
+    live = [x for x in book["loans"] if x.status in LIVE]
+    with facts.triggers_suspended():
+        Loan.objects.filter(pk=live[0].pk).update(days_past_due=45, bucket="M2", status="overdue")
+        Loan.objects.filter(pk=live[1].pk).update(status="closed", outstanding_principal_fen=0)
+        Installment.objects.filter(loan=live[2], status="pending").delete()
+        Customer.objects.filter(pk=live[3].customer_id).update(source_channel="bulk-load")
+        # Nothing written to the facts while suspended ...
+        assert (PortfolioFact.objects.count(), DailyFact.objects.count()) == before
+        assert facts_by_key() != loans_by_key()
+    # ... and everything counted once it ends.
+    assert_in_step()
+    assert not DailyFact.objects.filter(folded__isnull=True).exists()
+    # The triggers are back: the next write moves the facts again.
+    Loan.objects.filter(pk=live[4].pk).update(days_past_due=100, bucket="M3+", status="overdue")
+    assert PortfolioFact.objects.filter(dpd_class=3).exists()
+    assert_in_step()
+
+
 def test_services_move_the_facts(lending: dict[str, Any]) -> None:  # noqa: F811
     """The real disbursement, repayment (today's and back-dated), reversal and COB services."""
     set_date(START)

@@ -10,7 +10,8 @@ custom metric) reads the loans as before. Both paths give identical answers (tes
 test_facts.py); nothing is cached, so the answer is as live as the loans table.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -231,3 +232,119 @@ def compact() -> dict[str, int]:
             cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
             left[table] = int(cursor.fetchone()[0])
     return left
+
+
+# --- rebuilding the facts from the tables they summarise -------------------------------------
+# The same sums the triggers of migrations 0004 and 0005 keep (their backfill statements),
+# written already folded: for after a bulk load that ran with the triggers suspended
+# (bench/generate), or to repair the facts after a restore from an older backup.
+
+_LIVE = "('active', 'overdue')"
+_DPD_CLASS = (
+    "(CASE WHEN days_past_due > 90 THEN 3 WHEN days_past_due > 30 THEN 2"
+    " WHEN days_past_due > 0 THEN 1 ELSE 0 END)"
+)
+_DAILY_COLS = _DAILY_KEY + ", n, amount_fen, ok, folded"
+_ON_TIME = "(CASE WHEN i.status = 'paid' AND i.paid_off_on <= i.due_date THEN 1 ELSE 0 END)"
+# SQLite has no time zones: the triggers use China's fixed offset (no daylight saving).
+_SQLITE_OFFSET = "+8 hours"
+
+
+def _rebuild_sql(pg: bool) -> list[str]:
+    if pg:
+        day = f"(created_at AT TIME ZONE '{FACT_TIME_ZONE}')::date"
+        month = f"date_trunc('month', {day})::date"
+    else:
+        day = f"date(created_at, '{_SQLITE_OFFSET}')"
+        month = f"date({day}, 'start of month')"
+    customers = [
+        f"INSERT INTO reports_dailyfact ({_DAILY_COLS})"  # noqa: S608
+        f" SELECT '{source}', {when}, department_id, owner_id, NULL, source_channel,"
+        " province_code, COUNT(*), 0, 0, true"
+        " FROM customers_customer WHERE status <> 'merged'"
+        f" GROUP BY {when}, department_id, owner_id, source_channel, province_code"
+        for source, when in (("customer", day), ("customer_m", month))
+    ]
+    return [
+        "DELETE FROM reports_portfoliofact",
+        "DELETE FROM reports_dailyfact",
+        f"INSERT INTO reports_portfoliofact ({_PORTFOLIO_KEY}, loans, outstanding_fen)"  # noqa: S608
+        f" SELECT department_id, owner_id, product_id, bucket, classification, {_DPD_CLASS},"
+        " COUNT(*), SUM(outstanding_principal_fen)"
+        f" FROM lending_loan WHERE status IN {_LIVE}"
+        f" GROUP BY department_id, owner_id, product_id, bucket, classification, {_DPD_CLASS}",
+        *customers,
+        f"INSERT INTO reports_dailyfact ({_DAILY_COLS})"  # noqa: S608
+        " SELECT 'disbursement', start_date, department_id, owner_id, product_id, '', '',"
+        " COUNT(*), SUM(principal_fen), 0, true"
+        " FROM lending_loan GROUP BY start_date, department_id, owner_id, product_id",
+        f"INSERT INTO reports_dailyfact ({_DAILY_COLS})"  # noqa: S608
+        " SELECT 'due', i.due_date, l.department_id, l.owner_id, l.product_id, '', '',"
+        f" COUNT(*), 0, SUM({_ON_TIME}), true"
+        " FROM lending_installment i JOIN lending_loan l ON l.id = i.loan_id"
+        " GROUP BY i.due_date, l.department_id, l.owner_id, l.product_id",
+    ]
+
+
+def rebuild() -> dict[str, int]:
+    """Recomputes both fact tables from the loans, installments and customers, folded (one row
+    per key); returns the rows written per table. One transaction: readers see the old facts
+    or the new ones. Writers of those tables must wait (PostgreSQL: the tables are locked)."""
+    pg = connection.vendor == "postgresql"
+    written: dict[str, int] = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        if pg:
+            # The loans' and installments' triggers append to the facts: no write may slip
+            # between the DELETE and the INSERT … SELECT that already counted it.
+            cursor.execute(
+                "LOCK TABLE customers_customer, lending_loan, lending_installment IN SHARE MODE"
+            )
+        for sql in _rebuild_sql(pg):
+            cursor.execute(sql)
+        for table, _, _ in _TABLES:
+            cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
+            written[table] = int(cursor.fetchone()[0])
+    return written
+
+
+_TRIGGER_TABLES = ("customers_customer", "lending_loan", "lending_installment")
+
+
+@contextmanager
+def triggers_suspended() -> Iterator[None]:
+    """Bulk loads: the fact triggers do not fire inside (SQLite's row triggers cost a delta
+    row per installment), and the facts are rebuilt once at the end (`rebuild`). Nothing
+    else may write those tables meanwhile. Call outside any transaction."""
+    pg = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        if pg:
+            cursor.execute(
+                "SELECT tgname, tgrelid::regclass::text FROM pg_trigger"
+                " WHERE NOT tgisinternal AND tgname LIKE 'reports\\_%%'"
+                " AND tgrelid = ANY(%s::regclass[]) ORDER BY tgname",
+                [list(_TRIGGER_TABLES)],
+            )
+            found = [(name, table) for name, table in cursor.fetchall()]
+            for name, table in found:
+                cursor.execute(f'ALTER TABLE {table} DISABLE TRIGGER "{name}"')
+        else:
+            marks = ", ".join(["%s"] * len(_TRIGGER_TABLES))
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"  # noqa: S608
+                f" AND name LIKE 'reports\\_%%' ESCAPE '\\' AND tbl_name IN ({marks})"
+                " ORDER BY name",
+                list(_TRIGGER_TABLES),
+            )
+            found = [(name, sql) for name, sql in cursor.fetchall()]
+            for name, _ in found:
+                cursor.execute(f'DROP TRIGGER "{name}"')
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            for name, other in found:
+                if pg:
+                    cursor.execute(f'ALTER TABLE {other} ENABLE TRIGGER "{name}"')
+                else:
+                    cursor.execute(other)
+    rebuild()  # not after a failed load: its facts are not worth the minutes
