@@ -144,6 +144,12 @@ def _wait_ready(procs: list[subprocess.Popen[bytes]], seconds: float = 90) -> No
         ):
             seen.update(worker_ids)
         time.sleep(0.02)
+    # Only once every probe has finished: a worker whose running task's row is deleted under
+    # it fails to save the result and exits, and the measured COB then waits for ever.
+    while DBTaskResult.objects.filter(pk__in=ids, status__in=("READY", "RUNNING")).exists():
+        if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+            raise RuntimeError("the task workers did not finish their probe tasks")
+        time.sleep(0.02)
     DBTaskResult.objects.filter(pk__in=ids).delete()
 
 
