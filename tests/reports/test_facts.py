@@ -6,7 +6,7 @@ through the raw loans — for every demo role's data scope, several periods and 
 book with today's activity and back-dated changes."""
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -275,8 +275,22 @@ def test_rebuild_writes_the_sums_the_triggers_kept_folded(busy_book: dict[str, A
     merged = Customer.objects.exclude(status="merged").order_by("pk").first()
     assert merged is not None
     Customer.objects.filter(pk=merged.pk).update(status="merged")  # leaves the customer facts
+    # 17:30 UTC is the next day (and here the next month) in China: the rebuild must count the
+    # customer on the local date, as the triggers do.
+    late = Customer.objects.exclude(status="merged").order_by("-pk").first()
+    assert late is not None
+    Customer.objects.filter(pk=late.pk).update(created_at=datetime(2026, 1, 31, 17, 30, tzinfo=UTC))
     expected, daily = facts_by_key(), daily_facts_by_key()
     assert expected == loans_by_key() and daily == daily_by_key()
+    assert (
+        "customer_m",
+        date(2026, 2, 1),
+        late.department_id,
+        late.owner_id,
+        None,
+        late.source_channel,
+        late.province_code,
+    ) in daily
     written = facts.rebuild()
     assert written == {
         "reports_portfoliofact": len(expected),
@@ -300,6 +314,8 @@ def test_writes_with_the_triggers_suspended_are_counted_by_the_rebuild(
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     before = (PortfolioFact.objects.count(), DailyFact.objects.count())
     live = [x for x in book["loans"] if x.status in LIVE]
+    triggers = fact_triggers()
+    assert set(triggers) == facts.TRIGGERS
     with facts.triggers_suspended():
         Loan.objects.filter(pk=live[0].pk).update(days_past_due=45, bucket="M2", status="overdue")
         Loan.objects.filter(pk=live[1].pk).update(status="closed", outstanding_principal_fen=0)
@@ -308,13 +324,44 @@ def test_writes_with_the_triggers_suspended_are_counted_by_the_rebuild(
         # Nothing written to the facts while suspended ...
         assert (PortfolioFact.objects.count(), DailyFact.objects.count()) == before
         assert facts_by_key() != loans_by_key()
-    # ... and everything counted once it ends.
+    # ... and everything counted once it ends, with every trigger back as it was.
+    assert fact_triggers() == triggers
     assert_in_step()
     assert not DailyFact.objects.filter(folded__isnull=True).exists()
     # The triggers are back: the next write moves the facts again.
     Loan.objects.filter(pk=live[4].pk).update(days_past_due=100, bucket="M3+", status="overdue")
     assert PortfolioFact.objects.filter(dpd_class=3).exists()
     assert_in_step()
+
+
+def fact_triggers() -> dict[str, str]:
+    """The report fact triggers: name → definition (SQLite) or enabled state (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT tgname, tgenabled FROM pg_trigger"
+                " WHERE NOT tgisinternal AND tgname LIKE 'reports%%'"
+            )
+        else:
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+                " AND name LIKE 'reports%%'"
+            )
+        return {name: str(value) for name, value in cursor.fetchall()}
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
+def test_suspending_refuses_when_a_trigger_is_already_gone(book: dict[str, Any]) -> None:
+    """A load killed while suspended leaves SQLite without the triggers: the next load must
+    not run (and rebuild once) as if they were there."""
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER reports_daily_fact_installment_update")
+    with (
+        pytest.raises(RuntimeError, match="reports_daily_fact_installment_update"),
+        facts.triggers_suspended(),
+    ):
+        pytest.fail("ran with a trigger missing")
+    assert len(fact_triggers()) == len(facts.TRIGGERS) - 1  # nothing else dropped
 
 
 def test_services_move_the_facts(lending: dict[str, Any]) -> None:  # noqa: F811

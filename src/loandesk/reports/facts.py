@@ -308,13 +308,27 @@ def rebuild() -> dict[str, int]:
 
 
 _TRIGGER_TABLES = ("customers_customer", "lending_loan", "lending_installment")
+# Those of migrations 0004 and 0005, all on _TRIGGER_TABLES.
+TRIGGERS = frozenset(
+    [f"reports_portfolio_fact_{op}" for op in ("insert", "update", "delete")]
+    + [
+        f"reports_daily_fact_{table}_{op}"
+        for table in ("customer", "loan", "installment")
+        for op in ("insert", "update", "delete")
+    ]
+)
 
 
 @contextmanager
 def triggers_suspended() -> Iterator[None]:
     """Bulk loads: the fact triggers do not fire inside (SQLite's row triggers cost a delta
     row per installment), and the facts are rebuilt once at the end (`rebuild`). Nothing
-    else may write those tables meanwhile. Call outside any transaction."""
+    else may write those tables meanwhile. Call outside any transaction.
+
+    A load that raises gets the triggers back but no rebuild (its facts are stale: generate
+    into a fresh database). A process killed inside leaves PostgreSQL's triggers disabled (the
+    next call finds and re-enables them) and SQLite's dropped: the next call refuses to run
+    rather than leave the facts unmaintained for good."""
     pg = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
         if pg:
@@ -336,6 +350,13 @@ def triggers_suspended() -> Iterator[None]:
                 list(_TRIGGER_TABLES),
             )
             found = [(name, sql) for name, sql in cursor.fetchall()]
+        missing = TRIGGERS - {name for name, _ in found}
+        if missing:
+            raise RuntimeError(
+                "report fact triggers missing (a bulk load killed while they were suspended?):"
+                f" {', '.join(sorted(missing))}; load into a fresh database"
+            )
+        if not pg:
             for name, _ in found:
                 cursor.execute(f'DROP TRIGGER "{name}"')
     try:
