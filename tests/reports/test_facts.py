@@ -16,6 +16,9 @@ from django.test.utils import CaptureQueriesContext, override_settings
 
 from loandesk.accounts.models import Department, User
 from loandesk.customers.models import Customer
+from loandesk.flows.demo import seed_samples
+from loandesk.flows.models import FlowInstance
+from loandesk.forms.models import FormDefinition, Record
 from loandesk.lending import repayments
 from loandesk.lending.models import Installment, Loan
 from loandesk.postloan import cob
@@ -102,6 +105,20 @@ def daily_by_key() -> dict[Key, tuple[int, int, int]]:
         got = out[("due", due, dept, owner, product, "", "")]
         got[0] += 1
         got[2] += status == "paid" and paid_on is not None and paid_on <= due
+    for created, dept, owner in Record.objects.filter(form__kind="application").values_list(
+        "created_at", "department_id", "owner_id"
+    ):
+        day = created.astimezone(zone).date()
+        out[("applied", day, dept, owner, None, "", "")][0] += 1
+        out[("applied_m", day.replace(day=1), dept, owner, None, "", "")][0] += 1
+    for finished, dept, initiator, status in FlowInstance.objects.filter(
+        status__in=("approved", "rejected"), finished_at__isnull=False
+    ).values_list("finished_at", "department_id", "initiator_id", "status"):
+        day = finished.astimezone(zone).date()
+        for key in (("decided", day), ("decided_m", day.replace(day=1))):
+            got = out[(*key, dept, initiator, None, "", "")]
+            got[0] += 1
+            got[2] += status == "approved"
     return {k: (a, b, c) for k, (a, b, c) in out.items() if a or b or c}
 
 
@@ -130,7 +147,7 @@ def assert_in_step() -> None:
     assert expected, "the scenario should have live loans"
     assert facts_by_key() == expected
     daily = daily_by_key()
-    assert {k[0] for k in daily} == {"customer", "customer_m", "disbursement", "due"}
+    assert {k[0] for k in daily} >= {"customer", "customer_m", "disbursement", "due"}
     assert daily_facts_by_key() == daily
 
 
@@ -271,7 +288,7 @@ def test_compaction_refolds_only_the_days_with_new_deltas(book: dict[str, Any]) 
     assert set(DailyFact.objects.values_list("id", flat=True)) == ids
 
 
-def test_rebuild_writes_the_sums_the_triggers_kept_folded(busy_book: dict[str, Any]) -> None:
+def test_rebuild_writes_the_sums_the_triggers_kept_folded(decided_book: dict[str, Any]) -> None:
     merged = Customer.objects.exclude(status="merged").order_by("pk").first()
     assert merged is not None
     Customer.objects.filter(pk=merged.pk).update(status="merged")  # leaves the customer facts
@@ -282,6 +299,7 @@ def test_rebuild_writes_the_sums_the_triggers_kept_folded(busy_book: dict[str, A
     Customer.objects.filter(pk=late.pk).update(created_at=datetime(2026, 1, 31, 17, 30, tzinfo=UTC))
     expected, daily = facts_by_key(), daily_facts_by_key()
     assert expected == loans_by_key() and daily == daily_by_key()
+    assert {"applied", "applied_m", "decided", "decided_m"} <= {k[0] for k in daily}
     assert (
         "customer_m",
         date(2026, 2, 1),
@@ -457,6 +475,93 @@ def busy_book(book: dict[str, Any]) -> dict[str, Any]:
     return book
 
 
+@pytest.fixture
+def decided_book(busy_book: dict[str, Any]) -> dict[str, Any]:
+    """busy_book plus applications: the demo's samples in every flow state, made through the
+    real services, and copies of them over twelve months, three owners and their departments,
+    each created (and decided) at 17:30 UTC on a month's last day — the next local day and
+    month in China."""
+    seed_samples()
+    owners: list[User] = busy_book["owners"]
+    instances = list(FlowInstance.objects.order_by("pk"))
+    assert {"approved", "rejected", "running"} <= {x.status for x in instances}
+    for n in range(1, 27):
+        src = instances[n % len(instances)]
+        owner = owners[n % len(owners)]
+        record = Record.objects.get(pk=src.record_id)
+        record.pk, record.status_token = None, None
+        record.serial_no = f"{record.serial_no}-{n}"
+        record.owner, record.department = owner, owner.department
+        record.save()
+        month_end = date(2026, 11, 1) - timedelta(days=1 + 30 * (n % 13))
+        created = datetime(month_end.year, month_end.month, month_end.day, 17, 30, tzinfo=UTC)
+        Record.objects.filter(pk=record.pk).update(created_at=created)
+        decided = src.status in ("approved", "rejected")
+        FlowInstance.objects.create(
+            version=src.version,
+            record=record,
+            initiator=owner,
+            department=owner.department,
+            title=src.title,
+            status=src.status,
+            started_at=created - timedelta(days=2),
+            finished_at=created if decided else None,
+        )
+    assert_in_step()
+    return busy_book
+
+
+def test_applications_and_decisions_move_the_facts(decided_book: dict[str, Any]) -> None:
+    """Record and instance inserts, updates and deletes, and a form's kind changing, move the
+    application and approval facts in the same transaction."""
+    daily = daily_facts_by_key()
+    assert {"applied", "applied_m", "decided", "decided_m"} <= {k[0] for k in daily}
+    officer3: User = decided_book["officer3"]
+    record = Record.objects.filter(form__kind="application").order_by("pk").first()
+    assert record is not None
+    Record.objects.filter(pk=record.pk).update(owner=officer3, department=officer3.department)
+    assert_in_step()
+    running = FlowInstance.objects.filter(status="running").order_by("pk").first()
+    assert running is not None
+    FlowInstance.objects.filter(pk=running.pk).update(
+        status="approved", finished_at=datetime(2026, 11, 19, 17, 30, tzinfo=UTC)
+    )
+    assert_in_step()
+    approved = FlowInstance.objects.filter(status="approved").order_by("-pk").first()
+    assert approved is not None
+    FlowInstance.objects.filter(pk=approved.pk).update(status="rejected")  # ok moves, n stays
+    assert_in_step()
+    FlowInstance.objects.filter(pk=approved.pk).update(status="withdrawn", finished_at=None)
+    assert_in_step()
+    form = FormDefinition.objects.get(pk=record.form_id)
+    loose = Record.objects.create(form=form, version=record.version, owner=officer3, data={})
+    assert_in_step()
+    form.kind = "generic"
+    form.save(update_fields=["kind"])  # every record of the form leaves the application facts
+    assert_in_step()
+    assert not [k for k in daily_facts_by_key() if k[0].startswith("applied")]
+    form.kind = "application"
+    form.save(update_fields=["kind"])
+    assert_in_step()
+    loose.delete()
+    FlowInstance.objects.filter(pk=approved.pk).delete()
+    assert_in_step()
+    facts.compact()
+    assert_in_step()
+    assert daily_facts_by_key() == daily_by_key()
+    # The funnel and the approval KPI are answered from the facts, identically to the raw rows.
+    gm = User.objects.get(username="gm")
+    for metrics in (["applications", "approvals_approved"], ["approval_rate"]):
+        for dimension in (None, "org", "officer", "time"):
+            payload = {
+                "metrics": metrics,
+                "dimension": dimension,
+                "period": {"preset": "this_year"},
+            }
+            fast, raw, used = both(gm, payload, table="reports_dailyfact")
+            assert used and fast == raw, (metrics, dimension)
+
+
 def _widgets() -> list[tuple[str, dict[str, Any]]]:
     return [
         (d["code"], w)
@@ -473,7 +578,7 @@ def _viewers() -> list[User]:
     return [u for u in User.objects.order_by("username") if has_perm(u, VIEW)]
 
 
-def test_every_widget_of_every_dashboard_same_through_facts(busy_book: dict[str, Any]) -> None:
+def test_every_widget_of_every_dashboard_same_through_facts(decided_book: dict[str, Any]) -> None:
     viewers = _viewers()
     scopes = {u.username for u in viewers}
     assert {"gm", "manager", "officer1", "risk"} <= scopes
@@ -546,9 +651,10 @@ def test_filters_and_drill_levels_same_through_facts(busy_book: dict[str, Any]) 
     assert fast == raw
 
 
-def test_period_metrics_whole_months_and_partial_ends(busy_book: dict[str, Any]) -> None:
+def test_period_metrics_whole_months_and_partial_ends(decided_book: dict[str, Any]) -> None:
     """New customers over periods with whole months (monthly facts) and partial months at either
-    end (daily facts), by every covered dimension and grain; disbursements and dues too."""
+    end (daily facts), by every covered dimension and grain; disbursements, dues, applications
+    and approvals too."""
     periods: list[Any] = [
         {"start": "2025-12-15", "end": "2026-10-31"},
         {"start": "2026-01-01", "end": "2026-11-20"},
@@ -574,6 +680,8 @@ def test_period_metrics_whole_months_and_partial_ends(busy_book: dict[str, Any])
         ["new_customers"],
         ["disbursement_amount", "disbursement_count"],
         ["on_time_rate", "due_installments"],
+        ["applications"],
+        ["approvals_decided", "approvals_approved", "approval_rate"],
     ):
         for viewer in viewers:
             for period in periods:
@@ -593,7 +701,7 @@ def test_period_metrics_whole_months_and_partial_ends(busy_book: dict[str, Any])
                         fast, raw, used = both(viewer, payload, table="reports_dailyfact")
                         assert fast == raw, (metrics, viewer.username, period, dim, flt)
                         used_any += used
-    assert used_any > 200
+    assert used_any > 300
 
 
 def test_switch_off_reads_the_loans(busy_book: dict[str, Any]) -> None:

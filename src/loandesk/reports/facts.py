@@ -68,6 +68,14 @@ DUE_FACTS = _daily(
     lambda: Q(source="due", day__lte=_business_date()),
 )
 
+# Application-form records by the local date of created_at, keyed by the record's department
+# and owner; approvals decided (approved or rejected) by the local date of finished_at, keyed by
+# the instance's department and initiator, `ok` = approved (migration 0007).
+APPLICATION_FACTS = _daily("application_facts", {}, lambda: Q(source="applied"))
+APPLICATION_MONTH_FACTS = _daily("application_month_facts", {}, lambda: Q(source="applied_m"))
+DECISION_FACTS = _daily("decision_facts", {}, lambda: Q(source="decided"))
+DECISION_MONTH_FACTS = _daily("decision_month_facts", {}, lambda: Q(source="decided_m"))
+
 _OVERDUE = Q(dpd_class__gte=1)
 
 
@@ -116,6 +124,24 @@ PLANS: dict[str, Plan] = {
         lambda: Sum("n"),
         zone=FACT_TIME_ZONE,
         monthly=CUSTOMER_MONTH_FACTS,
+    ),
+    "applications": Plan(
+        APPLICATION_FACTS,
+        {"applications": lambda: {"v": Sum("n")}},
+        lambda: Sum("n"),
+        zone=FACT_TIME_ZONE,
+        monthly=APPLICATION_MONTH_FACTS,
+    ),
+    "approvals": Plan(
+        DECISION_FACTS,
+        {
+            "approvals_decided": lambda: {"v": Sum("n")},
+            "approvals_approved": lambda: {"v": Sum("ok")},
+            "approval_rate": lambda: {"ok": Sum("ok"), "n": Sum("n")},
+        },
+        lambda: Sum("n"),
+        zone=FACT_TIME_ZONE,
+        monthly=DECISION_MONTH_FACTS,
     ),
     "disbursements": Plan(
         DISBURSEMENT_FACTS,
@@ -250,13 +276,17 @@ _ON_TIME = "(CASE WHEN i.status = 'paid' AND i.paid_off_on <= i.due_date THEN 1 
 _SQLITE_OFFSET = "+8 hours"
 
 
-def _rebuild_sql(pg: bool) -> list[str]:
+def _local_days(column: str, pg: bool) -> tuple[str, str]:
+    """SQL for the local date of a timestamp column and its month's first day."""
     if pg:
-        day = f"(created_at AT TIME ZONE '{FACT_TIME_ZONE}')::date"
-        month = f"date_trunc('month', {day})::date"
-    else:
-        day = f"date(created_at, '{_SQLITE_OFFSET}')"
-        month = f"date({day}, 'start of month')"
+        day = f"({column} AT TIME ZONE '{FACT_TIME_ZONE}')::date"
+        return day, f"date_trunc('month', {day})::date"
+    day = f"date({column}, '{_SQLITE_OFFSET}')"
+    return day, f"date({day}, 'start of month')"
+
+
+def _rebuild_sql(pg: bool) -> list[str]:
+    day, month = _local_days("created_at", pg)
     customers = [
         f"INSERT INTO reports_dailyfact ({_DAILY_COLS})"  # noqa: S608
         f" SELECT '{source}', {when}, department_id, owner_id, NULL, source_channel,"
@@ -264,6 +294,28 @@ def _rebuild_sql(pg: bool) -> list[str]:
         " FROM customers_customer WHERE status <> 'merged'"
         f" GROUP BY {when}, department_id, owner_id, source_channel, province_code"
         for source, when in (("customer", day), ("customer_m", month))
+    ]
+    applied = [
+        f"INSERT INTO reports_dailyfact ({_DAILY_COLS})"  # noqa: S608
+        f" SELECT '{source}', {when}, r.department_id, r.owner_id, NULL, '', '',"
+        " COUNT(*), 0, 0, true"
+        " FROM forms_record r JOIN forms_formdefinition f ON f.id = r.form_id"
+        " WHERE f.kind = 'application'"
+        f" GROUP BY {when}, r.department_id, r.owner_id"
+        for source, when in zip(
+            ("applied", "applied_m"), _local_days("r.created_at", pg), strict=True
+        )
+    ]
+    decided = [
+        f"INSERT INTO reports_dailyfact ({_DAILY_COLS})"  # noqa: S608
+        f" SELECT '{source}', {when}, department_id, initiator_id, NULL, '', '',"
+        " COUNT(*), 0, SUM(CASE WHEN status = 'approved' THEN 1 ELSE 0 END), true"
+        " FROM flows_flowinstance"
+        " WHERE status IN ('approved', 'rejected') AND finished_at IS NOT NULL"
+        f" GROUP BY {when}, department_id, initiator_id"
+        for source, when in zip(
+            ("decided", "decided_m"), _local_days("finished_at", pg), strict=True
+        )
     ]
     return [
         "DELETE FROM reports_portfoliofact",
@@ -283,11 +335,14 @@ def _rebuild_sql(pg: bool) -> list[str]:
         f" COUNT(*), 0, SUM({_ON_TIME}), true"
         " FROM lending_installment i JOIN lending_loan l ON l.id = i.loan_id"
         " GROUP BY i.due_date, l.department_id, l.owner_id, l.product_id",
+        *applied,
+        *decided,
     ]
 
 
 def rebuild() -> dict[str, int]:
-    """Recomputes both fact tables from the loans, installments and customers, folded (one row
+    """Recomputes both fact tables from the loans, installments, customers, application records
+    and flow instances, folded (one row
     per key); returns the rows written per table. One transaction: readers see the old facts
     or the new ones. Writers of those tables must wait (PostgreSQL: the tables are locked)."""
     pg = connection.vendor == "postgresql"
@@ -296,9 +351,7 @@ def rebuild() -> dict[str, int]:
         if pg:
             # The loans' and installments' triggers append to the facts: no write may slip
             # between the DELETE and the INSERT … SELECT that already counted it.
-            cursor.execute(
-                "LOCK TABLE customers_customer, lending_loan, lending_installment IN SHARE MODE"
-            )
+            cursor.execute(f"LOCK TABLE {', '.join(_TRIGGER_TABLES)} IN SHARE MODE")
         for sql in _rebuild_sql(pg):
             cursor.execute(sql)
         for table, _, _ in _TABLES:
@@ -307,15 +360,23 @@ def rebuild() -> dict[str, int]:
     return written
 
 
-_TRIGGER_TABLES = ("customers_customer", "lending_loan", "lending_installment")
-# Those of migrations 0004 and 0005, all on _TRIGGER_TABLES.
+_TRIGGER_TABLES = (
+    "customers_customer",
+    "lending_loan",
+    "lending_installment",
+    "forms_formdefinition",
+    "forms_record",
+    "flows_flowinstance",
+)
+# Those of migrations 0004, 0005 and 0007, all on _TRIGGER_TABLES.
 TRIGGERS = frozenset(
     [f"reports_portfolio_fact_{op}" for op in ("insert", "update", "delete")]
     + [
         f"reports_daily_fact_{table}_{op}"
-        for table in ("customer", "loan", "installment")
+        for table in ("customer", "loan", "installment", "record", "instance")
         for op in ("insert", "update", "delete")
     ]
+    + ["reports_daily_fact_form_update"]
 )
 
 

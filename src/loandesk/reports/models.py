@@ -165,10 +165,14 @@ class PortfolioFact(models.Model):
 class DailyFact(models.Model):
     """Day-by-day flows, pre-aggregated for the period metrics: customers created
     (source "customer", local date of created_at), loans disbursed ("disbursement", by value
-    date) and installments falling due ("due", by due date; `ok` = paid off on or before it).
+    date), installments falling due ("due", by due date; `ok` = paid off on or before it),
+    application-form records ("applied", local date of created_at) and approvals decided
+    ("decided", local date of finished_at; `ok` = approved); the "_m" sources hold the same by
+    month.
 
-    Signed delta rows written by database triggers on customers_customer, lending_loan and
-    lending_installment (migration 0005) in the same transaction as the write; folded by
+    Signed delta rows written by database triggers on customers_customer, lending_loan,
+    lending_installment (migration 0005), forms_record, forms_formdefinition and
+    flows_flowinstance (migration 0007) in the same transaction as the write; folded by
     reports.facts.compact(). Only SUMs are read. See ADR 0012."""
 
     source = models.CharField(max_length=12)
