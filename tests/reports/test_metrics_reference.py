@@ -1,10 +1,13 @@
 """Every catalog metric against the Python reference, for several viewers and periods, with
 the demo flow's sample approvals on top of the book; the previous period."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from loandesk.accounts.models import User
 from loandesk.flows.models import FlowInstance
@@ -123,3 +126,36 @@ def test_compare_with_the_previous_period(approvals: dict[str, Any]) -> None:
         assert row["previous"]["disbursement_amount"] == ref.money(
             sum(r["principal_fen"] for r in mine)
         )
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_percentiles_in_the_database_equal_the_python_ones(
+    approvals: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL answers the approval-time percentiles with percentile_cont (no sample rows
+    fetched), exactly as the Python interpolation SQLite uses, per group and in total."""
+    gm = User.objects.get(username="gm")
+    keys = ["approval_hours_median", "approval_hours_p90"]
+    payloads: list[dict[str, Any]] = [
+        {"dimension": None},
+        {"dimension": "org"},
+        {"dimension": "officer"},
+        {"dimension": "time", "grain": "month", "compare": True},
+    ]
+    answers = []
+    for payload in payloads:
+        body = {"metrics": keys, "period": {"start": "2026-01-01", "end": str(TODAY)}, **payload}
+        with CaptureQueriesContext(connection) as q:
+            answers.append(_query(gm, body))
+        assert any("percentile_cont" in x["sql"] for x in q.captured_queries)
+    assert answers[0]["totals"]["approval_hours_median"] is not None
+    for key in keys:
+        monkeypatch.setitem(METRICS, key, replace(METRICS[key], sql_stat=None))
+    for payload, in_sql in zip(payloads, answers, strict=True):
+        body = {"metrics": keys, "period": {"start": "2026-01-01", "end": str(TODAY)}, **payload}
+        with CaptureQueriesContext(connection) as q:
+            in_python = _query(gm, body)
+        assert not any("percentile_cont" in x["sql"] for x in q.captured_queries)
+        assert in_sql == in_python, payload
+    expected = ref.metric_values(ref.Viewer(gm), date(2026, 1, 1), TODAY, TODAY)
+    assert answers[0]["totals"] == {k: expected[k] for k in keys}

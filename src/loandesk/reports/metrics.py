@@ -6,8 +6,9 @@ ScopeSpec the app's selectors use), the date column the period and the time dime
 and the ORM paths of the dimensions it can be broken down by. A metric's value is computed from
 named SQL aggregates (`parts`, each with its own FILTER) so that several metrics of one source
 are evaluated in one statement; ratios are finished in Python from the parts (never from
-averaged ratios). Medians and percentiles are computed in Python from the fetched samples
-(SQLite has no percentile aggregate), so they are exact on both engines.
+averaged ratios). Medians and percentiles are computed by PostgreSQL's percentile_cont where it
+is the engine (`sql_stat`), and in Python from the fetched samples on SQLite (which has no
+percentile aggregate): the same linear interpolation, rounded the same way, on both engines.
 
 Money parts are integer fen; percents are Decimal percent (12.5 = 12.5 %).
 """
@@ -18,7 +19,16 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import (
+    Aggregate,
+    Count,
+    DecimalField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    Sum,
+)
 
 from loandesk.accounts.scoping import ScopeSpec
 from loandesk.core.i18n import EN, current_language
@@ -169,6 +179,21 @@ def _hours(started: datetime, finished: datetime) -> Decimal:
     return Decimal((finished - started).total_seconds()) / 3600
 
 
+class HoursPercentile(Aggregate):
+    """PostgreSQL: percentile_cont over the intervals `finished - started`, in hours rounded
+    half up to 0.1 — `percentile` over `_hours`, computed in the database."""
+
+    template = (
+        "ROUND(EXTRACT(EPOCH FROM percentile_cont(%(fraction)s) WITHIN GROUP"
+        " (ORDER BY %(expressions)s)) / 3600, 1)"
+    )
+    output_field = DecimalField()
+
+    def __init__(self, fraction: str, started: str, finished: str) -> None:
+        span = ExpressionWrapper(F(finished) - F(started), output_field=DurationField())
+        super().__init__(span, fraction=fraction)
+
+
 @dataclass(frozen=True)
 class Metric:
     key: str
@@ -182,6 +207,9 @@ class Metric:
     # Python statistics: fields fetched per row, reduced by `stat` for each group.
     samples: tuple[str, ...] = ()
     stat: Callable[[list[tuple[Any, ...]]], Number] | None = None
+    # The same statistic as one SQL aggregate, used on PostgreSQL instead of fetching every
+    # sample row (a 30-day median over a million approvals: ~100,000 rows to Python).
+    sql_stat: Callable[[], Any] | None = None
     # num / den of two other metrics (possibly of different sources), per dimension row.
     ratio_of: tuple[str, str] | None = None
     ratio_unit_scale: int = 1
@@ -332,6 +360,7 @@ CATALOG: list[Metric] = [
         "approvals",
         samples=("started_at", "finished_at"),
         stat=lambda rows: percentile([_hours(s, f) for s, f in rows], Decimal("0.5")),
+        sql_stat=lambda: HoursPercentile("0.5", "started_at", "finished_at"),
         higher_is_better=False,
         default_dimension="org",
         default_chart="bar",
@@ -347,6 +376,7 @@ CATALOG: list[Metric] = [
         "approvals",
         samples=("started_at", "finished_at"),
         stat=lambda rows: percentile([_hours(s, f) for s, f in rows], Decimal("0.9")),
+        sql_stat=lambda: HoursPercentile("0.9", "started_at", "finished_at"),
         higher_is_better=False,
         default_dimension="org",
         default_chart="bar",

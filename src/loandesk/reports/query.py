@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -504,8 +505,19 @@ def _evaluate_source(
                 out[gk][PARTS + metric.key] = got
     for metric in (m for m in metrics if m.stat is not None):
         assert metric.stat is not None
-        samples: dict[GroupKey, list[tuple[Any, ...]]] = defaultdict(list)
         fetch = qs.filter(metric.where())
+        if metric.sql_stat is not None and connection.vendor == "postgresql":
+            # One aggregate per group in the database instead of every sample row in Python.
+            if dims:
+                exprs = dict(zip(names, (d.expr for d in dims), strict=True))
+                for row in fetch.values(**exprs).annotate(_stat=metric.sql_stat()).order_by():
+                    out[_group_key(row, names)][metric.key] = row["_stat"]
+            else:
+                value = fetch.aggregate(_stat=metric.sql_stat())["_stat"]
+                if value is not None:  # no rows: no group, as in Python
+                    out[("", "")][metric.key] = value
+            continue
+        samples: dict[GroupKey, list[tuple[Any, ...]]] = defaultdict(list)
         fields = list(metric.samples)
         rows = (
             fetch.values_list(*(d.expr for d in dims), *fields)
