@@ -192,3 +192,57 @@ def test_todo_follows_the_customer_owner_and_reads_through_indexes(
         user = demo["users"][username]
         sql = str(selectors.todo(actor=user).query)
         assert f'"author_id" = {user.pk} OR' not in sql, sql
+
+
+def test_todo_count_is_exact_to_99_then_capped_and_pages_go_on(client_for: Any, demo: Any) -> None:
+    """At a million customers an officer has tens of thousands of plans due this week: the card
+    counts exactly up to 99 and says "99+" above, and the pages keep coming, soonest first."""
+    FollowUp.objects.all().delete()
+    officer = demo["users"]["officer1"]
+    now = timezone.now()
+    customers = Customer.objects.bulk_create(
+        [
+            Customer(
+                name=f"待跟进{i:03d}",
+                owner=officer,
+                department=officer.department,
+                # Created out of order, so "soonest first" is not the insertion order.
+                next_follow_up_at=now + timedelta(hours=1 + (i * 37) % 120),
+            )
+            for i in range(99)
+        ]
+    )
+    FollowUp.objects.bulk_create(
+        [
+            FollowUp(
+                customer=c,
+                author=officer,
+                kind="call",
+                content="回访",
+                next_follow_up_at=c.next_follow_up_at,
+                created_at=now,
+            )
+            for c in customers
+        ]
+    )
+    client = client_for("officer1")
+
+    def page(n: int, size: int = 20) -> dict[str, Any]:
+        response = client.get("customers/follow-ups/todo", {"page": n, "page_size": size})
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    first = page(1)
+    assert (first["count"], first["count_capped"]) == (99, False)
+    extra = Customer.objects.create(
+        name="第一百位", owner=officer, department=officer.department, next_follow_up_at=now
+    )
+    FollowUp.objects.create(
+        customer=extra, author=officer, kind="visit", content="上门", next_follow_up_at=now
+    )
+    first = page(1)
+    assert (first["count"], first["count_capped"]) == (100, True)
+    assert first["items"][0]["customer"]["id"] == extra.pk  # due now: first
+    seen = [i["next_follow_up_at"] for n in range(1, 6) for i in page(n)["items"]]
+    assert len(seen) == 100 and seen == sorted(seen)
+    assert page(6)["items"] == []

@@ -3,6 +3,7 @@ selector, return a schema. Permission and data scope are enforced below this lay
 
 from typing import IO, Any, cast
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest
 from django.utils import timezone
@@ -38,7 +39,7 @@ from loandesk.customers.schemas import (
     TagOut,
     TimelineOut,
     TodoFilter,
-    TodoItem,
+    TodoPage,
 )
 
 customers_router = Router(tags=["customers"])
@@ -110,14 +111,21 @@ def create_tag(request: HttpRequest, payload: TagIn) -> Status[dict[str, Any]]:
     return Status(201, {"id": tag.pk, "name": tag.name, "color": tag.color, "customer_count": 0})
 
 
-@customers_router.get("/follow-ups/todo", response=Page[TodoItem])
+@customers_router.get("/follow-ups/todo", response=TodoPage)
 def follow_up_todo(
     request: HttpRequest, filters: Query[TodoFilter], page: Query[PageParams]
 ) -> dict[str, Any]:
     qs = selectors.todo(actor=_actor(request), within_days=filters.within_days)
-    result = paginate(qs, page)
-    result["items"] = selectors.todo_rows(result["items"])
-    return result
+    size = min(page.page_size, settings.LOANDESK_MAX_PAGE_SIZE)
+    start = (page.page - 1) * size
+    count, capped = selectors.todo_count(qs)
+    return {
+        "items": selectors.todo_rows(qs[start : start + size]),
+        "count": count,
+        "count_capped": capped,
+        "page": page.page,
+        "page_size": size,
+    }
 
 
 @customers_router.get("/export")

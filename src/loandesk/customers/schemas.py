@@ -246,6 +246,15 @@ class TodoItem(Schema):
     overdue: bool
 
 
+class TodoPage(Schema):
+    items: list[TodoItem]
+    # Exact up to 99; above it 100 with count_capped (the card shows "99+").
+    count: int
+    count_capped: bool
+    page: int
+    page_size: int
+
+
 # --- documents and timeline -----------------------------------------------------------------
 
 

@@ -650,6 +650,11 @@ def follow_up_rows(items: Iterable[FollowUp]) -> list[dict[str, Any]]:
     ]
 
 
+# The to-do card counts exactly up to here and shows "99+" above (an officer at a million
+# customers has ~40,000 plans due within the week: an exact count cost 200+ ms per home screen).
+TODO_COUNT_CAP = 99
+
+
 def todo(*, actor: User, within_days: int = 7) -> QuerySet[FollowUp]:
     """The caller's open planned follow-ups (written by them or on customers they own), due or
     due within `within_days`, soonest first; only customers still in their scope and active."""
@@ -662,13 +667,21 @@ def todo(*, actor: User, within_days: int = 7) -> QuerySet[FollowUp]:
     # every open follow-up to its customer (seconds at a million customers). On customers the
     # actor owns: a customer's planned follow-up is its next_follow_up_at (the service closes
     # the earlier ones), so cust_owner_next_fu finds those customers first.
-    owned = Customer.objects.filter(
-        owner=actor, next_follow_up_at__lte=horizon, status=Customer.Status.ACTIVE
-    ).values("pk")
     if effective_scope(actor) == DataScope.SELF:
-        # Only own customers are in scope: what the actor wrote on others' is out of it.
-        qs = planned.filter(customer__in=owned)
+        # Only own customers are in scope: what the actor wrote on others' is out of it. In
+        # the customers' next_follow_up_at order (the same as their plans'), so that the
+        # database walks cust_owner_next_fu and stops after a page instead of sorting every
+        # plan due this week (0.4 ms instead of 200 ms at 40,000 due plans).
+        qs = planned.filter(
+            customer__owner=actor,
+            customer__next_follow_up_at__lte=horizon,
+            customer__status=Customer.Status.ACTIVE,
+        )
+        order: tuple[str, ...] = ("customer__next_follow_up_at", "customer_id", "id")
     else:
+        owned = Customer.objects.filter(
+            owner=actor, next_follow_up_at__lte=horizon, status=Customer.Status.ACTIVE
+        ).values("pk")
         # Written by the actor (the partial index fu_author_open_next) or on own customers.
         ids = (
             planned.filter(author=actor)
@@ -677,11 +690,14 @@ def todo(*, actor: User, within_days: int = 7) -> QuerySet[FollowUp]:
             .union(planned.filter(customer__in=owned).order_by().values("pk"))
         )
         qs = FollowUp.objects.filter(pk__in=ids, customer__status=Customer.Status.ACTIVE)
-    return (
-        scoped(qs, actor, NESTED_SCOPE)
-        .select_related("customer", "author")
-        .order_by("next_follow_up_at", "id")
-    )
+        order = ("next_follow_up_at", "id")
+    return scoped(qs, actor, NESTED_SCOPE).select_related("customer", "author").order_by(*order)
+
+
+def todo_count(qs: QuerySet[FollowUp]) -> tuple[int, bool]:
+    """(count, capped): exact up to TODO_COUNT_CAP; above it TODO_COUNT_CAP + 1 and True."""
+    n = qs.order_by()[: TODO_COUNT_CAP + 1].count()
+    return n, n > TODO_COUNT_CAP
 
 
 def todo_rows(items: Iterable[FollowUp]) -> list[dict[str, Any]]:

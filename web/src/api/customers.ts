@@ -224,6 +224,11 @@ export interface TodoItem {
   overdue: boolean
 }
 
+/** `count` is exact up to 99; with `count_capped` there are more (the card shows "99+"). */
+export interface TodoPage extends Page<TodoItem> {
+  count_capped: boolean
+}
+
 export interface CustomerDocument {
   id: number
   customer_id: number
@@ -488,7 +493,7 @@ export const customersApi = {
   createFollowUp: (id: number, body: FollowUpBody, options?: Options) =>
     http.post<FollowUp>(`/customers/${id}/follow-ups`, body, options),
   todo: (page = 1, pageSize = 5, withinDays = 7, options?: Options) =>
-    http.get<Page<TodoItem>>('/customers/follow-ups/todo', { within_days: withinDays, page, page_size: pageSize }, options),
+    http.get<TodoPage>('/customers/follow-ups/todo', { within_days: withinDays, page, page_size: pageSize }, options),
 
   documents: (id: number, page = 1, pageSize = 100, kind?: DocumentKind) =>
     http.get<Page<CustomerDocument>>(`/customers/${id}/documents`, { page, page_size: pageSize, kind }),

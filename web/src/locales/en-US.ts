@@ -353,6 +353,7 @@ const enUS: MessageSchema = {
       range: 'Next 7 days',
       empty: 'Nothing due in the next 7 days',
       more: '{n} more',
+      moreMany: 'Show more',
     },
   },
   approvals: {

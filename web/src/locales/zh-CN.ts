@@ -353,6 +353,7 @@ const zhCN = {
       range: '近 7 天',
       empty: '近 7 天没有待跟进的客户',
       more: '再看 {n} 条',
+      moreMany: '再看更多',
     },
   },
   approvals: {
