@@ -5,8 +5,10 @@ test of an officer's day found them reading every task of the approver; docs/per
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from loandesk.flows import selectors
+from loandesk.flows.models import FlowCc
 from tests.flows.conftest import Flows
 
 BASE = "flows"
@@ -44,3 +46,20 @@ def test_done_count_is_capped(
     assert counts["done"] == 2  # capped
     assert counts["todo"] == 1 and flows.task(waiting, "manager")  # exact
     assert len(manager.get(f"{BASE}/inbox/done").json()["items"]) == 3  # the list is whole
+
+
+def test_unread_cc_count_is_capped(
+    flows: Flows, client_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    instance = flows.submit(customer_n=0)
+    gm = flows.user("gm")
+    now = timezone.now()
+    FlowCc.objects.filter(user=gm).delete()
+    FlowCc.objects.bulk_create(
+        [FlowCc(instance=instance, user=gm, node_id="cc", created_at=now) for _ in range(3)]
+        + [FlowCc(instance=instance, user=gm, node_id="cc", created_at=now, read_at=now)]
+    )
+    client = client_for("gm")
+    assert client.get(f"{BASE}/inbox/counts").json()["cc_unread"] == 3
+    monkeypatch.setattr(selectors, "DONE_COUNT_CAP", 2)
+    assert client.get(f"{BASE}/inbox/counts").json()["cc_unread"] == 2
