@@ -346,8 +346,9 @@ def _measure(scale: str, n: int, gen_s: float) -> list[Row]:
     # rolled back to a savepoint inside the bench's one transaction, so each leaves its row
     # versions behind (nothing can vacuum them) and the next run reads past more of them: at
     # 1m on PostgreSQL the second of two runs paid ~1.7x for the same statement. So the runs
-    # alternate plain, COB, plain, …, plain, and each COB run is compared with the mean of the
-    # plain runs on either side of it (the same amount of garbage on average).
+    # alternate plain, COB, plain, …, plain; each COB run is bracketed by the mean of the plain
+    # runs on either side of it (the same amount of garbage on average), and the row compares
+    # the median COB run with the median of those means.
     target_day = first_day + timedelta(days=STEADY_DAYS + 1)
     reps = 3 if scale in ("small", "10k") else 1
     rebuild: list[float] = []

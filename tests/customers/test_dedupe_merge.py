@@ -158,3 +158,33 @@ def test_survivor_can_take_back_a_merged_duplicates_phone(client_for: Any) -> No
     response = admin.patch(f"customers/{survivor['id']}", {"phone": dup_phone})
     assert response.status_code == 200 and response.json()["phone"] == dup_phone
     assert Customer.objects.get(pk=duplicate["id"]).phone_bidx is None
+
+
+def test_merge_keeps_one_planned_follow_up_the_soonest(client_for: Any, demo: Any) -> None:
+    """Each record had a plan; the survivor keeps the sooner one (one open plan per customer,
+    as recording a follow-up keeps it), and the to-do list shows it once, at its time."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    FollowUp.objects.all().delete()
+    officer = client_for("officer1")
+    survivor = create(officer, name="李娜", phone=None)
+    duplicate = create(officer, name="李娜", id_number=None, phone=new_phone())
+    soon, later = timezone.now() + timedelta(days=1), timezone.now() + timedelta(days=6)
+    for customer, when in ((survivor, later), (duplicate, soon)):
+        response = officer.post(
+            f"customers/{customer['id']}/follow-ups",
+            {"kind": "call", "content": "约下次", "next_follow_up_at": when.isoformat()},
+        )
+        assert response.status_code == 201, response.content
+    admin = client_for("admin")
+    response = admin.post(f"customers/{survivor['id']}/merge", {"duplicate_id": duplicate["id"]})
+    assert response.status_code == 200, response.content
+    open_plans = FollowUp.objects.filter(customer_id=survivor["id"], closed_at__isnull=True)
+    assert [f.next_follow_up_at for f in open_plans] == [soon]
+    assert FollowUp.objects.filter(customer_id=survivor["id"]).count() == 2  # history kept
+    todo = officer.get("customers/follow-ups/todo").json()
+    assert [(t["customer"]["id"], t["next_follow_up_at"][:16]) for t in todo["items"]] == [
+        (survivor["id"], soon.isoformat()[:16])
+    ]

@@ -145,20 +145,22 @@ def installments(viewer: Viewer, start: date, end: date, today: date) -> list[Ro
     ]
 
 
-def hours(r: Row) -> Decimal:
-    return Decimal((r["finished_at"] - r["started_at"]).total_seconds()) / 3600
+def seconds(r: Row) -> Decimal:
+    """The approval's duration in exact seconds (microseconds kept)."""
+    return Decimal((r["finished_at"] - r["started_at"]) // timedelta(microseconds=1)) / 1_000_000
 
 
-def quantile(values: list[Decimal], q: int) -> str | None:
-    """statistics' inclusive method is the linear interpolation percentile_cont uses."""
+def quantile_hours(values: list[Decimal], q: int) -> str | None:
+    """statistics' inclusive method is the linear interpolation percentile_cont uses; over
+    exact seconds (Decimal all the way), in hours to 0.1 half up."""
     if not values:
         return None
     if len(values) == 1:
-        return one(values[0])
+        return one(values[0] / 3600)
     if q == 50:
-        return one(statistics.median(values))
-    cuts = statistics.quantiles([float(v) for v in values], n=10, method="inclusive")
-    return one(Decimal(str(cuts[8])))
+        return one(statistics.median(values) / 3600)
+    cuts = statistics.quantiles(values, n=10, method="inclusive")
+    return one(cuts[8] / 3600)
 
 
 def snapshot_rows(viewer: Viewer, start: date, end: date) -> list[Row]:
@@ -236,7 +238,7 @@ def metric_values(viewer: Viewer, start: date, end: date, today: date) -> dict[s
         return sum(r["outstanding_principal_fen"] for r in on_book if r["days_past_due"] > days)
 
     decisions = decided(viewer, start, end)
-    durations = [hours(r) for r in decisions]
+    durations = [seconds(r) for r in decisions]
     due = installments(viewer, start, end, today)
     on_time = [r for r in due if r["status"] == "paid" and r["paid_off_on"] <= r["due_date"]]
     snaps = snapshot_rows(viewer, start, end)
@@ -251,8 +253,8 @@ def metric_values(viewer: Viewer, start: date, end: date, today: date) -> dict[s
         "approvals_decided": len(decisions),
         "approvals_approved": len(approved),
         "approval_rate": pct(len(approved), len(decisions)),
-        "approval_hours_median": quantile(durations, 50),
-        "approval_hours_p90": quantile(durations, 90),
+        "approval_hours_median": quantile_hours(durations, 50),
+        "approval_hours_p90": quantile_hours(durations, 90),
         "disbursement_count": len(disbursed),
         "disbursement_amount": money(sum(r["principal_fen"] for r in disbursed)),
         "active_loans": len(on_book),

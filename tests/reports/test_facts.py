@@ -533,9 +533,50 @@ def test_applications_and_decisions_move_the_facts(decided_book: dict[str, Any])
     assert_in_step()
     FlowInstance.objects.filter(pk=approved.pk).update(status="withdrawn", finished_at=None)
     assert_in_step()
+    # Across a month end (the local date and month both move), to another initiator and
+    # department.
+    Record.objects.filter(pk=record.pk).update(created_at=datetime(2026, 8, 31, 16, 30, tzinfo=UTC))
+    assert_in_step()
+    FlowInstance.objects.filter(pk=approved.pk).update(status="approved")
+    FlowInstance.objects.filter(pk=approved.pk).update(
+        initiator=officer3, department=officer3.department
+    )
+    assert_in_step()
+    # A change between undecided states writes nothing.
+    before = DailyFact.objects.count()
+    FlowInstance.objects.filter(status="running").update(status="returned")
+    assert DailyFact.objects.count() == before
     form = FormDefinition.objects.get(pk=record.form_id)
     loose = Record.objects.create(form=form, version=record.version, owner=officer3, data={})
     assert_in_step()
+    # A record moved to a form of another kind leaves the application facts, and back.
+    other = FormDefinition.objects.exclude(kind="application").order_by("pk").first()
+    assert other is not None
+    Record.objects.filter(pk=loose.pk).update(form=other)
+    assert_in_step()
+    Record.objects.filter(pk=loose.pk).update(form=form)
+    assert_in_step()
+    # Several rows in one statement (PostgreSQL: one trigger call over the transition table).
+    version = FlowInstance.objects.get(pk=approved.pk).version
+    many = FlowInstance.objects.bulk_create(
+        [
+            FlowInstance(
+                version=version,
+                record=loose,
+                initiator=officer3,
+                department=officer3.department,
+                title=f"批量{i}",
+                status="approved" if i % 2 else "rejected",
+                started_at=datetime(2026, 5, 1, tzinfo=UTC),
+                finished_at=datetime(2026, 5, 1 + i, 17, tzinfo=UTC),
+            )
+            for i in range(6)
+        ]
+    )
+    assert_in_step()
+    FlowInstance.objects.filter(pk__in=[x.pk for x in many[:4]]).delete()
+    assert_in_step()
+    FlowInstance.objects.filter(pk__in=[x.pk for x in many[4:]]).delete()
     form.kind = "generic"
     form.save(update_fields=["kind"])  # every record of the form leaves the application facts
     assert_in_step()

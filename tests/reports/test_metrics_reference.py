@@ -3,6 +3,7 @@ the demo flow's sample approvals on top of the book; the previous period."""
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -159,3 +160,45 @@ def test_percentiles_in_the_database_equal_the_python_ones(
         assert in_sql == in_python, payload
     expected = ref.metric_values(ref.Viewer(gm), date(2026, 1, 1), TODAY, TODAY)
     assert answers[0]["totals"] == {k: expected[k] for k in keys}
+
+
+def test_hours_percentile_rounds_exact_ties_half_up() -> None:
+    """334 s and 3,626 s: the median is exactly 1,980 s = 0.55 h, which rounds up to 0.6 (an
+    hours-first division made it 0.5499… and 0.5); likewise (2,629 + 4,211) / 2 s = 0.95 h."""
+    from loandesk.reports.metrics import hours_percentile
+
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+
+    def rows(*secs: int) -> list[tuple[datetime, datetime]]:
+        return [(start, start + timedelta(seconds=s)) for s in secs]
+
+    assert hours_percentile(rows(334, 3626), Decimal("0.5")) == Decimal("0.6")
+    assert hours_percentile(rows(2141, 2629, 4211, 17544), Decimal("0.5")) == Decimal("1.0")
+    assert hours_percentile(rows(2141, 2629, 4211, 17544), Decimal("0.9")) == Decimal("3.8")
+    assert hours_percentile(rows(5400), Decimal("0.9")) == Decimal("1.5")
+    assert hours_percentile([], Decimal("0.5")) is None
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_percentile_ties_in_the_database(approvals: dict[str, Any]) -> None:
+    """The same ties through percentile_cont: PostgreSQL rounds them as Python does."""
+    first = FlowInstance.objects.order_by("id").first()
+    assert first is not None
+    gm = User.objects.get(username="gm")
+    for secs in (334, 3626):
+        started = datetime(2025, 3, 10, 2, tzinfo=UTC)
+        FlowInstance.objects.create(
+            version=first.version,
+            record=first.record,
+            initiator=gm,
+            department=gm.department,
+            title="平局",
+            status="approved",
+            started_at=started,
+            finished_at=started + timedelta(seconds=secs),
+        )
+    body = {
+        "metrics": ["approval_hours_median"],
+        "period": {"start": "2025-03-01", "end": "2025-03-31"},
+    }
+    assert _query(gm, body)["totals"]["approval_hours_median"] == "0.6"

@@ -1059,6 +1059,10 @@ def merge_customers(
         customer=survivor, closed_at__isnull=True, next_follow_up_at__isnull=False
     ).order_by("next_follow_up_at")
     first_plan = open_plans.first()
+    if first_plan is not None:
+        # One open plan per customer, as recording a follow-up keeps it (the to-do list walks
+        # customers by next_follow_up_at): the soonest of the two records' plans stays.
+        open_plans.exclude(pk=first_plan.pk).update(closed_at=now)
     survivor.next_follow_up_at = first_plan.next_follow_up_at if first_plan else None
     last = FollowUp.objects.filter(customer=survivor).order_by("-created_at").first()
     survivor.last_follow_up_at = last.created_at if last else None

@@ -31,7 +31,8 @@ PORTFOLIO_FACTS = Source(
     records="loans",
 )
 
-# Customers count on their creation date in this zone (the triggers of migration 0005).
+# Customers, application records and decided approvals count on their local date in this zone
+# (the triggers of migrations 0005 and 0007).
 FACT_TIME_ZONE = "Asia/Shanghai"
 
 
@@ -261,7 +262,7 @@ def compact() -> dict[str, int]:
 
 
 # --- rebuilding the facts from the tables they summarise -------------------------------------
-# The same sums the triggers of migrations 0004 and 0005 keep (their backfill statements),
+# The same sums the triggers of migrations 0004, 0005 and 0007 keep (their backfill statements),
 # written already folded: for after a bulk load that ran with the triggers suspended
 # (bench/generate), or to repair the facts after a restore from an older backup.
 
@@ -342,9 +343,11 @@ def _rebuild_sql(pg: bool) -> list[str]:
 
 def rebuild() -> dict[str, int]:
     """Recomputes both fact tables from the loans, installments, customers, application records
-    and flow instances, folded (one row
-    per key); returns the rows written per table. One transaction: readers see the old facts
-    or the new ones. Writers of those tables must wait (PostgreSQL: the tables are locked)."""
+    and flow instances, folded (one row per key); returns the rows written per table. One
+    transaction: readers see the old facts or the new ones. Writers of the six source tables
+    wait until it commits (PostgreSQL: they are locked in SHARE mode, so new records, approval
+    decisions and repayments queue for the ~20 s a rebuild takes at 1m): run it in a quiet
+    hour, or after a bulk load (triggers_suspended)."""
     pg = connection.vendor == "postgresql"
     written: dict[str, int] = {}
     with transaction.atomic(), connection.cursor() as cursor:

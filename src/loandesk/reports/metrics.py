@@ -15,7 +15,7 @@ Money parts are integer fen; percents are Decimal percent (12.5 = 12.5 %).
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -161,27 +161,33 @@ def ratio(num: Number, den: Number) -> Decimal | None:
     return (Decimal(num or 0) * 100 / Decimal(den)).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
-def percentile(values: list[Decimal], q: Decimal) -> Decimal | None:
+def _interpolate(values: list[Decimal], q: Decimal) -> Decimal | None:
     """Linear interpolation between closest ranks (PostgreSQL percentile_cont, Excel
-    PERCENTILE.INC)."""
+    PERCENTILE.INC), exact in Decimal."""
     if not values:
         return None
     ordered = sorted(values)
     pos = (len(ordered) - 1) * q
     lo = int(pos)
     hi = min(lo + 1, len(ordered) - 1)
-    frac = pos - lo
-    value = ordered[lo] + (ordered[hi] - ordered[lo]) * frac
-    return value.quantize(Decimal("0.1"), ROUND_HALF_UP)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
-def _hours(started: datetime, finished: datetime) -> Decimal:
-    return Decimal((finished - started).total_seconds()) / 3600
+def hours_percentile(rows: list[tuple[Any, ...]], q: Decimal) -> Decimal | None:
+    """The q-percentile of finished - started, in hours rounded half up to 0.1: interpolated
+    on exact seconds and divided by 3600 once, as PostgreSQL's HoursPercentile does (dividing
+    each sample first could turn an exact x.x5 into x.x4999… and round it down)."""
+    seconds = [
+        Decimal((finished - started) // timedelta(microseconds=1)) / 1_000_000
+        for started, finished in rows
+    ]
+    value = _interpolate(seconds, q)
+    return None if value is None else (value / 3600).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
 class HoursPercentile(Aggregate):
     """PostgreSQL: percentile_cont over the intervals `finished - started`, in hours rounded
-    half up to 0.1 — `percentile` over `_hours`, computed in the database."""
+    half up to 0.1 — `hours_percentile`, computed in the database."""
 
     template = (
         "ROUND(EXTRACT(EPOCH FROM percentile_cont(%(fraction)s) WITHIN GROUP"
@@ -359,7 +365,7 @@ CATALOG: list[Metric] = [
         "hours",
         "approvals",
         samples=("started_at", "finished_at"),
-        stat=lambda rows: percentile([_hours(s, f) for s, f in rows], Decimal("0.5")),
+        stat=lambda rows: hours_percentile(rows, Decimal("0.5")),
         sql_stat=lambda: HoursPercentile("0.5", "started_at", "finished_at"),
         higher_is_better=False,
         default_dimension="org",
@@ -375,7 +381,7 @@ CATALOG: list[Metric] = [
         "hours",
         "approvals",
         samples=("started_at", "finished_at"),
-        stat=lambda rows: percentile([_hours(s, f) for s, f in rows], Decimal("0.9")),
+        stat=lambda rows: hours_percentile(rows, Decimal("0.9")),
         sql_stat=lambda: HoursPercentile("0.9", "started_at", "finished_at"),
         higher_is_better=False,
         default_dimension="org",

@@ -71,9 +71,16 @@ _RECORD_CHANGED = (
     "(OLD.created_at, OLD.department_id, OLD.owner_id, OLD.form_id)"
     " IS DISTINCT FROM (NEW.created_at, NEW.department_id, NEW.owner_id, NEW.form_id)"
 )
+# Only decided instances count: a change between running, returned, error, withdrawn and
+# cancelled calls nothing (a bulk cancel would otherwise run the function once per row).
+_EITHER_DECIDED = (
+    "((OLD.status IN ('approved', 'rejected') AND OLD.finished_at IS NOT NULL)"
+    " OR (NEW.status IN ('approved', 'rejected') AND NEW.finished_at IS NOT NULL))"
+)
 _INSTANCE_CHANGED = (
     "(OLD.status, OLD.finished_at, OLD.department_id, OLD.initiator_id)"
     " IS DISTINCT FROM (NEW.status, NEW.finished_at, NEW.department_id, NEW.initiator_id)"
+    f" AND {_EITHER_DECIDED}"
 )
 _KIND_CHANGED = f"(OLD.kind = {_APPLICATION}) IS DISTINCT FROM (NEW.kind = {_APPLICATION})"
 
@@ -274,7 +281,7 @@ BEGIN {_sqlite_decided("OLD.", "-")} END
 """,
     f"""
 CREATE TRIGGER reports_daily_fact_instance_update AFTER UPDATE ON flows_flowinstance
-WHEN {_is_not(("status", "finished_at", "department_id", "initiator_id"))}
+WHEN ({_is_not(("status", "finished_at", "department_id", "initiator_id"))}) AND {_EITHER_DECIDED}
 BEGIN {_sqlite_decided("OLD.", "-")} {_sqlite_decided("NEW.", "")} END
 """,
 ]
