@@ -214,6 +214,16 @@ def test_task_worker_killed_mid_partition_is_retried_and_the_run_equals_a_clean_
         code = coordinator.wait(timeout=300)
         assert code == 0, log.read_text()[-4000:]
         expected = _expect_clean(clean_proc, clean, tmp_path)
+        # A worker taken for dead while slow to lock its partition (the machine busy) may still
+        # hold a duplicate of a partition that is done by now: let the live workers finish
+        # what they claimed (they find nothing to do) before they are stopped.
+        settle = time.monotonic() + 60
+        while time.monotonic() < settle and any(
+            t["status"] == "READY"
+            or (t["status"] == "RUNNING" and t["workers"][-1] in workers.procs)
+            for t in partition_tasks(killed)
+        ):
+            time.sleep(0.05)
     finally:
         workers.stop_all()
         for proc in (clean_proc, coordinator):

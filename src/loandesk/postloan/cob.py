@@ -1281,6 +1281,25 @@ def _run_ready_task_here(task_ids: Sequence[str], worker_id: str) -> bool:
     return True
 
 
+def _close_orphaned_tasks(task_ids: list[str]) -> None:
+    """Once every partition is done: a task of this run still 'RUNNING' whose partition no live
+    process holds lost its worker after another task finished the partition (a worker slow to
+    take its lock is taken for dead and its partition re-enqueued; then the slow one is
+    killed). Nobody will ever finish it: mark it failed like any dead worker's task, rather
+    than leave it 'RUNNING' in the task list for ever. `task_ids`: those whose partition lock
+    nobody holds; a live worker that claimed one but has not locked yet finds its partition
+    done and marks the task successful itself."""
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.filter(pk__in=task_ids, status=TaskResultStatus.RUNNING).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=timezone.now(),
+        exception_class_path="loandesk.postloan.cob.TaskWorkerDied",
+        traceback="the task worker died after another task had finished this COB partition",
+    )
+
+
 def _run_partitions_via_tasks(run: CobRun, *, work_here: bool) -> None:
     """Spread the undone partitions over the task workers and wait until all are done.
 
@@ -1295,6 +1314,8 @@ def _run_partitions_via_tasks(run: CobRun, *, work_here: bool) -> None:
         partition: _enqueue_partition(run, partition)
         for partition in sorted(set(undone_q.values_list("partition", flat=True)))
     }
+    # Every task this run enqueued, retries included: task id → partition.
+    enqueued = {task_id: partition for partition, task_id in tasks.items()}
     unlocked_since: dict[str, float] = {}  # task id → first seen running without its lock
     retries = 0
     beat = warned = time.monotonic()
@@ -1313,6 +1334,9 @@ def _run_partitions_via_tasks(run: CobRun, *, work_here: bool) -> None:
         held = partitions_held(keys.values())
         undone = set(undone_q.values_list("partition", flat=True))
         if not undone:
+            _close_orphaned_tasks(
+                [t for t, partition in enqueued.items() if keys[partition] not in held]
+            )
             return
         now = time.monotonic()
         for partition in sorted(undone):
@@ -1350,6 +1374,7 @@ def _run_partitions_via_tasks(run: CobRun, *, work_here: bool) -> None:
                 partition,
             )
             tasks[partition] = _enqueue_partition(run, partition)
+            enqueued[tasks[partition]] = partition
         if now - beat > 5:
             CobRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
             beat = now
