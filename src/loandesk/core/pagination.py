@@ -22,12 +22,15 @@ class Page(Schema, Generic[T]):
     page_size: int
 
 
-def paginate(queryset: QuerySet[Any], params: PageParams) -> dict[str, Any]:
+def paginate(
+    queryset: QuerySet[Any], params: PageParams, count: int | None = None
+) -> dict[str, Any]:
+    """`count`: the caller's own (e.g. a capped count), instead of an exact COUNT(*)."""
     size = min(params.page_size, settings.LOANDESK_MAX_PAGE_SIZE)
     start = (params.page - 1) * size
     return {
         "items": list(queryset[start : start + size]),
-        "count": queryset.count(),
+        "count": queryset.count() if count is None else count,
         "page": params.page,
         "page_size": size,
     }

@@ -3,7 +3,6 @@ selector, return a schema. Permission and data scope are enforced below this lay
 
 from typing import IO, Any, cast
 
-from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest
 from django.utils import timezone
@@ -116,16 +115,10 @@ def follow_up_todo(
     request: HttpRequest, filters: Query[TodoFilter], page: Query[PageParams]
 ) -> dict[str, Any]:
     qs = selectors.todo(actor=_actor(request), within_days=filters.within_days)
-    size = min(page.page_size, settings.LOANDESK_MAX_PAGE_SIZE)
-    start = (page.page - 1) * size
     count, capped = selectors.todo_count(qs)
-    return {
-        "items": selectors.todo_rows(qs[start : start + size]),
-        "count": count,
-        "count_capped": capped,
-        "page": page.page,
-        "page_size": size,
-    }
+    result = paginate(qs, page, count=count)
+    result["items"] = selectors.todo_rows(result["items"])
+    return {**result, "count_capped": capped}
 
 
 @customers_router.get("/export")

@@ -652,7 +652,7 @@ def follow_up_rows(items: Iterable[FollowUp]) -> list[dict[str, Any]]:
 
 # The to-do card counts exactly up to here and shows "99+" above (an officer at a million
 # customers has ~40,000 plans due within the week: an exact count cost 200+ ms per home screen).
-TODO_COUNT_CAP = 99
+FOLLOW_UP_DUE_COUNT_CAP = 99
 
 
 def todo(*, actor: User, within_days: int = 7) -> QuerySet[FollowUp]:
@@ -695,9 +695,9 @@ def todo(*, actor: User, within_days: int = 7) -> QuerySet[FollowUp]:
 
 
 def todo_count(qs: QuerySet[FollowUp]) -> tuple[int, bool]:
-    """(count, capped): exact up to TODO_COUNT_CAP; above it TODO_COUNT_CAP + 1 and True."""
-    n = qs.order_by()[: TODO_COUNT_CAP + 1].count()
-    return n, n > TODO_COUNT_CAP
+    """(count, capped): exact up to the cap; above it the cap + 1 and True."""
+    n = qs.order_by()[: FOLLOW_UP_DUE_COUNT_CAP + 1].count()
+    return n, n > FOLLOW_UP_DUE_COUNT_CAP
 
 
 def todo_rows(items: Iterable[FollowUp]) -> list[dict[str, Any]]:
