@@ -24,7 +24,7 @@ from loandesk.lending.models import Installment, Loan
 from loandesk.postloan import cob
 from loandesk.reports import facts
 from loandesk.reports.demo import DASHBOARDS
-from loandesk.reports.models import DailyFact, PortfolioFact
+from loandesk.reports.models import DailyFact, MonthEndFact, PortfolioFact
 from loandesk.reports.query import parse_query, run_query
 from tests.lending.conftest import lending  # noqa: F401
 from tests.postloan.conftest import START, make_loan, set_date
@@ -310,6 +310,8 @@ def test_rebuild_writes_the_sums_the_triggers_kept_folded(decided_book: dict[str
         late.province_code,
     ) in daily
     written = facts.rebuild()
+    # Every closed month end restated too (tests/reports/test_month_end.py checks the counts).
+    assert written.pop("reports_monthendfact") == MonthEndFact.objects.count() > 0
     assert written == {
         "reports_portfoliofact": len(expected),
         "reports_dailyfact": len(daily),

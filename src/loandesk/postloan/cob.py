@@ -586,12 +586,16 @@ def step_reminders(step: CobStepRun, on: date, cfg: Config) -> int:
 
 
 def step_snapshot(step: CobStepRun, on: date, cfg: Config) -> int:
-    from loandesk.reports import facts
+    from loandesk.reports import facts, month_end, vintage
     from loandesk.reports.models import PortfolioFact
 
     # The day's loan steps wrote delta rows into the report facts: fold them (sums unchanged,
     # so a rerun or a crash here is harmless; see reports.facts and ADR 0012).
     facts.compact()
+    if on == month_end.month_end_of(on):
+        # The month is closed: the vintage and roll-rate analyses' states at its end (ADR 0013;
+        # a rerun takes them again).
+        month_end.take([on], vintage.buckets())
     PortfolioSnapshot.objects.filter(date=on).delete()
     snap = PortfolioSnapshot._meta.db_table
     d = _date_param()

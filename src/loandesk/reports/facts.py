@@ -343,11 +343,12 @@ def _rebuild_sql(pg: bool) -> list[str]:
 
 def rebuild() -> dict[str, int]:
     """Recomputes both fact tables from the loans, installments, customers, application records
-    and flow instances, folded (one row per key); returns the rows written per table. One
-    transaction: readers see the old facts or the new ones. Writers of the six source tables
-    wait until it commits (PostgreSQL: they are locked in SHARE mode, so new records, approval
-    decisions and repayments queue for the ~20 s a rebuild takes at 1m): run it in a quiet
-    hour, or after a bulk load (triggers_suspended)."""
+    and flow instances, folded (one row per key), and restates every closed month end's
+    analysis facts (reports.month_end); returns the rows written per table. One transaction:
+    readers see the old facts or the new ones. Writers of the six source tables wait until it
+    commits (PostgreSQL: they are locked in SHARE mode, so new records, approval decisions and
+    repayments queue for the minute or so a rebuild takes at 1m): run it in a quiet hour, or
+    after a bulk load (triggers_suspended)."""
     pg = connection.vendor == "postgresql"
     written: dict[str, int] = {}
     with transaction.atomic(), connection.cursor() as cursor:
@@ -360,6 +361,10 @@ def rebuild() -> dict[str, int]:
         for table, _, _ in _TABLES:
             cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
             written[table] = int(cursor.fetchone()[0])
+        from loandesk.reports import month_end, vintage
+
+        month_end.retake_all(_business_date(), vintage.buckets())
+        written["reports_monthendfact"] = month_end.MonthEndFact.objects.count()
     return written
 
 
@@ -371,7 +376,7 @@ _TRIGGER_TABLES = (
     "forms_record",
     "flows_flowinstance",
 )
-# Those of migrations 0004, 0005 and 0007, all on _TRIGGER_TABLES.
+# Those of migrations 0004, 0005, 0007 and 0008, all on _TRIGGER_TABLES.
 TRIGGERS = frozenset(
     [f"reports_portfolio_fact_{op}" for op in ("insert", "update", "delete")]
     + [
@@ -380,6 +385,12 @@ TRIGGERS = frozenset(
         for op in ("insert", "update", "delete")
     ]
     + ["reports_daily_fact_form_update"]
+    # migration 0008: month-end facts marked stale
+    + [
+        f"reports_month_end_{table}_{op}"
+        for table in ("loan", "installment")
+        for op in ("insert", "update", "delete")
+    ]
 )
 
 

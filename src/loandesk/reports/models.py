@@ -220,3 +220,69 @@ class DailyFact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} {self.day}: {self.n}"
+
+
+class MonthEndFact(models.Model):
+    """Loans by their state at a closed month end, for the vintage and roll-rate analyses
+    (reports.month_end, ADR 0013): per (month end, disbursement month, department, owner,
+    product, state at the previous month end, state at this one) the number of loans.
+
+    Written once per month end when it is closed (COB's snapshot step on the last day of a
+    month, or the first analysis that needs a month end nobody took), from the installments as
+    they stand then, and keyed by the loan's department and owner at that moment: the analyses
+    show the book as it was reported at each month end. `previous` is '' for a loan disbursed
+    after the previous month end. Only SUMs are read."""
+
+    month_end = models.DateField()
+    cohort = models.DateField()  # the first day of the disbursement month
+    department = models.ForeignKey(
+        "accounts.Department",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    product = models.ForeignKey(
+        "lending.Product",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    previous = models.CharField(max_length=16)
+    state = models.CharField(max_length=16)
+    loans = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["month_end", "cohort"], name="monthendfact_end_cohort"),
+            models.Index(fields=["cohort", "month_end"], name="monthendfact_cohort_end"),
+            models.Index(fields=["owner"], name="monthendfact_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month_end} {self.cohort:%Y-%m} {self.previous}→{self.state}: {self.loans}"
+
+
+class MonthEndClose(models.Model):
+    """A month end whose MonthEndFact rows are written, and the delinquency buckets they were
+    computed with (a change of buckets makes the analyses take the month end again, as does
+    `stale`)."""
+
+    month_end = models.DateField(unique=True)
+    buckets = models.CharField(max_length=500)  # "M0:0,M1:1,…" as reports.month_end writes it
+    loans = models.IntegerField()  # loans on book at the month end (the facts' total)
+    taken_at = models.DateTimeField()
+    seconds = models.FloatField()  # how long taking it took
+    # Set by database triggers (migration 0008) when a write changes what a closed month end
+    # counted: a loan or installment added or removed, a repayment or due date moved, a
+    # write-off, all dated on or before it. The next analysis that needs it takes it again.
+    stale = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"{self.month_end} ({self.loans} loans)"

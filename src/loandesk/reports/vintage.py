@@ -19,15 +19,17 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Case, CharField, Count, Min, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, Min, Q, QuerySet, Sum, Value, When
 
 from loandesk.accounts.models import User
-from loandesk.accounts.scoping import require_perm
+from loandesk.accounts.scoping import ScopeSpec, require_perm
 from loandesk.core.errors import ValidationFailed
 from loandesk.core.i18n import EN, current_language
 from loandesk.lending.models import Installment
+from loandesk.reports import facts
+from loandesk.reports import month_end as month_end_facts
 from loandesk.reports import query as q
-from loandesk.reports.metrics import SOURCES, ratio
+from loandesk.reports.metrics import SOURCES, Source, ratio
 from loandesk.reports.permissions import VIEW
 
 CLOSED = "closed"
@@ -104,9 +106,34 @@ def month_states(loans: QuerySet[Any], end: date) -> QuerySet[Any]:
 
 
 def _last_month_end(today: date) -> date:
-    """The latest month end that has already passed (on or before the business date)."""
-    this = q._month_start(today)
-    return today if month_end(this) == today else this - timedelta(days=1)
+    """The latest closed month end: before the business date (ADR 0013: the last day of a
+    month is observed once its close of business has run)."""
+    return month_end_facts.last_closed(today)
+
+
+# Filters the month-end facts carry (the loan's department, owner and product at the month
+# end); any other (channel, region, bucket, classification) restates from the installments.
+_FACT_FILTERS = frozenset({"org", "department_exact", "officer", "product"})
+MONTH_END_FACTS = Source(
+    "month_end_facts",
+    "reports.MonthEndFact",
+    ScopeSpec(),
+    "month_end",
+    date_is_datetime=False,
+    dims={"product": "product_id"},
+)
+
+
+def _use_facts(filters: Mapping[str, Any]) -> bool:
+    return facts.enabled() and all(k in _FACT_FILTERS for k in filters)
+
+
+def _fact_rows(actor: User, filters: Mapping[str, Any], ends: list[date]) -> QuerySet[Any]:
+    """The viewer's month-end fact rows of these month ends, taking any not yet taken."""
+    month_end_facts.ensure(ends, buckets())
+    return q.base_queryset(
+        MONTH_END_FACTS, actor=actor, filters=filters, period=None, ignored=set()
+    ).filter(month_end__in=ends)
 
 
 def _months(period: q.Period) -> list[date]:
@@ -145,25 +172,32 @@ def vintage(*, actor: User, period: Any, filters: Any) -> dict[str, Any]:
     loans = loans_queryset(actor=actor, filters=clean).filter(
         start_date__gte=cohorts[0], start_date__lte=month_end(cohorts[-1])
     )
-    sizes: dict[str, int] = defaultdict(int)
-    for start in loans.values_list("start_date", flat=True):
-        sizes[f"{start:%Y-%m}"] += 1
     last = _last_month_end(q._today())
     m1_codes = _codes_from(_threshold("M1", 1)) | {WRITTEN_OFF}
     m3_codes = _codes_from(_threshold("M3", 61)) | {WRITTEN_OFF}
-    counts: dict[tuple[str, int], dict[str, int]] = defaultdict(lambda: {"m1": 0, "m3": 0})
+    ends: list[date] = []
     month = add_months(cohorts[0], 1)
     while month_end(month) <= last and month <= add_months(cohorts[-1], MAX_MONTHS):
-        end = month_end(month)
-        for start, state in month_states(loans, end).values_list("loan__start_date", "state"):
-            cohort = q._month_start(start)
-            mob = (month.year - cohort.year) * 12 + month.month - cohort.month
-            if mob < 1:
-                continue
-            cell = counts[(f"{cohort:%Y-%m}", mob)]
-            cell["m1"] += state in m1_codes
-            cell["m3"] += state in m3_codes
+        ends.append(month_end(month))
         month = add_months(month, 1)
+    if _use_facts(clean):
+        sizes = _cohort_sizes(actor, clean, cohorts)
+        counts = _vintage_counts_from_facts(actor, clean, cohorts, ends, m1_codes, m3_codes)
+    else:
+        sizes = defaultdict(int)
+        for start in loans.values_list("start_date", flat=True):
+            sizes[f"{start:%Y-%m}"] += 1
+        counts = defaultdict(lambda: {"m1": 0, "m3": 0})
+        for end in ends:
+            states_at = month_states(loans, end).values_list("loan__start_date", "state")
+            for start, state in states_at:
+                cohort = q._month_start(start)
+                mob = _mob(cohort, end)
+                if mob < 1:
+                    continue
+                cell = counts[(f"{cohort:%Y-%m}", mob)]
+                cell["m1"] += state in m1_codes
+                cell["m3"] += state in m3_codes
     # A cohort is observed at MOB k only when that month end has passed.
     rows: list[dict[str, Any]] = []
     for cohort in cohorts:
@@ -192,6 +226,58 @@ def vintage(*, actor: User, period: Any, filters: Any) -> dict[str, Any]:
     }
 
 
+def _mob(cohort: date, end: date) -> int:
+    """Months on book at the month end `end` of a loan disbursed in the `cohort` month."""
+    return (end.year - cohort.year) * 12 + end.month - cohort.month
+
+
+def _cohort_sizes(actor: User, filters: Mapping[str, Any], cohorts: list[date]) -> dict[str, int]:
+    """Loans disbursed per month, from the disbursement facts (exact at any moment)."""
+    rows = (
+        q.base_queryset(
+            facts.DISBURSEMENT_FACTS, actor=actor, filters=filters, period=None, ignored=set()
+        )
+        .filter(day__gte=cohorts[0], day__lte=month_end(cohorts[-1]))
+        .values("day")
+        .annotate(n=Sum("n"))
+        .order_by()
+    )
+    sizes: dict[str, int] = defaultdict(int)
+    for row in rows:
+        sizes[f"{row['day']:%Y-%m}"] += int(row["n"] or 0)
+    return sizes
+
+
+def _vintage_counts_from_facts(
+    actor: User,
+    filters: Mapping[str, Any],
+    cohorts: list[date],
+    ends: list[date],
+    m1_codes: set[str],
+    m3_codes: set[str],
+) -> dict[tuple[str, int], dict[str, int]]:
+    counts: dict[tuple[str, int], dict[str, int]] = defaultdict(lambda: {"m1": 0, "m3": 0})
+    if not ends:
+        return counts
+    rows = (
+        _fact_rows(actor, filters, ends)
+        .filter(cohort__gte=cohorts[0], cohort__lte=cohorts[-1])
+        .values("cohort", "month_end")
+        .annotate(
+            m1=Sum("loans", filter=Q(state__in=m1_codes)),
+            m3=Sum("loans", filter=Q(state__in=m3_codes)),
+        )
+        .order_by()
+    )
+    for row in rows:
+        mob = _mob(row["cohort"], row["month_end"])
+        if 1 <= mob <= MAX_MONTHS:
+            cell = counts[(f"{row['cohort']:%Y-%m}", mob)]
+            cell["m1"] += int(row["m1"] or 0)
+            cell["m3"] += int(row["m3"] or 0)
+    return counts
+
+
 # --- roll rate -----------------------------------------------------------------------------
 
 
@@ -206,10 +292,22 @@ def roll_rate(*, actor: User, period: Any, filters: Any) -> dict[str, Any]:
     months = [m for m in _months(parsed) if month_end(m) <= last]
     open_codes = [code for code, _ in buckets()]
     counts: dict[tuple[str, str], int] = defaultdict(int)
-    cache: dict[date, dict[int, str]] = {}
-    for month in months:
-        for frm, to, _ in _transitions(loans, month, cache):
-            counts[(frm, to)] += 1
+    if _use_facts(clean):
+        moves = (
+            _fact_rows(actor, clean, [month_end(m) for m in months])
+            .filter(previous__in=open_codes)
+            .values("previous", "state")
+            .annotate(n=Sum("loans"))
+            .order_by()
+        )
+        for move in moves:
+            if move["n"]:
+                counts[(move["previous"], move["state"])] += int(move["n"])
+    else:
+        cache: dict[date, dict[int, str]] = {}
+        for month in months:
+            for frm, to, _ in _transitions(loans, month, cache):
+                counts[(frm, to)] += 1
     all_states = states()
     rows: list[dict[str, Any]] = []
     for frm in open_codes:
