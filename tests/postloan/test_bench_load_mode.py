@@ -47,3 +47,25 @@ def test_the_command_lines_load_mode_makes_the_same_rows() -> None:
     portfolio.generate(plain.COUNT, log=False, load_mode=True)
     assert plain._digest() == plain.DIGEST
     assert journal() == mode  # SQLite: the journal is back (WAL for a file, memory in tests)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_background_copy_reaches_the_generator() -> None:
+    """The background writer (PostgreSQL's load mode) raises a failed COPY on the next write or
+    when it is closed, and keeps draining its queue so the generator never blocks on it."""
+    bg = bulkload.BackgroundWriter(pending=2)
+    bg("no_such_table", ["a"], [(1,)])
+    bg.thread.join(timeout=0.01)
+    for _ in range(50):  # the failure is noticed by a later write (or by close)
+        try:
+            bg("no_such_table", ["a"], [(2,)])
+        except RuntimeError as error:
+            assert "background COPY failed" in str(error)
+            assert error.__cause__ is not None and "no_such_table" in str(error.__cause__)
+            break
+        bg.thread.join(timeout=0.05)
+    else:
+        raise AssertionError("the failure was never raised")
+    with pytest.raises(RuntimeError, match="background COPY failed"):
+        bg.close()
+    assert not bg.thread.is_alive()
