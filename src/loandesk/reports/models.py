@@ -234,7 +234,10 @@ class MonthEndFact(models.Model):
     after the previous month end. Only SUMs are read."""
 
     month_end = models.DateField()
-    cohort = models.DateField()  # the first day of the disbursement month
+    # The first day of the disbursement month; NULL on the roll-rate rows: the same month end's
+    # loans whose previous state is a bucket, summed over the cohorts (what the roll rate reads,
+    # a fraction of the rows).
+    cohort = models.DateField(null=True)
     department = models.ForeignKey(
         "accounts.Department",
         null=True,
@@ -266,7 +269,8 @@ class MonthEndFact(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.month_end} {self.cohort:%Y-%m} {self.previous}→{self.state}: {self.loans}"
+        cohort = f"{self.cohort:%Y-%m}" if self.cohort else "all"
+        return f"{self.month_end} {cohort} {self.previous}→{self.state}: {self.loans}"
 
 
 class MonthEndClose(models.Model):

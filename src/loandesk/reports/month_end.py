@@ -5,8 +5,10 @@ delinquency bucket of the oldest installment due by E and unpaid at E) only chan
 through a correction dated into the past. So each closed month end is computed once, by one
 set-based statement over the loans and installments, and kept as counts per (month end,
 disbursement month, department, owner, product, state at the previous month end, state at E) in
-reports_monthendfact. The analyses then sum a few thousand rows instead of restating every
-installment of the book at every month end of the period (tens of seconds at a million loans).
+reports_monthendfact, and, for the roll rate, the same without the disbursement month for the
+loans whose previous state is a bucket (cohort NULL). The analyses then sum a few thousand rows
+instead of restating every installment of the book at every month end of the period (tens of
+seconds at a million loans).
 
 Who takes a month end: COB's snapshot step on the last day of the month (`take([E])` after the
 day's repayments and states are in), and `ensure()` for any month end an analysis needs that
@@ -36,6 +38,7 @@ from loandesk.reports.models import MonthEndClose, MonthEndFact
 CLOSED = "closed"
 WRITTEN_OFF = "written_off"
 NOT_ON_BOOK = ""  # `previous` of a loan disbursed after the previous month end
+_COLUMNS = "month_end, cohort, department_id, owner_id, product_id, previous, state, loans"
 
 
 def month_start(d: date) -> date:
@@ -139,8 +142,6 @@ def _sql(ends: Sequence[date], buckets: Sequence[tuple[str, int]]) -> tuple[str,
             WHERE (i.paid_off_on IS NULL OR {later_month}) AND i.due_date <= %s
             GROUP BY i.loan_id, n.d
         )
-        INSERT INTO {MonthEndFact._meta.db_table}
-            (month_end, cohort, department_id, owner_id, product_id, previous, state, loans)
         SELECT e.e, {cohort}, x.department_id, x.owner_id, x.product_id,
                CASE WHEN x.start_date > e.p THEN %s ELSE {before_state} END,
                {now_state}, COUNT(*)
@@ -151,6 +152,24 @@ def _sql(ends: Sequence[date], buckets: Sequence[tuple[str, int]]) -> tuple[str,
         GROUP BY 1, 2, 3, 4, 5, 6, 7
     """  # noqa: S608 - table names and SQL fragments are ours; every value is a parameter
     return sql, [*params, NOT_ON_BOOK, *before_args, *now_args]
+
+
+def _roll_rows_sql(
+    ends: Sequence[date], buckets: Sequence[tuple[str, int]]
+) -> tuple[str, list[Any]]:
+    """The roll-rate rows of these month ends: the loans whose previous state is a bucket,
+    summed over the disbursement months (cohort NULL)."""
+    table = MonthEndFact._meta.db_table
+    end_marks = ", ".join(["%s"] * len(ends))
+    code_marks = ", ".join(["%s"] * len(buckets))
+    sql = (
+        f"INSERT INTO {table} ({_COLUMNS})"  # noqa: S608 - our table; values are parameters
+        " SELECT month_end, NULL, department_id, owner_id, product_id, previous, state,"
+        f" SUM(loans) FROM {table}"
+        f" WHERE month_end IN ({end_marks}) AND cohort IS NOT NULL AND previous IN ({code_marks})"
+        " GROUP BY month_end, department_id, owner_id, product_id, previous, state"
+    )
+    return sql, [*(e.isoformat() for e in ends), *(code for code, _ in buckets)]
 
 
 def take(ends: Iterable[date], buckets: Sequence[tuple[str, int]]) -> int:
@@ -167,7 +186,17 @@ def take(ends: Iterable[date], buckets: Sequence[tuple[str, int]]) -> int:
         MonthEndClose.objects.filter(month_end__in=ends).delete()
         sql, params = _sql(ends, buckets)
         with connection.cursor() as cursor:
+            # SELECT, then INSERT the few thousand rows per month end: PostgreSQL runs the
+            # SELECT of an INSERT … SELECT without parallel workers (45 s instead of 17 s for
+            # one month end at 1m).
             cursor.execute(sql, params)
+            rows = cursor.fetchall()
+            table = MonthEndFact._meta.db_table
+            cursor.executemany(
+                f"INSERT INTO {table} ({_COLUMNS}) VALUES ({', '.join(['%s'] * 8)})",  # noqa: S608
+                rows,
+            )
+            cursor.execute(*_roll_rows_sql(ends, buckets))
         totals = _totals(ends)
         spent = clock.perf_counter() - started
         MonthEndClose.objects.bulk_create(
@@ -187,7 +216,7 @@ def _totals(ends: Sequence[date]) -> dict[date, int]:
     from django.db.models import Sum
 
     rows = (
-        MonthEndFact.objects.filter(month_end__in=ends)
+        MonthEndFact.objects.filter(month_end__in=ends, cohort__isnull=False)
         .values("month_end")
         .annotate(n=Sum("loans"))
         .order_by()

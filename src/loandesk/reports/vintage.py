@@ -295,7 +295,7 @@ def roll_rate(*, actor: User, period: Any, filters: Any) -> dict[str, Any]:
     if _use_facts(clean):
         moves = (
             _fact_rows(actor, clean, [month_end(m) for m in months])
-            .filter(previous__in=open_codes)
+            .filter(cohort__isnull=True)  # the roll-rate rows (reports.month_end)
             .values("previous", "state")
             .annotate(n=Sum("loans"))
             .order_by()

@@ -1,7 +1,8 @@
 """Month-end facts for the vintage and roll-rate analyses (ADR 0013, reports.month_end).
 
 reports_monthendfact holds, per closed month end, loans counted by (disbursement month,
-department, owner, product, state at the previous month end, state at this one);
+department, owner, product, state at the previous month end, state at this one), plus the
+roll-rate rows (no disbursement month, previous state a bucket);
 reports_monthendclose lists the month ends taken. Nothing is backfilled: the first analysis
 that needs a month end takes it (or COB's snapshot step on the month's last day, or
 reports.facts.rebuild()).
@@ -214,7 +215,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('month_end', models.DateField()),
-                ('cohort', models.DateField()),
+                ('cohort', models.DateField(null=True)),
                 ('previous', models.CharField(max_length=16)),
                 ('state', models.CharField(max_length=16)),
                 ('loans', models.IntegerField()),
