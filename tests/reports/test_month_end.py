@@ -3,11 +3,13 @@ restated from the installments, loan by loan; the analyses read them and answer 
 restatement does; a month end is taken once, again when a write reaches into it or the buckets
 change, and not for a change of owner; COB takes the month's end on its last day."""
 
+import io
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
@@ -298,3 +300,14 @@ def test_cob_takes_the_month_end_on_the_last_day_of_the_month(book: dict[str, An
     me.take([close.month_end], v.buckets())
     assert held([close.month_end]) == restated([close.month_end])
     assert timedelta(0) <= datetime.now(UTC) - close.taken_at < timedelta(minutes=10)
+
+
+def test_the_report_facts_command_restates_the_month_ends(book: dict[str, Any]) -> None:
+    out = io.StringIO()
+    call_command("report-facts", stdout=out)
+    assert "month ends taken: none" in out.getvalue()
+    call_command("report-facts", "--rebuild", stdout=out)
+    ends = closed_ends()
+    assert f"month ends taken: {len(ends)} ({ends[0]} to {ends[-1]}), 0 stale" in out.getvalue()
+    assert "reports_monthendfact:" in out.getvalue()
+    assert held(ends) == restated(ends)

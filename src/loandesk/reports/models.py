@@ -282,7 +282,7 @@ class MonthEndClose(models.Model):
     buckets = models.CharField(max_length=500)  # "M0:0,M1:1,…" as reports.month_end writes it
     loans = models.IntegerField()  # loans on book at the month end (the facts' total)
     taken_at = models.DateTimeField()
-    seconds = models.FloatField()  # how long taking it took
+    seconds = models.FloatField()  # how long the take took (month ends taken together share it)
     # Set by database triggers (migration 0008) when a write changes what a closed month end
     # counted: a loan or installment added or removed, a repayment or due date moved, a
     # write-off, all dated on or before it. The next analysis that needs it takes it again.
