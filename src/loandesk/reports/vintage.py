@@ -11,6 +11,11 @@ from its installments (set-based SQL, one GROUP BY statement per month end, both
 
 Loans without installments have no state and are left out. Vintage shares count loans:
 M1+ = DPD ≥ the M1 threshold or written off, M3+ = DPD ≥ the M3 threshold or written off.
+
+The analyses read these states from the month-end facts (reports.month_end, ADR 0013: each
+closed month end taken once, as loans per cohort, department, owner, product and state) when
+the filters are ones the facts carry; with any other filter, and for drill-downs, they restate
+them here per request (`month_states`).
 """
 
 import re
@@ -198,7 +203,7 @@ def vintage(*, actor: User, period: Any, filters: Any) -> dict[str, Any]:
                 cell = counts[(f"{cohort:%Y-%m}", mob)]
                 cell["m1"] += state in m1_codes
                 cell["m3"] += state in m3_codes
-    # A cohort is observed at MOB k only when that month end has passed.
+    # A cohort is observed at MOB k only when that month end is closed.
     rows: list[dict[str, Any]] = []
     for cohort in cohorts:
         key = f"{cohort:%Y-%m}"
