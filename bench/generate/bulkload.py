@@ -210,6 +210,7 @@ class BackgroundWriter:
     def __init__(self, pending: int = 14) -> None:
         self.jobs: queue.Queue[tuple[str, list[str], list[Any], str] | None] = queue.Queue(pending)
         self.error: BaseException | None = None
+        self.cancelled = False  # the load failed: drop what is queued instead of copying it
         self.busy = 0.0  # seconds the thread spent in COPY
         self.waited = 0.0  # seconds the generator waited for room in the queue or at close
         self.thread = threading.Thread(target=self._run, name="bench-copy", daemon=True)
@@ -236,7 +237,7 @@ class BackgroundWriter:
                 except BaseException as error:  # re-raised in the generator; keep draining
                     self.error = error
             while (job := self.jobs.get()) is not None:
-                if self.error is None:
+                if self.error is None and not self.cancelled:
                     t = time.perf_counter()
                     try:
                         table, columns, rows, text = job
@@ -271,6 +272,7 @@ def writer(background: bool) -> Iterator[Callable[..., int]]:
     try:
         yield bg
     except BaseException:
+        bg.cancelled = True
         with suppress(RuntimeError):  # the load's own error says more
             bg.close()
         raise

@@ -12,6 +12,7 @@ metadata only: the files do not exist) with realistic proportions.
 import random
 import sys
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -216,10 +217,14 @@ def generate(
         if load_mode:
             stack.enter_context(bulkload.sqlite_unjournaled())
             stack.enter_context(bulkload.deferred_indexes(TABLES, log=log))
+        # PostgreSQL in load mode: COPY on a second connection while the next batch is built
+        # (drained before the indexes are rebuilt).
+        write = stack.enter_context(bulkload.writer(load_mode))
+        copy = write if isinstance(write, bulkload.BackgroundWriter) else None
         for start in range(0, count, BATCH):
             size = min(BATCH, count - start)
             with transaction.atomic():
-                _batch(maker, start, size, totals)
+                _batch(maker, start, size, totals, copy)
             if log:
                 done = start + size
                 rate = done / (time.perf_counter() - started)
@@ -231,7 +236,13 @@ def generate(
     return totals
 
 
-def _batch(maker: Maker, start: int, size: int, totals: dict[str, int]) -> None:
+def _batch(
+    maker: Maker,
+    start: int,
+    size: int,
+    totals: dict[str, int],
+    copy: Callable[..., int] | None = None,
+) -> None:
     rng = maker.rng
     ids = bulk.reserve_ids(Customer, size)
     customers: list[dict[str, Any]] = []
@@ -283,7 +294,7 @@ def _batch(maker: Maker, start: int, size: int, totals: dict[str, int]) -> None:
                 }
             )
         customers.append(row)
-    totals["customers"] += bulk.insert(Customer, customers, with_pk=True, now=now)
-    totals["tags"] += bulk.insert(Customer.tags.through, links)
-    totals["follow_ups"] += bulk.insert(FollowUp, follow_ups, now=now)
-    totals["documents"] += bulk.insert(Document, documents, now=now)
+    totals["customers"] += bulk.insert(Customer, customers, with_pk=True, now=now, copy=copy)
+    totals["tags"] += bulk.insert(Customer.tags.through, links, copy=copy)
+    totals["follow_ups"] += bulk.insert(FollowUp, follow_ups, now=now, copy=copy)
+    totals["documents"] += bulk.insert(Document, documents, now=now, copy=copy)

@@ -69,3 +69,17 @@ def test_a_failed_background_copy_reaches_the_generator() -> None:
     with pytest.raises(RuntimeError, match="background COPY failed"):
         bg.close()
     assert not bg.thread.is_alive()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_load_drops_the_queued_copies() -> None:
+    """When the load raises, the writer is drained without running what was still queued."""
+    if connection.vendor != "postgresql":
+        assert bulkload.writer(True).__enter__() is bulkload.copy_rows
+        return
+    with pytest.raises(ValueError, match="the load failed"), bulkload.writer(True) as write:
+        assert isinstance(write, bulkload.BackgroundWriter)
+        for _ in range(3):
+            write("no_such_table", ["a"], [(1,)])
+        raise ValueError("the load failed")
+    assert write.cancelled and not write.thread.is_alive()

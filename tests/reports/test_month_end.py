@@ -311,3 +311,103 @@ def test_the_report_facts_command_restates_the_month_ends(book: dict[str, Any]) 
     assert f"month ends taken: {len(ends)} ({ends[0]} to {ends[-1]}), 0 stale" in out.getvalue()
     assert "reports_monthendfact:" in out.getvalue()
     assert held(ends) == restated(ends)
+
+
+def _some_installment(**filters: Any) -> Installment:
+    found = Installment.objects.filter(**filters).order_by("id").first()
+    assert found is not None
+    return found
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        "due_date_moved",
+        "start_date_moved",
+        "installment_added",
+        "write_off_reversed",
+        "loan_booked_back_dated",
+    ],
+)
+def test_every_kind_of_back_dated_write_marks_from_its_date(
+    book: dict[str, Any], write: str
+) -> None:
+    ends = closed_ends()
+    me.take(ends, v.buckets())
+    if write == "due_date_moved":
+        inst = _some_installment(due_date__gte=date(2026, 4, 5), due_date__lte=date(2026, 4, 25))
+        Installment.objects.filter(pk=inst.pk).update(due_date=inst.due_date + timedelta(days=40))
+        since = inst.due_date
+    elif write == "start_date_moved":
+        loan = Loan.objects.filter(start_date__gte=date(2026, 3, 5)).order_by("start_date")[0]
+        Loan.objects.filter(pk=loan.pk).update(start_date=loan.start_date + timedelta(days=3))
+        since = loan.start_date
+    elif write == "installment_added":
+        inst = _some_installment(loan__start_date__lt=date(2026, 2, 1))
+        inst.pk = None
+        inst.seq = 99
+        inst.save()
+        since = Loan.objects.get(pk=inst.loan_id).start_date
+    elif write == "write_off_reversed":
+        loan = overdue_loans(1)[0]
+        written_off(loan, datetime(2026, 7, 15, 4, tzinfo=UTC))
+        me.ensure(ends, v.buckets())
+        assert stale_ends() == set()
+        Loan.objects.filter(pk=loan.pk).update(status="overdue", closed_at=None)
+        since = date(2026, 7, 14)
+    else:
+        loan = Loan.objects.order_by("id")[0]
+        twin = Loan.objects.get(pk=loan.pk)
+        twin.pk = None
+        twin.contract_no = "BACKDATED1"
+        twin.start_date = date(2026, 5, 20)
+        twin.save()
+        since = date(2026, 5, 20)
+    want = {e for e in ends if e >= since}
+    assert want and stale_ends() == want
+    me.ensure(ends, v.buckets())
+    assert stale_ends() == set()
+    assert held(ends) == restated(ends)
+
+
+def test_a_write_dated_on_the_month_end_being_closed_marks_it(book: dict[str, Any]) -> None:
+    """COB takes a month end on its last day, while the business date is still that day: a
+    repayment dated that day and written after the take must mark it (PostgreSQL's trigger
+    counts the month being closed as closed)."""
+    end = LAST_END
+    set_business_date(actor=None, new_date=end, allow_backwards=True)
+    me.take([end], v.buckets())
+    assert stale_ends() == set()
+    inst = _some_installment(paid_off_on__isnull=True, due_date__lte=end)
+    Installment.objects.filter(pk=inst.pk).update(paid_off_on=end)
+    assert stale_ends() == {end}
+
+
+def test_moving_the_business_date_back_reopens_the_month_ends_after_it(
+    book: dict[str, Any],
+) -> None:
+    ends = closed_ends()
+    me.take(ends, v.buckets())
+    versions = dict(MonthEndClose.objects.values_list("month_end", "version"))
+    set_business_date(actor=None, new_date=date(2026, 12, 1), allow_backwards=True)
+    assert stale_ends() == set()  # forward: nothing reopened
+    set_business_date(actor=None, new_date=date(2026, 8, 15), allow_backwards=True)
+    assert stale_ends() == {e for e in ends if e >= date(2026, 8, 15)}
+    bumped = {
+        e
+        for e, version in MonthEndClose.objects.values_list("month_end", "version")
+        if version != versions[e]
+    }
+    assert bumped == stale_ends()
+
+
+def test_shares_stay_within_the_month_ends_own_loans_after_a_new_owner(
+    book: dict[str, Any],
+) -> None:
+    gm, officer1, officer2 = (book["users"][u] for u in ("gm", "officer1", "officer2"))
+    v.vintage(actor=gm, period=PERIOD, filters={})
+    Loan.objects.filter(owner=officer1).update(owner=officer2)
+    got = v.vintage(actor=gm, period=PERIOD, filters={"officer": [officer1.pk]})
+    shares = [float(x) for c in got["cohorts"] for x in c["m1"].values() if x is not None]
+    assert shares and all(0 <= x <= 100 for x in shares)
+    assert all(c["loans"] == 0 for c in got["cohorts"])  # today officer1 holds none

@@ -85,9 +85,12 @@ def insert(
     *,
     with_pk: bool = False,
     now: Any = None,
+    copy: Callable[[str, list[str], list[Sequence[Any]]], int] | None = None,
 ) -> int:
     """INSERT rows given as {attname: python value}; missing fields take their defaults
-    (auto_now / auto_now_add fields take `now`)."""
+    (auto_now / auto_now_add fields take `now`). PostgreSQL: `copy`, when given, writes the
+    prepared rows instead of a COPY on this connection (the bench generator's background
+    writer, bench/generate/bulkload.py)."""
     columns = _columns(model, with_pk)
     defaults: list[Callable[[], Any]] = []
     for field, _ in columns:
@@ -110,7 +113,10 @@ def insert(
         for row in rows
     )
     if connection.vendor == "postgresql":
-        return _copy(model, [field.column for field, _ in columns], prepared)
+        db_columns = [field.column for field, _ in columns]
+        if copy is not None:
+            return copy(model._meta.db_table, db_columns, list(prepared))
+        return _copy(model, db_columns, prepared)
     batch: list[Sequence[Any]] = []
     total = 0
     with connection.cursor() as cursor:

@@ -287,6 +287,9 @@ class MonthEndClose(models.Model):
     # counted: a loan or installment added or removed, a repayment or due date moved, a
     # write-off, all dated on or before it. The next analysis that needs it takes it again.
     stale = models.BooleanField(default=False)
+    # Bumped by the same triggers (and when the business date moves back over it): a take that
+    # finds it changed while it computed throws its rows away and computes again.
+    version = models.IntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.month_end} ({self.loans} loans)"

@@ -27,6 +27,7 @@ The statement, per month end E with P the month end before it:
 
 import time as clock
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -172,44 +173,113 @@ def _roll_rows_sql(
     return sql, [*(e.isoformat() for e in ends), *(code for code, _ in buckets)]
 
 
+_ATTEMPTS = 3  # optimistic takes before one that locks out back-dated writers meanwhile
+
+
 def take(ends: Iterable[date], buckets: Sequence[tuple[str, int]]) -> int:
     """(Re)writes the facts of these month ends from the loans and installments as they stand;
-    returns the loans counted (summed over the month ends)."""
-    ends = sorted(set(ends))
-    if not ends:
-        return 0
-    started = clock.perf_counter()
-    sign = signature(buckets)
+    returns the loans counted (summed over the month ends).
+
+    Without holding locks while it computes: each month end's close row is claimed first (its
+    `version` read), the states of all the month ends are computed in one statement, and each
+    month end's rows are written in a short transaction only if its version is unchanged — a
+    back-dated write meanwhile bumped it (migration 0008's triggers), and that month end is
+    computed again. The last attempt, and a call inside a caller's transaction (whose claims
+    the triggers of other sessions cannot see yet), hold the lock of `_lock` instead."""
+    todo = sorted(set(ends))
+    for e in todo:
+        if e != month_end_of(e):
+            raise ValueError(f"not a month end: {e}")  # the `late` prefilter relies on it
+    total = 0
+    for attempt in range(_ATTEMPTS):
+        if not todo:
+            break
+        locked = attempt == _ATTEMPTS - 1 or connection.in_atomic_block
+        with transaction.atomic() if locked else nullcontext():
+            if locked:
+                _lock()
+            versions = _claim(todo)
+            if not locked:
+                _barrier()
+            started = clock.perf_counter()
+            sql, params = _sql(todo, buckets)
+            with connection.cursor() as cursor:
+                # SELECT, then INSERT the few thousand rows per month end: PostgreSQL runs the
+                # SELECT of an INSERT … SELECT without parallel workers (one month end at 1m
+                # took 51 s that way, 12 s this way).
+                cursor.execute(sql, params)
+                rows = cursor.fetchall()
+            spent = clock.perf_counter() - started
+            by_end: dict[str, list[Any]] = {}
+            for row in rows:
+                by_end.setdefault(str(row[0])[:10], []).append(row)
+            retry = []
+            for e in todo:
+                written = _write(e, by_end.get(e.isoformat(), []), versions[e], buckets, spent)
+                if written is None:
+                    retry.append(e)
+                else:
+                    total += written
+            todo = retry
+        if locked:
+            break
+    return total
+
+
+def _claim(ends: Sequence[date]) -> dict[date, int]:
+    """Each month end's close row (created stale when missing) and its current version."""
+    versions = {}
+    for e in ends:
+        close, _ = MonthEndClose.objects.get_or_create(
+            month_end=e,
+            defaults={
+                "buckets": "",
+                "loans": 0,
+                "taken_at": timezone.now(),
+                "seconds": 0.0,
+                "stale": True,
+            },
+        )
+        versions[e] = close.version
+    return versions
+
+
+def _barrier() -> None:
+    """PostgreSQL, after the claim: waits until every transaction whose trigger already marked
+    month ends has committed (they hold ROW EXCLUSIVE on the close table; SHARE waits for
+    them), so the computation sees their rows. A back-dated write whose trigger ran before a
+    month end's first claim found no row to bump; without this it could commit after the
+    computation started and never be counted. Later writers bump the claimed rows."""
+    if connection.vendor == "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {MonthEndClose._meta.db_table} IN SHARE MODE")
+
+
+def _write(
+    end: date, rows: list[Any], version: int, buckets: Sequence[tuple[str, int]], spent: float
+) -> int | None:
+    """Replaces the month end's facts with `rows` unless its version moved since the claim
+    (then None: compute it again)."""
+    table = MonthEndFact._meta.db_table
     with transaction.atomic():
-        _lock()
-        MonthEndFact.objects.filter(month_end__in=ends).delete()
-        MonthEndClose.objects.filter(month_end__in=ends).delete()
-        sql, params = _sql(ends, buckets)
+        close = MonthEndClose.objects.select_for_update().get(month_end=end)
+        if close.version != version:
+            return None
+        MonthEndFact.objects.filter(month_end=end).delete()
         with connection.cursor() as cursor:
-            # SELECT, then INSERT the few thousand rows per month end: PostgreSQL runs the
-            # SELECT of an INSERT … SELECT without parallel workers (one month end at 1m took
-            # 51 s that way, 12 s this way).
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-            table = MonthEndFact._meta.db_table
             cursor.executemany(
                 f"INSERT INTO {table} ({_COLUMNS}) VALUES ({', '.join(['%s'] * 8)})",  # noqa: S608
                 rows,
             )
-            cursor.execute(*_roll_rows_sql(ends, buckets))
-        totals = _totals(ends)
-        spent = clock.perf_counter() - started
-        MonthEndClose.objects.bulk_create(
-            MonthEndClose(
-                month_end=e,
-                buckets=sign,
-                loans=totals.get(e, 0),
-                taken_at=timezone.now(),
-                seconds=spent,
-            )
-            for e in ends
-        )
-    return sum(totals.values())
+            cursor.execute(*_roll_rows_sql([end], buckets))
+        loans = _totals([end]).get(end, 0)
+        close.buckets = signature(buckets)
+        close.loans = loans
+        close.stale = False
+        close.taken_at = timezone.now()
+        close.seconds = spent
+        close.save()
+    return loans
 
 
 def _totals(ends: Sequence[date]) -> dict[date, int]:
@@ -250,15 +320,10 @@ def missing(ends: Iterable[date], buckets: Sequence[tuple[str, int]]) -> list[da
 
 def ensure(ends: Iterable[date], buckets: Sequence[tuple[str, int]]) -> list[date]:
     """Takes the month ends among `ends` that are missing (see `missing`); returns them. Two
-    callers at once: the second waits for the first and then finds nothing left to take."""
-    wanted = sorted(set(ends))
-    if not missing(wanted, buckets):
-        return []
-    with transaction.atomic():
-        _lock()
-        todo = missing(wanted, buckets)  # again, now that no one else is taking
-        if todo:
-            take(todo, buckets)
+    callers at once may both take one; the second writes the same rows again."""
+    todo = missing(ends, buckets)
+    if todo:
+        take(todo, buckets)
     return todo
 
 

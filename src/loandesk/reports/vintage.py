@@ -192,7 +192,7 @@ def vintage(*, actor: User, period: Any, filters: Any) -> dict[str, Any]:
         sizes = defaultdict(int)
         for start in loans.values_list("start_date", flat=True):
             sizes[f"{start:%Y-%m}"] += 1
-        counts = defaultdict(lambda: {"m1": 0, "m3": 0})
+        counts = defaultdict(lambda: {"m1": 0, "m3": 0, "n": 0})
         for end in ends:
             states_at = month_states(loans, end).values_list("loan__start_date", "state")
             for start, state in states_at:
@@ -203,7 +203,10 @@ def vintage(*, actor: User, period: Any, filters: Any) -> dict[str, Any]:
                 cell = counts[(f"{cohort:%Y-%m}", mob)]
                 cell["m1"] += state in m1_codes
                 cell["m3"] += state in m3_codes
-    # A cohort is observed at MOB k only when that month end is closed.
+                cell["n"] += 1
+    # A cohort is observed at MOB k only when that month end is closed. Each share is of the
+    # cohort's loans with a state at that month end (the facts' own total: a loan counted
+    # under another officer at that month end counts in neither part of that officer's share).
     rows: list[dict[str, Any]] = []
     for cohort in cohorts:
         key = f"{cohort:%Y-%m}"
@@ -214,12 +217,8 @@ def vintage(*, actor: User, period: Any, filters: Any) -> dict[str, Any]:
                 "key": key,
                 "label": key,
                 "loans": n,
-                "m1": {
-                    str(k): q.fmt("percent", ratio(counts[(key, k)]["m1"], n)) for k in observed
-                },
-                "m3": {
-                    str(k): q.fmt("percent", ratio(counts[(key, k)]["m3"], n)) for k in observed
-                },
+                "m1": {str(k): _share(counts[(key, k)], "m1") for k in observed},
+                "m3": {str(k): _share(counts[(key, k)], "m3") for k in observed},
             }
         )
     max_mob = max((len(r["m1"]) for r in rows), default=0)
@@ -229,6 +228,10 @@ def vintage(*, actor: User, period: Any, filters: Any) -> dict[str, Any]:
         "mobs": list(range(1, max_mob + 1)),
         "cohorts": rows,
     }
+
+
+def _share(cell: Mapping[str, int], level: str) -> Any:
+    return q.fmt("percent", ratio(cell[level], cell["n"]))
 
 
 def _mob(cohort: date, end: date) -> int:
@@ -261,7 +264,7 @@ def _vintage_counts_from_facts(
     m1_codes: set[str],
     m3_codes: set[str],
 ) -> dict[tuple[str, int], dict[str, int]]:
-    counts: dict[tuple[str, int], dict[str, int]] = defaultdict(lambda: {"m1": 0, "m3": 0})
+    counts: dict[tuple[str, int], dict[str, int]] = defaultdict(lambda: {"m1": 0, "m3": 0, "n": 0})
     if not ends:
         return counts
     rows = (
@@ -271,6 +274,7 @@ def _vintage_counts_from_facts(
         .annotate(
             m1=Sum("loans", filter=Q(state__in=m1_codes)),
             m3=Sum("loans", filter=Q(state__in=m3_codes)),
+            n=Sum("loans"),
         )
         .order_by()
     )
@@ -280,6 +284,7 @@ def _vintage_counts_from_facts(
             cell = counts[(f"{row['cohort']:%Y-%m}", mob)]
             cell["m1"] += int(row["m1"] or 0)
             cell["m3"] += int(row["m3"] or 0)
+            cell["n"] += int(row["n"] or 0)
     return counts
 
 

@@ -13,10 +13,14 @@ write-off (status / closed_at) — each on or before that month end. The next an
 again. A change of owner, department or product is not a restatement: the facts keep the loan
 where it was reported at each month end (ADR 0013).
 
+Marking bumps `version` too: a take computes a month end without holding locks and only
+writes its rows if the version it started from is unchanged (reports.month_end.take).
+Moving the business date backwards reopens the month ends from the new date (marked stale).
+
 PostgreSQL: statement triggers with transition tables for INSERT / DELETE, row triggers with a
-WHEN clause for UPDATE; the function only writes when the change reaches into a closed month
-(before the business date's month), so an ordinary repayment never touches the table (and
-never waits for a month end being taken, which locks it: reports.month_end.take).
+WHEN clause for UPDATE; the function only writes when the change reaches into a month whose end
+is closed or being closed (before the month of the business date's next day), so an ordinary
+repayment never touches the table (on a month's last day, those dated that day do).
 SQLite: row triggers.
 """
 
@@ -31,10 +35,10 @@ PG_MARK = f"""
 CREATE OR REPLACE FUNCTION reports_month_end_mark(since date) RETURNS void AS $$
 BEGIN
     IF since IS NOT NULL AND since < COALESCE(
-        (SELECT date_trunc('month', date)::date FROM core_businessdate WHERE id = 1),
-        date_trunc('month', CURRENT_DATE)::date
+        (SELECT date_trunc('month', date + 1)::date FROM core_businessdate WHERE id = 1),
+        date_trunc('month', CURRENT_DATE + 1)::date
     ) THEN
-        UPDATE {_CLOSE} SET stale = true WHERE month_end >= since AND NOT stale;
+        UPDATE {_CLOSE} SET stale = true, version = version + 1 WHERE month_end >= since;
     END IF;
 END
 $$ LANGUAGE plpgsql
@@ -99,8 +103,20 @@ _TRIGGERS = [
 ]  # fmt: skip
 
 
+# The business date moved backwards: the month ends from it on are open again.
+PG_REOPEN = [
+    f"""CREATE OR REPLACE FUNCTION reports_month_end_reopen() RETURNS trigger AS $$
+BEGIN
+    UPDATE {_CLOSE} SET stale = true, version = version + 1 WHERE month_end >= NEW.date;
+    RETURN NULL;
+END $$ LANGUAGE plpgsql""",
+    "CREATE TRIGGER reports_month_end_reopen AFTER UPDATE ON core_businessdate"
+    " FOR EACH ROW WHEN (NEW.date < OLD.date) EXECUTE FUNCTION reports_month_end_reopen()",
+]
+
+
 def _pg_forward() -> list[str]:
-    out = [PG_MARK]
+    out = [PG_MARK, *PG_REOPEN]
     for name, body in _PG_FUNCTIONS.items():
         out.append(
             f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$"
@@ -126,11 +142,13 @@ def _pg_backward() -> list[str]:
         *(f"DROP TRIGGER IF EXISTS {t} ON {table}" for t, table, *_ in _TRIGGERS),
         *(f"DROP FUNCTION IF EXISTS {name}()" for name in _PG_FUNCTIONS),
         "DROP FUNCTION IF EXISTS reports_month_end_mark(date)",
+        "DROP TRIGGER IF EXISTS reports_month_end_reopen ON core_businessdate",
+        "DROP FUNCTION IF EXISTS reports_month_end_reopen()",
     ]
 
 
 def _sqlite_mark(where: str) -> str:
-    return f"UPDATE {_CLOSE} SET stale = 1 WHERE NOT stale AND ({where});"
+    return f"UPDATE {_CLOSE} SET stale = 1, version = version + 1 WHERE {where};"
 
 
 _NEVER = "'9999-12-31'"
@@ -172,7 +190,14 @@ BEGIN {
         )
     } END""",
 ]
-SQLITE_BACKWARD = [f"DROP TRIGGER IF EXISTS {t}" for t, *_ in _TRIGGERS]
+SQLITE_REOPEN = f"""CREATE TRIGGER reports_month_end_reopen AFTER UPDATE ON core_businessdate
+WHEN NEW.date < OLD.date
+BEGIN {_sqlite_mark("month_end >= NEW.date")} END"""
+SQLITE_FORWARD.append(SQLITE_REOPEN)
+SQLITE_BACKWARD = [
+    *(f"DROP TRIGGER IF EXISTS {t}" for t, *_ in _TRIGGERS),
+    "DROP TRIGGER IF EXISTS reports_month_end_reopen",
+]
 
 
 def _triggers(forward: bool):
@@ -194,6 +219,7 @@ class Migration(migrations.Migration):
         ('accounts', '0001_initial'),
         ('lending', '0009_loan_fillfactor'),
         ('reports', '0007_application_approval_facts'),
+        ('core', '0002_drop_redundant_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -208,6 +234,7 @@ class Migration(migrations.Migration):
                 ('taken_at', models.DateTimeField()),
                 ('seconds', models.FloatField()),
                 ('stale', models.BooleanField(default=False)),
+                ('version', models.IntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
