@@ -186,23 +186,23 @@ def take(ends: Iterable[date], buckets: Sequence[tuple[str, int]]) -> int:
     back-dated write meanwhile bumped it (migration 0008's triggers), and that month end is
     computed again. The last attempt, and a call inside a caller's transaction (whose claims
     the triggers of other sessions cannot see yet), hold the lock of `_lock` instead."""
-    todo = sorted(set(ends))
-    for e in todo:
+    pending = sorted(set(ends))
+    for e in pending:
         if e != month_end_of(e):
             raise ValueError(f"not a month end: {e}")  # the `late` prefilter relies on it
     total = 0
     for attempt in range(_ATTEMPTS):
-        if not todo:
+        if not pending:
             break
         locked = attempt == _ATTEMPTS - 1 or connection.in_atomic_block
         with transaction.atomic() if locked else nullcontext():
             if locked:
                 _lock()
-            versions = _claim(todo)
+            versions = _claim(pending)
             if not locked:
                 _barrier()
             started = clock.perf_counter()
-            sql, params = _sql(todo, buckets)
+            sql, params = _sql(pending, buckets)
             with connection.cursor() as cursor:
                 # SELECT, then INSERT the few thousand rows per month end: PostgreSQL runs the
                 # SELECT of an INSERT … SELECT without parallel workers (one month end at 1m
@@ -214,13 +214,13 @@ def take(ends: Iterable[date], buckets: Sequence[tuple[str, int]]) -> int:
             for row in rows:
                 by_end.setdefault(str(row[0])[:10], []).append(row)
             retry = []
-            for e in todo:
+            for e in pending:
                 written = _write(e, by_end.get(e.isoformat(), []), versions[e], buckets, spent)
                 if written is None:
                     retry.append(e)
                 else:
                     total += written
-            todo = retry
+            pending = retry
         if locked:
             break
     return total
@@ -272,7 +272,7 @@ def _write(
                 rows,
             )
             cursor.execute(*_roll_rows_sql([end], buckets))
-        loans = _totals([end]).get(end, 0)
+        loans = sum(int(row[7]) for row in rows)  # the cohort rows; roll-rate rows repeat them
         close.buckets = signature(buckets)
         close.loans = loans
         close.stale = False
@@ -280,18 +280,6 @@ def _write(
         close.seconds = spent
         close.save()
     return loans
-
-
-def _totals(ends: Sequence[date]) -> dict[date, int]:
-    from django.db.models import Sum
-
-    rows = (
-        MonthEndFact.objects.filter(month_end__in=ends, cohort__isnull=False)
-        .values("month_end")
-        .annotate(n=Sum("loans"))
-        .order_by()
-    )
-    return {r["month_end"]: int(r["n"]) for r in rows}
 
 
 def _lock() -> None:
@@ -321,10 +309,10 @@ def missing(ends: Iterable[date], buckets: Sequence[tuple[str, int]]) -> list[da
 def ensure(ends: Iterable[date], buckets: Sequence[tuple[str, int]]) -> list[date]:
     """Takes the month ends among `ends` that are missing (see `missing`); returns them. Two
     callers at once may both take one; the second writes the same rows again."""
-    todo = missing(ends, buckets)
-    if todo:
-        take(todo, buckets)
-    return todo
+    pending = missing(ends, buckets)
+    if pending:
+        take(pending, buckets)
+    return pending
 
 
 def all_closed_ends(business_date: date) -> list[date]:
