@@ -2,12 +2,13 @@
 docs/performance.md "Load test").
 
 Each simulated user is one phone signed in as a demo account (the plan, bench/load/plan.py,
-says which and what it looks at). It logs in once — GET /auth/csrf, POST /auth/login — and
-keeps the session cookie for the rest of the run, as the phone app does, then taps through
-screens with think time in between. A screen is the requests the app sends when it opens
-(the 360 view: the customer and its follow-ups tab; the dashboard: the list, the dashboard and
-one query per widget). Every response is checked — status and some content — and a failed
-check is a locust failure.
+says which and what it looks at). It logs in once — GET / (the app shell, which sets the
+CSRF cookie the app reads; it calls GET /auth/csrf only when that cookie is missing), POST
+/auth/login — and keeps the session cookie for the rest of the run, as the phone app does,
+then taps through screens with think time in between. A screen is the requests the app sends
+when it opens (the 360 view: the customer and its follow-ups tab; the dashboard: the list, the
+dashboard and one query per widget). Every response is checked — status and some content —
+and a failed check is a locust failure.
 
 Think time: LOANDESK_LOAD_THINK="min,max" seconds between screens (default 3,10): an officer
 reads a screen for a few seconds before the next tap, so 50 users make ~8 screens/s, not a
@@ -112,12 +113,24 @@ class Phone(FastHttpUser):
             response.success()
             return body
 
+    def open_app(self) -> bool:
+        """GET / as the phone's browser does: the app shell (index.html) and its CSRF cookie."""
+        with self.client.request("GET", "/", name="GET / (app shell)", catch_response=True) as r:
+            if r.status_code != 200 or '<div id="app"' not in (r.text or ""):
+                r.failure(f"HTTP {r.status_code}: {(r.text or '')[:200]}")
+                return False
+            if not self._cookie("csrftoken"):
+                r.failure("no csrftoken cookie")
+                return False
+            r.success()
+            return True
+
     # -- the day ---------------------------------------------------------------------------
 
     def on_start(self) -> None:
         self.account = next(_next_account[self.role])
         self.rng = random.Random()
-        if self.get("/auth/csrf", "GET /auth/csrf", lambda b: bool(b["csrf_token"])) is None:
+        if not self.open_app():
             raise StopUser()
         self.csrf = self._cookie("csrftoken")
         me = self.post(

@@ -75,22 +75,42 @@ def _wait_for(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> N
     raise RuntimeError(f"server did not answer {url} within {timeout}s")
 
 
-@pytest.fixture(scope="session")
-def server() -> Iterator[str]:
-    # LOANDESK_WEB_DIST (also read by the settings) lets parallel work test its own build.
-    dist = Path(os.environ.get("LOANDESK_WEB_DIST", ROOT / "web" / "dist"))
-    if not (dist / "index.html").exists():
-        pytest.fail(f"{dist} is missing: build the front end first (make web-build)")
-    var_dir = Path(tempfile.mkdtemp(prefix="loandesk-e2e-"))
-    env = {
+def server_env(var_dir: Path) -> dict[str, str]:
+    """The environment of a LoanDesk process on the SQLite database in `var_dir`."""
+    return {
         **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
         "LOANDESK_VAR_DIR": str(var_dir),
         "LOANDESK_DEMO_PASSWORD": DEMO_PASSWORD,
         "DJANGO_SETTINGS_MODULE": "loandesk.settings",
     }
+
+
+@pytest.fixture(scope="session")
+def demo_var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A var dir (SQLite database and keys) migrated and seeded with the demo once per run; copy
+    it (`copy_demo_var_dir`) for each server that needs one."""
+    var_dir = tmp_path_factory.mktemp("demo-var")
+    env = server_env(var_dir)
     manage = [sys.executable, "-m", "loandesk.manage"]
     subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
     subprocess.run([*manage, "seed-demo"], env=env, check=True, stdout=subprocess.DEVNULL)
+    return var_dir
+
+
+def copy_demo_var_dir(template: Path, to: Path) -> Path:
+    shutil.copytree(template, to, dirs_exist_ok=True)
+    return to
+
+
+@pytest.fixture(scope="session")
+def server(demo_var_dir: Path) -> Iterator[str]:
+    # LOANDESK_WEB_DIST (also read by the settings) lets parallel work test its own build.
+    dist = Path(os.environ.get("LOANDESK_WEB_DIST", ROOT / "web" / "dist"))
+    if not (dist / "index.html").exists():
+        pytest.fail(f"{dist} is missing: build the front end first (make web-build)")
+    var_dir = copy_demo_var_dir(demo_var_dir, Path(tempfile.mkdtemp(prefix="loandesk-e2e-")))
+    env = server_env(var_dir)
+    manage = [sys.executable, "-m", "loandesk.manage"]
     port = _free_port()
     log = open(var_dir / "server.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
