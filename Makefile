@@ -9,7 +9,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: run test install install-dev web-deps web-build lint typecheck pytest pytest-sqlite \
-	pytest-postgres vitest e2e bench load clean help test-lanes sqlite-lane
+	pytest-postgres vitest e2e bench load clean help test-lanes sqlite-lane \
+	postgres-lane
 
 help:
 	@echo "make run    install everything and serve LoanDesk at http://$(HOST):$(PORT)"
@@ -63,7 +64,8 @@ typecheck: install-dev web-deps
 # runs in the PostgreSQL pass only: the production engine, and the stricter one about data
 # (docs/api.md, "Fuzzing"; run it on SQLite by hand with `pytest tests/test_fuzz_api.py`).
 # The PostgreSQL pass runs only the tests that use a database (LOANDESK_DATABASE_TESTS_ONLY,
-# tests/conftest.py): the engine-independent half already ran in the SQLite pass.
+# tests/conftest.py): the engine-independent half already ran in the SQLite pass, and so did
+# the per-app authorization matrices (marker decided_in_python; the sweep covers PostgreSQL).
 pytest-sqlite: install-dev
 	env -u DATABASE_URL LOANDESK_VAR_DIR=$(CURDIR)/var/test-sqlite \
 		$(BIN)/pytest tests --ignore=tests/e2e --ignore=tests/test_fuzz_api.py -p no:randomly
@@ -87,15 +89,19 @@ e2e: install-dev web-build
 	env -u DATABASE_URL $(BIN)/pytest tests/e2e
 
 # In `make test` two lanes share the 2 cores: the SQLite pass, then Vitest, then the Playwright
-# tests (their server runs on SQLite), beside the longer PostgreSQL pass.
+# tests (their server runs on SQLite); beside it ruff, mypy and vue-tsc, then the PostgreSQL
+# pass. Each lane stops at its first failure; `make test` fails if either lane does.
 test-lanes: install-dev web-deps web-build
-	@$(MAKE) --no-print-directory -j2 --output-sync=target sqlite-lane pytest-postgres
+	@$(MAKE) --no-print-directory -j2 --output-sync=target sqlite-lane postgres-lane
 
 sqlite-lane: pytest-sqlite
 	@$(MAKE) --no-print-directory vitest
 	@$(MAKE) --no-print-directory e2e
 
-test: lint typecheck test-lanes
+postgres-lane: lint typecheck
+	@$(MAKE) --no-print-directory pytest-postgres
+
+test: test-lanes
 	@echo "All checks passed."
 
 bench: install-dev

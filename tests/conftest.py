@@ -1,4 +1,5 @@
 import os
+from typing import Any
 
 import pytest
 from django.apps import AppConfig
@@ -6,6 +7,8 @@ from django.conf import settings
 from django.db import connections
 from django.db.models.signals import post_migrate
 
+from tests import demo_snapshot as demo_snapshot_module
+from tests.demo_snapshot import Snapshot, seed_for_test
 from tests.factories import ApiClient
 
 
@@ -49,7 +52,11 @@ def _fixture_closure(item: pytest.Item) -> set[str]:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """LOANDESK_DATABASE_TESTS_ONLY=1 (the Makefile's PostgreSQL pass): keep only the tests
     that use a database. The others (the expression language, the loan math, the flow engine
-    core: half the suite) do not depend on the engine and already ran in the SQLite pass."""
+    core: half the suite) do not depend on the engine and already ran in the SQLite pass; so
+    did the per-app authorization matrices (marked `decided_in_python`): whether a role may call
+    an endpoint is decided in Python, and the SQL of the data scopes runs on PostgreSQL in the
+    authorization sweep, which calls every endpoint as every role on objects inside and
+    outside its scope."""
     if os.environ.get("LOANDESK_DATABASE_TESTS_ONLY") != "1":
         return
     kept, dropped = [], []
@@ -57,6 +64,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         uses_db = item.get_closest_marker("django_db") or _DATABASE_FIXTURES & _fixture_closure(
             item
         )
+        if item.get_closest_marker("decided_in_python"):
+            uses_db = False
         (kept if uses_db else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
@@ -74,13 +83,28 @@ def _fast_hashing() -> None:
     settings.LOANDESK_DEMO_FLOW_SAMPLES = False
 
 
+_snapshots: list[Snapshot | None] = []
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """pytest-django's, then `seed_demo()`'s rows taken on the freshly migrated database, before
+    any test or module fixture has written anything (tests/demo_snapshot.py)."""
+    with django_db_blocker.unblock():
+        _snapshots.append(demo_snapshot_module.take())
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot(django_db_setup: None) -> Snapshot | None:
+    return _snapshots[-1] if _snapshots else None
+
+
 @pytest.fixture
-def demo(db: None) -> dict[str, object]:
+def demo(db: None, demo_snapshot: Snapshot | None) -> dict[str, object]:
     """The demo organisation, roles and one user per role."""
     from loandesk.accounts.models import Department, User
-    from loandesk.demo.services import seed_demo
 
-    seed_demo()
+    seed_for_test(demo_snapshot)
     return {
         "users": {u.username: u for u in User.objects.all()},
         "departments": {d.name: d for d in Department.objects.all()},

@@ -32,6 +32,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from loandesk.api import api
+from tests.demo_snapshot import Snapshot, seed_for_test
 
 EXAMPLES = int(os.environ.get("LOANDESK_FUZZ_EXAMPLES", "4"))
 COVERAGE = os.environ.get("LOANDESK_FUZZ_COVERAGE", "") == "1"
@@ -54,14 +55,15 @@ CHECKS = [not_a_server_error, status_code_conformance, response_schema_conforman
 
 
 @pytest.fixture(scope="module")
-def token(django_db_setup: None, django_db_blocker) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def token(  # type: ignore[no-untyped-def]
+    django_db_setup: None, django_db_blocker, demo_snapshot: Snapshot | None
+) -> Iterator[str]:
     """The demo data and an API token of USER, seeded once and rolled back after the module."""
     from loandesk.accounts.models import User
     from loandesk.accounts.services import create_token
-    from loandesk.demo.services import seed_demo
 
     with django_db_blocker.unblock(), transaction.atomic():
-        seed_demo()
+        seed_for_test(demo_snapshot)
         _token, raw = create_token(actor=User.objects.get(username=USER), name="fuzz")
         yield raw
         transaction.set_rollback(True)

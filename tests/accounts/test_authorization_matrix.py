@@ -10,6 +10,10 @@ from typing import Any
 
 import pytest
 
+# Engine-independent: the SQLite pass runs it; on PostgreSQL the sweep covers every endpoint
+# (tests/conftest.py, pytest_collection_modifyitems).
+pytestmark = pytest.mark.decided_in_python
+
 ROLES = ["admin", "gm", "manager", "risk", "finance", "officer1", "officer2", "collector"]
 EVERYONE = set(ROLES)
 

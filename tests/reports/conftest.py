@@ -17,6 +17,7 @@ from loandesk.customers.models import Customer
 from loandesk.lending.models import Installment, Loan, Product
 from loandesk.postloan.models import PortfolioSnapshot
 from loandesk.reports.models import ChannelCost
+from tests.demo_snapshot import Snapshot, seed_for_test
 
 TODAY = date(2026, 11, 20)
 BUCKETS = [("M0", 0, 0), ("M1", 1, 30), ("M2", 31, 60), ("M3", 61, 90), ("M3+", 91, 10_000)]
@@ -200,16 +201,17 @@ def _make_book(demo: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def _module_book(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
+def _module_book(
+    django_db_setup: None, django_db_blocker: Any, demo_snapshot: Snapshot | None
+) -> Iterator[dict[str, Any]]:
     """Opt-in per module (`pytestmark = pytest.mark.usefixtures("_module_book")`, for modules
     whose every test can live with the book): the demo organisation and the book made once per
     module (seconds on PostgreSQL), in a transaction that each test's own rolled-back
     transaction nests in (a module fixture is set up before the test's database fixture);
     rolled back after the module's last test."""
-    from loandesk.demo.services import seed_demo
 
     with django_db_blocker.unblock(), transaction.atomic():
-        seed_demo()
+        seed_for_test(demo_snapshot)
         yield _make_book(_demo_rows())
         transaction.set_rollback(True)
 
@@ -222,13 +224,13 @@ def _demo_rows() -> dict[str, Any]:
 
 
 @pytest.fixture
-def demo(request: pytest.FixtureRequest, db: None) -> dict[str, Any]:
+def demo(
+    request: pytest.FixtureRequest, db: None, demo_snapshot: Snapshot | None
+) -> dict[str, Any]:
     """The demo organisation, read afresh for each test (in a shared-book module a test's
     changes roll back with it, and none of its in-memory objects reach the next test)."""
     if "_module_book" not in request.fixturenames:
-        from loandesk.demo.services import seed_demo
-
-        seed_demo()
+        seed_for_test(demo_snapshot)
     return _demo_rows()
 
 

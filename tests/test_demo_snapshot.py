@@ -1,0 +1,85 @@
+"""The `demo` fixture's shortcut (tests/demo_snapshot.py) leaves what `seed_demo()` leaves."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from loandesk.accounts.models import Department
+from loandesk.core.models import AuditEntry, OutboxEvent
+from loandesk.customers.models import Tag
+from tests import demo_snapshot as snapshots
+
+
+def _canonical(rows: list[tuple[Any, ...]], shift: timedelta) -> list[str]:
+    moved = [tuple(v + shift if isinstance(v, datetime) else v for v in row) for row in rows]
+    return sorted(repr(row) for row in moved)
+
+
+@pytest.mark.django_db
+def test_a_write_back_leaves_exactly_what_a_real_seed_leaves() -> None:
+    names = snapshots.tables()
+    empty = snapshots.read(names)
+    real = snapshots.capture()  # seed_demo() for real, read, rolled back
+    assert real is not None
+    assert snapshots.read(names) == empty
+    # What seed_demo writes: the organisation, the apps' seeds, and the trigger-kept tables.
+    assert {"accounts_user", "customers_customer", "forms_formdefinition"} <= real.rows.keys()
+    assert {"customers_customernamegram", "reports_dailyfact"} <= set(real.derived)
+
+    shift = snapshots.write_back(real)
+
+    assert shift is not None
+    after = snapshots.read(names)
+    for name in names:
+        columns, rows = after[name]
+        if name in real.rows:
+            assert columns == real.rows[name][0]
+            assert _canonical(rows, timedelta(0)) == _canonical(real.rows[name][1], shift), name
+        else:
+            assert rows == empty[name][1], f"{name} was written by the write-back"
+
+
+@pytest.mark.django_db
+def test_ids_after_a_write_back_do_not_collide(demo_snapshot: snapshots.Snapshot | None) -> None:
+    assert demo_snapshot is not None, "the session's snapshot was not taken"
+    assert snapshots.write_back(demo_snapshot) is not None
+    highest = max(row[0] for row in demo_snapshot.rows["accounts_department"][1])
+    assert Department.objects.create(name="新部门").pk > highest
+
+
+@pytest.mark.django_db
+def test_written_back_rows_are_not_dated_after_the_write_back(
+    demo_snapshot: snapshots.Snapshot | None,
+) -> None:
+    """A test's own events must sort after the demo's (lists newest first, `[n:]` slices)."""
+    assert demo_snapshot is not None
+    assert snapshots.write_back(demo_snapshot) is not None
+    now = timezone.now()
+    assert OutboxEvent.objects.exists() and AuditEntry.objects.exists()
+    assert not OutboxEvent.objects.filter(created_at__gt=now).exists()
+    assert not AuditEntry.objects.filter(at__gt=now).exists()
+
+
+@pytest.mark.django_db
+def test_no_write_back_onto_rows_written_before(demo_snapshot: snapshots.Snapshot | None) -> None:
+    assert demo_snapshot is not None
+    Tag.objects.create(name="先来的", color="#000000")
+    assert snapshots.write_back(demo_snapshot) is None
+    assert Department.objects.count() == 0  # nothing written: the real seed_demo() runs instead
+
+
+@pytest.mark.django_db
+def test_no_write_back_on_another_day(
+    demo_snapshot: snapshots.Snapshot | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert demo_snapshot is not None
+    later = demo_snapshot.taken_at + timedelta(days=3)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert snapshots.write_back(demo_snapshot) is None
+
+
+def test_the_demo_fixture_gives_the_organisation(demo: dict[str, Any]) -> None:
+    assert {"admin", "officer1", "officer2", "manager"} <= demo["users"].keys()
+    assert demo["users"]["officer1"].department.name == "北京一组"
