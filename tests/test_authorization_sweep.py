@@ -38,12 +38,34 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from ninja.constants import NOT_SET
 
 from loandesk.api import api
+from loandesk.demo import data as demo_data
+from tests.demo_snapshot import Snapshot, seed_for_test
 from tests.factories import ApiClient
 
-ROLES = ["admin", "gm", "manager", "risk", "finance", "officer1", "officer2", "collector"]
-# Roles whose data scope excludes officer2's records (上海一组): self scope or the Beijing tree.
-LIMITED = ["officer1", "manager", "collector", "nobody"]
 NOBODY = "nobody"  # a user whose one role holds no permission (self scope)
+
+
+def _limited(username: str) -> bool:
+    """Whether the demo user's data scope leaves out officer2's records (上海一组), read from
+    the demo organisation's definitions (not from the scoping code under test)."""
+    parents = dict(demo_data.DEPARTMENTS)
+    user = next(u for u in demo_data.USERS if u[0] == username)
+    scope = next(r["data_scope"] for r in demo_data.ROLES if r["code"] == user[2])
+    if username == "officer2" or scope == "all":
+        return False
+    if scope == "department":
+        return user[3] != "上海一组"
+    if scope != "department_tree":
+        return True  # self
+    department: str | None = "上海一组"
+    while department is not None and department != user[3]:
+        department = parents[department]
+    return department is None
+
+
+# Every demo user is swept: a user added to the demo organisation is swept too.
+ROLES = [u[0] for u in demo_data.USERS]
+LIMITED = [*(role for role in ROLES if _limited(role)), NOBODY]
 PREFIX = "/api/v1"
 
 # Routes anyone may call, each with the reason. Everything else must answer 401 to anonymous.
@@ -667,7 +689,12 @@ class Sweeper:
 
 
 @pytest.fixture(scope="module")
-def world(django_db_setup: None, django_db_blocker: Any, tmp_path_factory: Any) -> Iterator[World]:
+def world(
+    django_db_setup: None,
+    django_db_blocker: Any,
+    tmp_path_factory: Any,
+    demo_snapshot: Snapshot | None,
+) -> Iterator[World]:
     media = tmp_path_factory.mktemp("sweep-media")
     storages = {
         **settings.STORAGES,
@@ -681,9 +708,8 @@ def world(django_db_setup: None, django_db_blocker: Any, tmp_path_factory: Any) 
         atomic.__enter__()
         try:
             from loandesk.accounts.models import User
-            from loandesk.demo.services import seed_demo
 
-            seed_demo()
+            seed_for_test(demo_snapshot)
             users = {user.username: user for user in User.objects.all()}
             clients = {"anonymous": ApiClient()}
             for role in ROLES:
