@@ -323,7 +323,8 @@ def _measure(scale: str, n: int, gen_s: float) -> list[Row]:
         days,
         target="≤ 5 s at 1m loans",
     )
-    day.met = day.median_ms <= 5000
+    # The target is stated at 1m: a smaller run shows the time, not a verdict.
+    day.met = day.median_ms <= 5000 if scale == "1m" else None
     day.throughput = n / (day.median_ms / 1000)
     day.notes = (
         f"{day.throughput:,.0f} loans/s; {paid:,} installments paid on their due dates"

@@ -186,7 +186,7 @@ def run(scale: str) -> list[Row]:
             baseline="naive Python aggregation over raw loans + installments",
             baseline_median_ms=statistics.median(base_times),
             target=f"p95 ≤ {target:.0f} ms at 1m loans",
-            met=p95(times) <= target,
+            met=p95(times) <= target if scale == "1m" else None,  # stated at 1m
             notes=f"{count:,} loans; business date {today}; {fact_rows:,} fact rows; "
             f"generated in {generated_s:.0f}s; 16 widget queries per load",
         ),
