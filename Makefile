@@ -111,7 +111,7 @@ bench: install-dev
 # data set loandesk_bench_$(SCALE) (next to DATABASE_URL's database), locust headless, a table
 # per endpoint and bench/results/load-<scale>-<time>.json.
 # Defaults: SCALE=1m USERS=50 DURATION=300 (seconds) WORKERS=4 TASK_WORKERS=1.
-load: install-dev
+load: install-dev web-build
 	$(BIN)/python -m bench.load --scale $(or $(SCALE),1m) --users $(or $(USERS),50) \
 		--duration $(or $(DURATION),300) --workers $(or $(WORKERS),4) \
 		--task-workers $(or $(TASK_WORKERS),1) $(if $(filter 0,$(ANALYSIS)),--no-analysis,)

@@ -53,10 +53,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """LOANDESK_DATABASE_TESTS_ONLY=1 (the Makefile's PostgreSQL pass): keep only the tests
     that use a database. The others (the expression language, the loan math, the flow engine
     core: half the suite) do not depend on the engine and already ran in the SQLite pass; so
-    did the per-app authorization matrices (marked `decided_in_python`): whether a role may call
-    an endpoint is decided in Python, and the SQL of the data scopes runs on PostgreSQL in the
-    authorization sweep, which calls every endpoint as every role on objects inside and
-    outside its scope."""
+    did the per-app role x endpoint matrices (marked `decided_in_python`): whether a role may
+    call an endpoint is decided in Python, and the SQL of the data scopes runs on PostgreSQL in
+    the authorization sweep (every endpoint as every role, in and out of scope) and in the
+    apps' own scope tests (e.g. tests/forms/test_authorization.py::test_records_are_scoped)."""
     if os.environ.get("LOANDESK_DATABASE_TESTS_ONLY") != "1":
         return
     kept, dropped = [], []

@@ -10,10 +10,14 @@ freshly migrated test database, inside a transaction it rolls back, and keeps ev
   taken must still be empty (a fixture that wrote first gets the real `seed_demo()`), and only
   inside a transaction (a `transaction=True` test gets the real one, with its on-commit hooks);
 * timestamps move by the time since the seed ended (the seeders date rows from `now`), so no
-  row is dated after the write-back; a test whose clock reads another local day than the
-  snapshot's gets the real `seed_demo()`;
-* tables the database's triggers write (the name grams, the report facts) are filled by those
-  triggers as the rows go in, then replaced by the snapshot's rows, so they match exactly;
+  row is dated after the write-back; sentinels far from now (a task's "run at once",
+  9999-01-01) stay; a test whose clock reads another local day, or whose settings differ from
+  the snapshot's where the seed reads them (the task backend, keys, the demo's switches),
+  gets the real `seed_demo()`;
+* tables the database's triggers write (the name grams, the report facts) are not written
+  back: the triggers fill them from the rows as they go in (tables in foreign-key order), so
+  they agree with the moved timestamps;
+* the seed's on-commit callbacks (the outbox's worker nudge) are registered again;
 * PostgreSQL's sequences are moved past the written ids.
 
 `tests/test_demo_snapshot.py` checks that a write-back equals a real seed, table by table.
@@ -23,10 +27,14 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from django.apps import apps
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -37,14 +45,19 @@ _TRIGGER_WRITES = re.compile(
 )
 
 Rows = tuple[list[str], list[tuple[Any, ...]]]
+# Timestamps further than this from the seed are sentinels, not "now"-relative: left as they are.
+_MOVABLE = timedelta(days=365 * 50)
 
 
 @dataclass
 class Snapshot:
-    rows: dict[str, Rows]  # the tables seed_demo wrote: columns, rows
-    derived: list[str]  # of those, the ones triggers write: replaced after the others
+    rows: dict[str, Rows]  # the tables seed_demo wrote, in foreign-key order: columns, rows
+    derived: list[str]  # of those, the ones triggers write: not written back
     empty: list[str]  # every table empty before the seed: must be empty to write back
+    counts: dict[str, int]  # the other tables' row counts (what migrations wrote)
     sequences: dict[str, tuple[str, str]]  # PostgreSQL: table -> (sequence, pk column)
+    hooks: list[tuple[Callable[[], Any], bool]]  # the seed's on-commit callbacks
+    setup: str  # the settings the seed reads, as they were
     taken_at: datetime  # when the seed ended
     day: date  # the local day it ran on
 
@@ -67,17 +80,51 @@ def read(names: list[str]) -> dict[str, Rows]:
 
 
 def _trigger_targets() -> set[str]:
-    """Tables written by the database's own triggers (their bodies read from the catalog)."""
+    """Tables written by the database's own triggers: SQLite's trigger bodies; on PostgreSQL
+    every function of the schema (trigger functions call helpers with PERFORM)."""
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger'")
         else:
             cursor.execute(
-                "SELECT p.prosrc FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
-                " WHERE NOT t.tgisinternal"
+                "SELECT p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+                " WHERE n.nspname = current_schema()"
             )
         bodies = [row[0] or "" for row in cursor.fetchall()]
     return {name for body in bodies for name in _TRIGGER_WRITES.findall(body)}
+
+
+def _setup() -> str:
+    """The settings the seed reads (and the task backend it enqueues with), as text."""
+    names = sorted(n for n in dir(settings) if n.startswith("LOANDESK_"))
+    values = [(n, getattr(settings, n)) for n in names]
+    return repr([*values, settings.TASKS, settings.PASSWORD_HASHERS, settings.TIME_ZONE])
+
+
+def _foreign_key_order(names: list[str]) -> list[str]:
+    """`names` with every table after the tables its foreign keys point to (cycles: as found),
+    so that a trigger that reads a parent row finds it."""
+    by_table = {m._meta.db_table: m for m in apps.get_models(include_auto_created=True)}
+    wanted = set(names)
+    parents: dict[str, set[str]] = {}
+    for name in names:
+        model = by_table.get(name)
+        fields = model._meta.concrete_fields if model is not None else ()
+        parents[name] = {
+            f.related_model._meta.db_table
+            for f in fields
+            if f.is_relation and f.related_model is not None
+        } & wanted - {name}
+    ordered: list[str] = []
+    placed: set[str] = set()
+    while len(ordered) < len(names):
+        ready = [n for n in names if n not in placed and parents[n] <= placed]
+        if not ready:  # a cycle: take the next one as found
+            ready = [next(n for n in names if n not in placed)]
+        for name in ready:
+            ordered.append(name)
+            placed.add(name)
+    return ordered
 
 
 def _sequences(names: list[str]) -> dict[str, tuple[str, str]]:
@@ -113,32 +160,45 @@ def capture() -> Snapshot | None:
     names = tables()
     with transaction.atomic():
         before = read(names)
+        pending = len(connection.run_on_commit)
         started = timezone.now()
         seed_demo()
         # Times are moved relative to the end of the seed, so that a write-back never dates a
         # row after the moment it was written (a test's next row must sort after the demo's).
         taken_at = timezone.now()
+        hooks = [(hook[1], hook[2]) for hook in connection.run_on_commit[pending:]]
         after = read(names)
         transaction.set_rollback(True)
     written = [name for name in names if after[name][1] != before[name][1]]
-    if any(before[name][1] for name in written):
+    changed = [name for name in written if before[name][1]]
+    if changed:
+        warnings.warn(f"demo snapshot not taken: the seed changed {changed}", stacklevel=2)
         return None
+    written = _foreign_key_order(written)
     derived = _trigger_targets()
     return Snapshot(
         rows={name: after[name] for name in written},
         derived=[name for name in written if name in derived],
         empty=[name for name in names if not before[name][1]],
+        counts={name: len(rows) for name, (_, rows) in before.items() if rows},
         sequences=_sequences(written),
+        hooks=hooks,
+        setup=_setup(),
         taken_at=taken_at,
         day=timezone.localdate(started),
     )
 
 
 def _pristine(snapshot: Snapshot) -> bool:
-    probes = ", ".join(f"EXISTS (SELECT 1 FROM {_quote(name)})" for name in snapshot.empty)
+    """Every table as when the snapshot was taken: the empty ones empty, the others (what
+    migrations wrote) with as many rows."""
+    probes = [f"EXISTS (SELECT 1 FROM {_quote(name)})" for name in snapshot.empty]
+    probes += [f"(SELECT COUNT(*) FROM {_quote(name)})" for name in snapshot.counts]
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {probes}")
-        return not any(cursor.fetchone())
+        cursor.execute(f"SELECT {', '.join(probes)}")
+        found = cursor.fetchone()
+    filled, counts = found[: len(snapshot.empty)], found[len(snapshot.empty) :]
+    return not any(filled) and list(counts) == list(snapshot.counts.values())
 
 
 def write_back(snapshot: Snapshot) -> timedelta | None:
@@ -148,24 +208,22 @@ def write_back(snapshot: Snapshot) -> timedelta | None:
     if not connection.in_atomic_block:
         return None
     now = timezone.now()
-    if timezone.localdate(now) != snapshot.day or not _pristine(snapshot):
+    if timezone.localdate(now) != snapshot.day or _setup() != snapshot.setup:
+        return None
+    if not _pristine(snapshot):
         return None
     shift = now - snapshot.taken_at
-
-    def moved(row: tuple[Any, ...]) -> tuple[Any, ...]:
-        return tuple(v + shift if isinstance(v, datetime) else v for v in row)
-
+    moved = moving(snapshot.taken_at, shift)
     derived = set(snapshot.derived)
-    order = [n for n in snapshot.rows if n not in derived] + snapshot.derived
     with transaction.atomic(), connection.cursor() as cursor:
-        for name in order:
+        for name in snapshot.rows:
+            if name in derived:  # the triggers filled it from the rows written before
+                continue
             columns, rows = snapshot.rows[name]
-            if name in derived:  # what the triggers wrote for the rows above, replaced
-                cursor.execute(f"DELETE FROM {_quote(name)}")
             marks = ", ".join(["%s"] * len(columns))
             cursor.executemany(
                 f"INSERT INTO {_quote(name)} ({', '.join(map(_quote, columns))}) VALUES ({marks})",
-                [moved(row) for row in rows],
+                [tuple(moved(v) for v in row) for row in rows],
             )
         if snapshot.sequences:
             moves = ", ".join(
@@ -174,7 +232,24 @@ def write_back(snapshot: Snapshot) -> timedelta | None:
                 for name, (sequence, pk) in snapshot.sequences.items()
             )
             cursor.execute(f"SELECT {moves}")
+    for hook, robust in snapshot.hooks:
+        transaction.on_commit(hook, robust=robust)
     return shift
+
+
+def moving(taken_at: datetime, shift: timedelta) -> Callable[[Any], Any]:
+    """A value as `write_back` writes it: a timestamp near the seed moved by `shift`."""
+
+    naive = taken_at.astimezone(UTC).replace(tzinfo=None)  # SQLite's columns read naive UTC
+
+    def moved(value: Any) -> Any:
+        if isinstance(value, datetime):
+            near = value - (taken_at if value.tzinfo else naive)
+            if abs(near) < _MOVABLE:
+                return value + shift
+        return value
+
+    return moved
 
 
 def seed_for_test(snapshot: Snapshot | None) -> None:

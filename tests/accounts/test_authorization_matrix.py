@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-# Engine-independent: the SQLite pass runs it; on PostgreSQL the sweep covers every endpoint
-# (tests/conftest.py, pytest_collection_modifyitems).
-pytestmark = pytest.mark.decided_in_python
+# The role × endpoint decisions are made in Python: the SQLite pass runs the matrix; on
+# PostgreSQL the sweep calls every endpoint in and out of scope (tests/conftest.py).
+ENGINE_INDEPENDENT = pytest.mark.decided_in_python
 
 ROLES = ["admin", "gm", "manager", "risk", "finance", "officer1", "officer2", "collector"]
 EVERYONE = set(ROLES)
@@ -119,6 +119,7 @@ CASES = [
 ]
 
 
+@ENGINE_INDEPENDENT
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 @pytest.mark.parametrize("role", ROLES)
 def test_matrix(case: Case, role: str, demo: dict[str, Any], client_for: Any) -> None:
@@ -132,6 +133,7 @@ def test_matrix(case: Case, role: str, demo: dict[str, Any], client_for: Any) ->
         assert response.json()["code"] == "permission_denied"
 
 
+@ENGINE_INDEPENDENT
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_anonymous_is_401(case: Case, demo: dict[str, Any], anon: Any) -> None:
     body = case.body(demo) if case.body else None

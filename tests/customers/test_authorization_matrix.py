@@ -26,9 +26,9 @@ from loandesk.customers.selectors import CUSTOMER_SCOPE, IMPORT_SCOPE
 from tests.customers.conftest import customer_body, new_card, png_bytes, upload
 from tests.factories import make_user
 
-# Engine-independent: the SQLite pass runs it; on PostgreSQL the sweep covers every endpoint
-# (tests/conftest.py, pytest_collection_modifyitems).
-pytestmark = pytest.mark.decided_in_python
+# The role × endpoint decisions are made in Python: the SQLite pass runs the matrix; on
+# PostgreSQL the sweep calls every endpoint in and out of scope (tests/conftest.py).
+ENGINE_INDEPENDENT = pytest.mark.decided_in_python
 
 # The demo users, plus "nobody": a 北京一组 user without any role (403 on every endpoint but meta).
 ROLES = ["admin", "gm", "manager", "risk", "finance", "officer1", "officer2", "collector", "nobody"]
@@ -275,6 +275,7 @@ def _call(client: Any, case: Case, ctx: Ctx) -> Any:
     return client.request(case.method, case.path(ctx), body)
 
 
+@ENGINE_INDEPENDENT
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 @pytest.mark.parametrize("role", ROLES)
 def test_matrix(case: Case, role: str, demo: dict[str, Any], client_for: Any) -> None:
@@ -324,6 +325,7 @@ def test_demo_role_expectations(role: str, demo: dict[str, Any]) -> None:
     assert PINNED[role] <= allowed, sorted(PINNED[role] - allowed)
 
 
+@ENGINE_INDEPENDENT
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_anonymous_is_401(case: Case, demo: dict[str, Any], anon: Any) -> None:
     ctx = _context(demo)

@@ -12,9 +12,9 @@ from loandesk.forms.models import PublicLink, Record
 from tests.factories import ApiClient
 from tests.forms.conftest import loan_data
 
-# Engine-independent: the SQLite pass runs it; on PostgreSQL the sweep covers every endpoint
-# (tests/conftest.py, pytest_collection_modifyitems).
-pytestmark = pytest.mark.decided_in_python
+# The role × endpoint decisions are made in Python: the SQLite pass runs the matrix; on
+# PostgreSQL the sweep calls every endpoint in and out of scope (tests/conftest.py).
+ENGINE_INDEPENDENT = pytest.mark.decided_in_python
 
 ROLES = ["admin", "gm", "manager", "risk", "finance", "officer1", "officer2", "collector"]
 EVERYONE = set(ROLES)
@@ -165,6 +165,7 @@ def world(demo: dict[str, Any]) -> dict[str, Any]:
     return {**demo, "record": record, "link": link}
 
 
+@ENGINE_INDEPENDENT
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 @pytest.mark.parametrize("role", ROLES)
 def test_matrix(case: Case, role: str, world: dict[str, Any], client_for: Any) -> None:
@@ -181,6 +182,7 @@ def test_matrix(case: Case, role: str, world: dict[str, Any], client_for: Any) -
         assert response.json()["code"] == "permission_denied"
 
 
+@ENGINE_INDEPENDENT
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_anonymous_is_401(case: Case, world: dict[str, Any], anon: ApiClient) -> None:
     body = case.body(world) if case.body else None

@@ -14,9 +14,9 @@ import pytest
 from loandesk.lending import loans
 from tests.lending.conftest import disburse_body, new_key, service_kwargs
 
-# Engine-independent: the SQLite pass runs it; on PostgreSQL the sweep covers every endpoint
-# (tests/conftest.py, pytest_collection_modifyitems).
-pytestmark = pytest.mark.decided_in_python
+# The role × endpoint decisions are made in Python: the SQLite pass runs the matrix; on
+# PostgreSQL the sweep calls every endpoint in and out of scope (tests/conftest.py).
+ENGINE_INDEPENDENT = pytest.mark.decided_in_python
 
 ROLES = ["admin", "gm", "manager", "risk", "finance", "officer1", "officer2", "collector"]
 EVERYONE = set(ROLES)
@@ -100,6 +100,7 @@ def ctx(lending: Ctx) -> Ctx:
     return {**lending, "target": target}
 
 
+@ENGINE_INDEPENDENT
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 @pytest.mark.parametrize("role", ROLES)
 def test_matrix(case: Case, role: str, ctx: Ctx, client_for: Any) -> None:
@@ -116,6 +117,7 @@ def test_matrix(case: Case, role: str, ctx: Ctx, client_for: Any) -> None:
         assert response.json()["code"] == "permission_denied"
 
 
+@ENGINE_INDEPENDENT
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_anonymous_is_401(case: Case, ctx: Ctx, anon: Any) -> None:
     body = case.body(ctx) if case.body else None
