@@ -8,6 +8,11 @@ Same data and comparison as tests/postloan/test_cob_kill.py: a generated 600-loa
 into scratch databases (tests/processes.py), `cob_state` read back from each. The task queue is
 django-tasks' database backend in the same database (SELECT … FOR UPDATE SKIP LOCKED on
 PostgreSQL, SQLite's write lock there).
+
+Several task workers are a PostgreSQL deployment (docs/deployment.md; `scripts/multiworker`
+refuses SQLite, whose single writer gains nothing from more processes): the two-worker tests run
+in the PostgreSQL pass. The SQLite pass runs what a one-machine install does, one task worker
+coordinating a queued run, and the script's refusal.
 """
 
 import json
@@ -23,6 +28,7 @@ from typing import Any
 
 import pytest
 from bench.generate import loans as portfolio
+from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from loandesk.core.services import set_business_date
@@ -43,6 +49,8 @@ from tests.processes import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 LOANS = 600
+# A queued run's coordination and the script's workers do not depend on the book's size.
+SMALL_LOANS = 120
 FIRST = portfolio.AS_OF  # 2026-06-01
 UNTIL = date(2026, 6, 30)  # 30 dates, a month end (penalty posting)
 PARTITIONS = "4"
@@ -120,13 +128,28 @@ class Workers:
             self.kill(wid)
 
 
-@pytest.fixture
-def book(tmp_path: Path) -> Iterator[Callable[[str], Scratch]]:
+SEVERAL_WORKERS_NEED_POSTGRES = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="several task workers are a PostgreSQL deployment (docs/deployment.md)",
+)
+
+
+def _book(tmp_path: Path, loans: int) -> Iterator[Callable[[str], Scratch]]:
     set_business_date(actor=None, new_date=FIRST, allow_backwards=True)
-    made = portfolio.generate(LOANS, log=False)
-    assert made["loans"] == LOANS
+    made = portfolio.generate(loans, log=False)
+    assert made["loans"] == loans
     with scratch_copies(tmp_path) as copy:
         yield copy
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Iterator[Callable[[str], Scratch]]:
+    yield from _book(tmp_path, LOANS)
+
+
+@pytest.fixture
+def small_book(tmp_path: Path) -> Iterator[Callable[[str], Scratch]]:
+    yield from _book(tmp_path, SMALL_LOANS)
 
 
 def _clean_run(clean: Scratch, tmp: Path) -> subprocess.Popen[bytes]:
@@ -143,6 +166,8 @@ def _expect_clean(proc: subprocess.Popen[bytes], clean: Scratch, tmp: Path) -> d
     return expected
 
 
+@pytest.mark.postgres
+@SEVERAL_WORKERS_NEED_POSTGRES
 def test_a_month_through_two_task_workers_equals_an_in_process_run(
     book: Callable[[str], Scratch], tmp_path: Path
 ) -> None:
@@ -174,6 +199,8 @@ def test_a_month_through_two_task_workers_equals_an_in_process_run(
     assert spread.value(f"SELECT MAX(partition) FROM {STEP}") == int(PARTITIONS) - 1
 
 
+@pytest.mark.postgres
+@SEVERAL_WORKERS_NEED_POSTGRES
 def test_task_worker_killed_mid_partition_is_retried_and_the_run_equals_a_clean_one(
     book: Callable[[str], Scratch], tmp_path: Path
 ) -> None:
@@ -247,12 +274,12 @@ def test_task_worker_killed_mid_partition_is_retried_and_the_run_equals_a_clean_
 
 
 def test_a_queued_run_coordinated_by_the_only_task_worker_completes(
-    book: Callable[[str], Scratch], tmp_path: Path
+    small_book: Callable[[str], Scratch], tmp_path: Path
 ) -> None:
     """A scheduled / requested run is itself a task: with LOANDESK_COB_VIA_TASKS its worker
     coordinates and takes its partition tasks, so one task worker alone never waits on itself."""
     postloan_tasks.run_cob_task.enqueue(until="2026-06-05", workers=3, trigger="schedule")
-    clean, queued = book("cob_clean"), book("cob_queued")
+    clean, queued = small_book("cob_clean"), small_book("cob_queued")
     run(
         manage("cob", "--until", "2026-06-05"),
         env_for(clean),
@@ -305,19 +332,26 @@ def _db_workers(pgid: int) -> int:
     )
 
 
-def test_multiworker_script_starts_m_task_workers_that_close_cob_dates(
-    book: Callable[[str], Scratch], tmp_path: Path
-) -> None:
-    db = book("cob_script")
-    log = tmp_path / "multiworker.log"
-    if db.vendor != "postgresql":
-        # The scripted setup is for PostgreSQL: on SQLite it refuses, saying why.
+@pytest.mark.skipif(
+    connection.vendor == "postgresql", reason="on PostgreSQL the script starts the workers (below)"
+)
+def test_multiworker_script_refuses_sqlite(tmp_path: Path) -> None:
+    with scratch_copies(tmp_path) as copy:
+        db = copy("cob_script")
         proc = subprocess.run(
             [str(SCRIPT), "tasks"], env=_script_env(db), capture_output=True, timeout=30
         )
-        assert proc.returncode == 2
-        assert b"DATABASE_URL must point at PostgreSQL" in proc.stderr
-        return
+    assert proc.returncode == 2
+    assert b"DATABASE_URL must point at PostgreSQL" in proc.stderr
+
+
+@pytest.mark.postgres
+@SEVERAL_WORKERS_NEED_POSTGRES
+def test_multiworker_script_starts_m_task_workers_that_close_cob_dates(
+    small_book: Callable[[str], Scratch], tmp_path: Path
+) -> None:
+    db = small_book("cob_script")
+    log = tmp_path / "multiworker.log"
     script = spawn([str(SCRIPT), "tasks"], _script_env(db, TASK_WORKERS="2"), log)
     try:
         deadline = time.monotonic() + 60
