@@ -88,17 +88,17 @@ vitest: web-deps
 e2e: install-dev web-build
 	env -u DATABASE_URL $(BIN)/pytest tests/e2e
 
-# In `make test` two lanes share the 2 cores: the SQLite pass, then Vitest, then the Playwright
-# tests (their server runs on SQLite); beside it ruff, mypy and vue-tsc, then the PostgreSQL
-# pass. Each lane stops at its first failure; `make test` fails if either lane does.
+# In `make test` two lanes share the 2 cores: the SQLite pass, then the Playwright tests (their
+# server runs on SQLite); beside it ruff, mypy and vue-tsc, Vitest, then the PostgreSQL pass.
+# Each lane stops at its first failure; `make test` fails if either lane does.
 test-lanes: install-dev web-deps web-build
 	@$(MAKE) --no-print-directory -j2 --output-sync=target sqlite-lane postgres-lane
 
 sqlite-lane: pytest-sqlite
-	@$(MAKE) --no-print-directory vitest
 	@$(MAKE) --no-print-directory e2e
 
 postgres-lane: lint typecheck
+	@$(MAKE) --no-print-directory vitest
 	@$(MAKE) --no-print-directory pytest-postgres
 
 test: test-lanes

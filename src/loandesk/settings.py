@@ -231,6 +231,10 @@ TASKS = {
 # mid-send leaves the message to be sent again by another once this lease has run out.
 LOANDESK_NOTIFY_LEASE_SECONDS = int(os.environ.get("LOANDESK_NOTIFY_LEASE_SECONDS", "120"))
 
+# How often the scheduler fires due approval timers (reminders, deadlines): a deadline acts at
+# most this late.
+LOANDESK_FLOW_TIMERS_SECONDS = max(1, int(os.environ.get("LOANDESK_FLOW_TIMERS_SECONDS", "30")))
+
 # One-year Loan Prime Rate in percent: the judicial cap on lending rates is 4 × LPR.
 LOANDESK_LPR_ONE_YEAR = os.environ.get("LOANDESK_LPR_ONE_YEAR", "3.0")
 

@@ -82,6 +82,9 @@ def server_env(var_dir: Path) -> dict[str, str]:
         "LOANDESK_VAR_DIR": str(var_dir),
         "LOANDESK_DEMO_PASSWORD": DEMO_PASSWORD,
         "DJANGO_SETTINGS_MODULE": "loandesk.settings",
+        # Due approval timers fire within 2 s, not 30 s: the journeys that move a deadline
+        # into the past wait for the scheduler's next firing.
+        "LOANDESK_FLOW_TIMERS_SECONDS": "2",
     }
 
 

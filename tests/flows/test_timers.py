@@ -1,7 +1,11 @@
 """Deadlines: reminders, timeouts (auto-approve, escalate), catching up after downtime, and a
 timer never firing twice."""
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 from django.utils import timezone
 
@@ -74,3 +78,24 @@ def test_acting_cancels_the_timers(flows: Flows) -> None:
     ) == {"cancelled"}
     manager_timers = FlowTimer.objects.filter(instance=inst, engine_task_id__startswith="manager")
     assert not manager_timers.filter(status="pending").exists()
+
+
+def test_the_timer_job_runs_as_often_as_configured(tmp_path: Path) -> None:
+    """The scheduler registers its jobs at import: a fresh interpreter per setting."""
+    probe = (
+        "import django; django.setup(); from loandesk.core import scheduler; "
+        "print(int(scheduler.JOBS['flows.timers'].every.total_seconds()))"
+    )
+
+    def period(**env: str) -> int:
+        full = {k: v for k, v in os.environ.items() if k != "LOANDESK_FLOW_TIMERS_SECONDS"}
+        full |= {"LOANDESK_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "loandesk.settings"}
+        full |= env
+        out = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, env=full, check=True
+        )
+        return int(out.stdout.strip().splitlines()[-1])
+
+    assert period() == 30
+    assert period(LOANDESK_FLOW_TIMERS_SECONDS="2") == 2
+    assert period(LOANDESK_FLOW_TIMERS_SECONDS="0") == 1  # never a zero-second loop

@@ -1,14 +1,15 @@
 """Background work of the flows app: automated steps (django-tasks) and the scheduler's jobs.
 
-- ``flows.timers`` (every 30 s): fire every due timer — reminders, timeouts — catching up after
-  downtime; each timer is claimed by a status update inside the instance lock, so it fires once
-  even with two schedulers.
+- ``flows.timers`` (every 30 s, ``LOANDESK_FLOW_TIMERS_SECONDS``): fire every due timer —
+  reminders, timeouts — catching up after downtime; each timer is claimed by a status update
+  inside the instance lock, so it fires once even with two schedulers.
 - ``flows.steps`` (every 60 s): run automated steps still pending a minute after they were
   queued (an enqueue lost in a crash); `run_step` skips runs that are no longer pending.
 """
 
 from datetime import timedelta
 
+from django.conf import settings
 from django_tasks import task
 
 from loandesk.core import scheduler
@@ -33,5 +34,9 @@ def _sweep_steps() -> None:
     run_pending_steps(older_than=STEP_RETRY_AFTER)
 
 
-scheduler.register(scheduler.PeriodicJob("flows.timers", timedelta(seconds=30), _fire_timers))
+scheduler.register(
+    scheduler.PeriodicJob(
+        "flows.timers", timedelta(seconds=settings.LOANDESK_FLOW_TIMERS_SECONDS), _fire_timers
+    )
+)
 scheduler.register(scheduler.PeriodicJob("flows.steps", timedelta(seconds=60), _sweep_steps))
