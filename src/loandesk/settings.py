@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from loandesk import __version__
 
@@ -28,6 +29,20 @@ def _env_bool(name: str, default: bool) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int, *, minimum: int) -> int:
+    """A whole number from the environment; a wrong one stops the start with its name."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = minimum - 1
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be a whole number >= {minimum}, not {value!r}")
+    return number
 
 
 def _env_list(name: str, default: str) -> list[str]:
@@ -229,11 +244,11 @@ TASKS = {
 
 # How long a task worker holds a message it is sending (notify.deliveries): a worker that dies
 # mid-send leaves the message to be sent again by another once this lease has run out.
-LOANDESK_NOTIFY_LEASE_SECONDS = int(os.environ.get("LOANDESK_NOTIFY_LEASE_SECONDS", "120"))
+LOANDESK_NOTIFY_LEASE_SECONDS = _env_int("LOANDESK_NOTIFY_LEASE_SECONDS", 120, minimum=1)
 
 # How often the scheduler fires due approval timers (reminders, deadlines): a deadline acts at
 # most this late.
-LOANDESK_FLOW_TIMERS_SECONDS = max(1, int(os.environ.get("LOANDESK_FLOW_TIMERS_SECONDS", "30")))
+LOANDESK_FLOW_TIMERS_SECONDS = _env_int("LOANDESK_FLOW_TIMERS_SECONDS", 30, minimum=1)
 
 # One-year Loan Prime Rate in percent: the judicial cap on lending rates is 4 × LPR.
 LOANDESK_LPR_ONE_YEAR = os.environ.get("LOANDESK_LPR_ONE_YEAR", "3.0")

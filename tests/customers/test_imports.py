@@ -1,12 +1,14 @@
 """Excel import: upload → suggested mapping → dry run (row-by-row report) → commit, all or
 nothing unless skip_bad_rows; duplicates (existing or within the file) are never created."""
 
+import base64
 import io
 from typing import Any
 
 import pytest
 from openpyxl import Workbook
 
+from loandesk.core.crypto import decrypt
 from loandesk.core.models import AuditEntry, OutboxEvent
 from loandesk.customers.models import Customer, CustomerImport, Tag
 from tests.customers.conftest import new_id_number, new_phone, upload
@@ -230,11 +232,17 @@ def test_uploaded_sheet_is_encrypted_and_removed_after_commit(
     officer: Any, media_root: Any
 ) -> None:
     id_number = new_id_number()
-    imp = _upload(officer, _sheet([["庚", id_number, "", "", "", "", "", ""]])).json()
+    sheet = _sheet([["庚", id_number, "", "", "", "", "", ""]])
+    imp = _upload(officer, sheet).json()
     stored = CustomerImport.objects.get(pk=imp["id"]).file.name
     raw = (media_root / stored).read_bytes()
-    # The zip magic (PK\x03\x04) holds bytes base64 ciphertext never does; a bare "PK" it may.
-    assert raw.startswith(b"v1:") and b"PK\x03\x04" not in raw
+    # Ciphertext (v1:<key>:<base64 nonce+ciphertext>), not the sheet nor its plain base64; the
+    # field keys give the uploaded bytes back.
+    assert raw.startswith(b"v1:")
+    sealed = base64.b64decode(raw.split(b":", 2)[2])
+    assert sheet not in sealed and base64.b64encode(sheet) not in raw
+    assert not sealed.startswith(b"PK\x03\x04")
+    assert base64.b64decode(decrypt(raw.decode())) == sheet
     base = f"customers/imports/{imp['id']}"
     officer.post(f"{base}/dry-run", {"mapping": MAPPING})
     prepared = CustomerImport.objects.get(pk=imp["id"]).prepared_file.name

@@ -7,11 +7,14 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from loandesk.core.models import OutboxEvent
 from loandesk.flows import services
 from loandesk.flows.models import FlowHistory, FlowTimer
+from loandesk.settings import _env_int
 from tests.flows.conftest import Flows, approval, custom_flow
 
 
@@ -98,4 +101,12 @@ def test_the_timer_job_runs_as_often_as_configured(tmp_path: Path) -> None:
 
     assert period() == 30
     assert period(LOANDESK_FLOW_TIMERS_SECONDS="2") == 2
-    assert period(LOANDESK_FLOW_TIMERS_SECONDS="0") == 1  # never a zero-second loop
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "2.5", "abc"])
+def test_a_wrong_timer_period_stops_the_start_naming_the_setting(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOANDESK_FLOW_TIMERS_SECONDS", value)
+    with pytest.raises(ImproperlyConfigured, match="LOANDESK_FLOW_TIMERS_SECONDS"):
+        _env_int("LOANDESK_FLOW_TIMERS_SECONDS", 30, minimum=1)

@@ -69,15 +69,20 @@ def crash_points_for_this_engine(
     points: list[tuple[str, str, int, str]],
 ) -> list[tuple[str, str, int, str]]:
     """Every point on SQLite. On PostgreSQL each step's two points (before and after its
-    commit) once, on the dates and partitions in turn: the rerun logic is the same Python on
-    both engines, and PostgreSQL's processes are killed for real in test_cob_kill.py and
-    test_cob_task_workers.py. The whole list there cost ~50 s of the CI's PostgreSQL pass."""
+    commit) once, on the dates and partitions in turn (12 of 96): the rerun logic is the same
+    Python on both engines, and PostgreSQL's processes are killed for real in test_cob_kill.py
+    and test_cob_task_workers.py. The whole list there cost ~50 s of the CI's PostgreSQL
+    pass."""
     if connection.vendor != "postgresql":
         return points
     by_step_and_point: dict[tuple[str, str], list[tuple[str, str, int, str]]] = {}
     for at in points:
         by_step_and_point.setdefault((at[1], at[3]), []).append(at)
-    return [same[k % len(same)] for k, same in enumerate(by_step_and_point.values())]
+    chosen = [same[k % len(same)] for k, same in enumerate(by_step_and_point.values())]
+    every_step_twice = {(s, p) for s in cob.STEPS for p in ("before_commit", "after_commit")}
+    assert {(at[1], at[3]) for at in chosen} == every_step_twice
+    assert {at[0] for at in chosen} == {at[0] for at in points}  # every date too
+    return chosen
 
 
 def test_a_crash_at_any_point_then_rerun_equals_a_clean_run(book: dict[str, Any]) -> None:
