@@ -119,7 +119,8 @@ class Template:
     # JSON text with \uXXXX escapes (what Django writes; SQLite keeps the text as is), or
     # UTF-8 (PostgreSQL parses it into jsonb either way, and COPY text needs no escaping).
     ascii: bool = True
-    tokens: list[tuple[Any, ...]] = field(default_factory=list)
+    tokens: list[tuple[Any, ...]] = field(default_factory=list)  # distinct
+    numbers: dict[tuple[Any, ...], int] = field(default_factory=dict)  # token -> its number
     state: Compiled | None = None
     instance: dict[str, Any] = field(default_factory=dict)
     record: dict[str, Any] = field(default_factory=dict)
@@ -137,8 +138,13 @@ class Template:
     # --- compiling JSON with placeholders -----------------------------------------------------
 
     def _token(self, *spec: Any) -> str:
-        self.tokens.append(spec)
-        return f"\x00{len(self.tokens) - 1}\x00"
+        # One number per distinct value: a clone computes each once (the same moment, the
+        # initiator or the form data stand in many places of the state and the rows).
+        number = self.numbers.get(spec)
+        if number is None:
+            number = self.numbers[spec] = len(self.tokens)
+            self.tokens.append(spec)
+        return f"\x00{number}\x00"
 
     def _walk(self, value: Any, key: str | None, parent: dict[str, Any] | None) -> Any:
         if isinstance(value, dict):
@@ -379,6 +385,7 @@ class Cloner:
         self.text = connection.vendor == "postgresql"
         self.texts: dict[type[models.Model], list[str]] = {}
         self.counts: dict[type[models.Model], int] = {}
+        self.accounts: dict[int, dict[str, Any]] = {}  # the disbursement account per n
         self.compiled_lines: dict[
             int, tuple[list[tuple[Any, ...]], dict[type[models.Model], tuple[str, int]]]
         ] = {}
@@ -443,7 +450,13 @@ class Cloner:
         result: dict[str, Any] = {}
         if loan is not None:
             loan_id, contract_no, start = loan
-            plain.update(flow_demo._disbursement_data(_Named(name), customer_id % 10_000))
+            account = self.accounts.get(customer_id % 10_000)
+            if account is None:  # the demo's account data, whose number is per n (a checksum)
+                account = self.accounts[customer_id % 10_000] = flow_demo._disbursement_data(
+                    _Named(""), customer_id % 10_000
+                )
+            plain.update(account)
+            plain["disbursement_account_name"] = name
             plain["disbursement_date"] = start.isoformat()
             result["generate_contract"] = {
                 "document_id": None,
@@ -457,9 +470,11 @@ class Cloner:
         user = str(owner_id)
         ascii_ = tpl.ascii
 
+        # ISO text per (event rank, offset): the JSON tokens and the rows' slots share it.
+        stamps: dict[tuple[int, timedelta], str] = {}
+
         def values() -> list[str]:
             out = []
-            stamps: dict[tuple[int, timedelta], str] = {}
             user_json = json.dumps(user)
             for spec in tpl.tokens:
                 kind = spec[0]
@@ -467,8 +482,8 @@ class Cloner:
                     key = (spec[1], spec[2])
                     stamp = stamps.get(key)
                     if stamp is None:
-                        stamp = stamps[key] = f'"{(times[spec[1]] + spec[2]).isoformat()}"'
-                    out.append(stamp)
+                        stamp = stamps[key] = (times[spec[1]] + spec[2]).isoformat()
+                    out.append(f'"{stamp}"')
                 elif kind == "user":
                     out.append(user_json)
                 elif kind == "form":
@@ -545,13 +560,13 @@ class Cloner:
             # PostgreSQL: each table's rows of this clone are one join of the template's COPY
             # text with the clone's slot values (each distinct slot computed once).
             specs, per_model = lines
-            stamps: dict[tuple[Any, ...], str] = {}
             texts = []
             for spec in specs:
                 if spec[0] == "time":
-                    found = stamps.get(spec)
+                    key = (spec[1], spec[2])
+                    found = stamps.get(key)
                     if found is None:
-                        found = stamps[spec] = (times[spec[1]] + spec[2]).isoformat()
+                        found = stamps[key] = (times[spec[1]] + spec[2]).isoformat()
                     texts.append(found)
                 else:
                     texts.append(copy_text(slot(spec)))
@@ -641,7 +656,9 @@ def _plan(tpl: Template, model: type[models.Model], n: int, row: dict[str, Any])
         if name == "instance_id":
             out.append(Slot("instance"))
         elif (model, n, name) in tpl.json_rows:
-            out.append(Slot("json", tpl.json_rows[(model, n, name)]))
+            compiled = tpl.json_rows[(model, n, name)]
+            # JSON with nothing to fill in (most history details) is the same text every clone.
+            out.append(compiled.parts[0] if len(compiled.parts) == 1 else Slot("json", compiled))
         elif isinstance(value, datetime):
             base = None
             if model is FlowTask and name == "due_at":

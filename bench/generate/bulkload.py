@@ -14,8 +14,9 @@ the generated ids and numbers honest while loading. On PostgreSQL partial and ex
 indexes stay too: replaying `pg_get_indexdef` re-parses the deparsed predicate into a
 different (equivalent) expression tree — `status IN ('open', 'promised')` comes back with the
 cast inside the ARRAY — and the point is the migrations' exact schema; they are few and
-partial ones only take the rows their predicate matches. A foreign key re-added on PostgreSQL is
-validated there and then — a generator bug that wrote a dangling id fails the run. On SQLite
+partial ones only take the rows their predicate matches. On PostgreSQL the rebuild runs on two
+connections (`_in_parallel`), largest table first; a foreign key comes back `NOT VALID` and is
+then validated there — a generator bug that wrote a dangling id fails the run. On SQLite
 foreign keys live in the table definitions and stay (checked per row, deferred to commit).
 
 A run that dies inside the load mode leaves the tables without those indexes: generate into a
@@ -70,6 +71,73 @@ def _index_name(statement: str) -> str:
     return words[words.index("INDEX") + 1]
 
 
+def _index_table(statement: str) -> str:
+    # "CREATE [UNIQUE] INDEX name ON [ONLY] public.table USING ..."
+    words = statement.split()
+    at = words.index("ON") + 1
+    return words[at + 1] if words[at] == "ONLY" else words[at]
+
+
+def _altered_table(statement: str) -> str:
+    # 'ALTER TABLE "table" VALIDATE CONSTRAINT ...'
+    return statement.split()[2].strip('"')
+
+
+def _largest_first(statements: list[str], table_of: Callable[[str], str]) -> list[str]:
+    """`statements` ordered by the size of the table each works on, largest first: with two
+    connections taking them in turn, the longest ones do not end up last and alone."""
+    if not statements:
+        return []
+    with connection.cursor() as cursor:
+        names = sorted({table_of(s) for s in statements})
+        cursor.execute(
+            "SELECT t, pg_relation_size(t::regclass) FROM unnest(%s::text[]) AS t", [names]
+        )
+        size = dict(cursor.fetchall())
+    return sorted(statements, key=lambda s: -size[table_of(s)])
+
+
+def _in_parallel(statements: Sequence[str], setup: str = "", workers: int = 2) -> None:
+    """Runs `statements` (each its own transaction) on `workers` connections of their own,
+    each taking the next one when it is free; raises the first failure after all stopped.
+
+    At the end of a load nothing else runs, and one statement at a time leaves a core idle
+    for most of it: a foreign key's validation is a one-process join, and the small indexes'
+    builds get no parallel workers. Index builds share the table lock they take (SHARE); a
+    validation takes SHARE UPDATE EXCLUSIVE on its own table only (ROW SHARE on the one it
+    references), so two statements can wait for each other but never deadlock."""
+    jobs: queue.SimpleQueue[str] = queue.SimpleQueue()
+    for statement in statements:
+        jobs.put(statement)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        from django.db import connection as own  # this thread's connection
+
+        try:
+            with own.cursor() as cursor:
+                if setup:
+                    cursor.execute(setup)
+                while not errors:
+                    try:
+                        statement = jobs.get_nowait()
+                    except queue.Empty:
+                        return
+                    cursor.execute(statement)
+        except BaseException as error:  # re-raised below, once every worker stopped
+            errors.append(error)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=work, name=f"bench-rebuild-{n}") for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise RuntimeError("rebuilding the indexes or foreign keys failed") from errors[0]
+
+
 def _sqlite_indexes(tables: Sequence[str]) -> list[tuple[str, str]]:
     with connection.cursor() as cursor:
         marks = ", ".join(["%s"] * len(tables))
@@ -110,15 +178,26 @@ def deferred_indexes(
         finally:
             t = time.perf_counter()
             with connection.cursor() as cursor:
-                # Session only: room to sort in memory while building the indexes.
-                cursor.execute("SET maintenance_work_mem = '512MB'")
-                for statement in indexes:
-                    cursor.execute(statement)
+                # The foreign keys come back unvalidated (a catalog change, no table scan) and
+                # are validated below, on the two connections with the indexes.
                 for table, name, definition in fks:
                     cursor.execute(
                         f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
+                        " NOT VALID"
                     )
-                cursor.execute("RESET maintenance_work_mem")
+            _in_parallel(
+                _largest_first(indexes, _index_table),
+                "SET maintenance_work_mem = '512MB'",  # room to sort in memory
+            )
+            _in_parallel(
+                _largest_first(
+                    [
+                        f"ALTER TABLE {quote(table)} VALIDATE CONSTRAINT {quote(name)}"
+                        for table, name, _ in fks
+                    ],
+                    _altered_table,
+                )
+            )
             spent["indexes and foreign keys"] = time.perf_counter() - t
             if log:
                 print(

@@ -31,7 +31,7 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _env_int(name: str, default: int, *, minimum: int) -> int:
+def _env_int(name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
     """A whole number from the environment; a wrong one stops the start with its name."""
     value = os.environ.get(name, "").strip()
     if not value:
@@ -40,8 +40,9 @@ def _env_int(name: str, default: int, *, minimum: int) -> int:
         number = int(value)
     except ValueError:
         number = minimum - 1
-    if number < minimum:
-        raise ImproperlyConfigured(f"{name} must be a whole number >= {minimum}, not {value!r}")
+    if number < minimum or (maximum is not None and number > maximum):
+        allowed = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        raise ImproperlyConfigured(f"{name} must be a whole number {allowed}, not {value!r}")
     return number
 
 
@@ -87,7 +88,7 @@ CSRF_TRUSTED_ORIGINS = _env_list("LOANDESK_CSRF_TRUSTED_ORIGINS", "")
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'loandesk.sqlite3'}",
-        conn_max_age=int(os.environ.get("LOANDESK_DB_CONN_MAX_AGE", "60")),
+        conn_max_age=_env_int("LOANDESK_DB_CONN_MAX_AGE", 60, minimum=0),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -189,11 +190,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("LOANDESK_PROXY_COUNT", "0")) or None
+AXES_IPWARE_PROXY_COUNT = _env_int("LOANDESK_PROXY_COUNT", 0, minimum=0) or None
 
 # Sessions: inactivity timeout and absolute lifetime, enforced by SessionLifetimeMiddleware.
-LOANDESK_SESSION_IDLE_SECONDS = int(os.environ.get("LOANDESK_SESSION_IDLE_SECONDS", "1800"))
-LOANDESK_SESSION_MAX_SECONDS = int(os.environ.get("LOANDESK_SESSION_MAX_SECONDS", "43200"))
+LOANDESK_SESSION_IDLE_SECONDS = _env_int("LOANDESK_SESSION_IDLE_SECONDS", 1800, minimum=60)
+LOANDESK_SESSION_MAX_SECONDS = _env_int("LOANDESK_SESSION_MAX_SECONDS", 43200, minimum=60)
 SESSION_COOKIE_AGE = LOANDESK_SESSION_MAX_SECONDS
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -260,7 +261,7 @@ LOANDESK_COB_TIMEZONE = os.environ.get("LOANDESK_COB_TIMEZONE", "Asia/Shanghai")
 # partitions (scheduled runs; the admin page chooses its own), run as background tasks spread
 # over every task worker (`loandesk db_worker`, any machine) when LOANDESK_COB_VIA_TASKS is on,
 # else in the task worker that took the run (docs/cob.md, "Workers").
-LOANDESK_COB_WORKERS = int(os.environ.get("LOANDESK_COB_WORKERS", "1"))
+LOANDESK_COB_WORKERS = _env_int("LOANDESK_COB_WORKERS", 1, minimum=1, maximum=16)
 LOANDESK_COB_VIA_TASKS = os.environ.get("LOANDESK_COB_VIA_TASKS", "").lower() in (
     "1",
     "true",
