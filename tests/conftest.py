@@ -49,6 +49,24 @@ def _fixture_closure(item: pytest.Item) -> set[str]:
     return seen
 
 
+def _skip_postgres_only_tests_on_sqlite(items: list[pytest.Item]) -> None:
+    """`@pytest.mark.postgres(reason=...)`: the test needs PostgreSQL (concurrent writers,
+    several processes on one database, storage settings); on SQLite it is skipped, saying why."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    for item in items:
+        marker = item.get_closest_marker("postgres")
+        if marker is not None:
+            why = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+            item.add_marker(
+                pytest.mark.skip(
+                    reason=f"needs PostgreSQL: {why} (DATABASE_URL=postgres://… to run it)"
+                )
+            )
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """LOANDESK_DATABASE_TESTS_ONLY=1 (the Makefile's PostgreSQL pass): keep only the tests
     that use a database. The others (the expression language, the loan math, the flow engine
@@ -57,6 +75,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     call an endpoint is decided in Python, and the SQL of the data scopes runs on PostgreSQL in
     the authorization sweep (every endpoint as every role, in and out of scope) and in the
     apps' own scope tests (e.g. tests/forms/test_authorization.py::test_records_are_scoped)."""
+    _skip_postgres_only_tests_on_sqlite(items)
     if os.environ.get("LOANDESK_DATABASE_TESTS_ONLY") != "1":
         return
     kept, dropped = [], []

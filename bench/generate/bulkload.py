@@ -291,6 +291,7 @@ class BackgroundWriter:
         self.error: BaseException | None = None
         self.cancelled = False  # the load failed: drop what is queued instead of copying it
         self.busy = 0.0  # seconds the thread spent in COPY
+        self.busy_by_table: dict[str, float] = {}  # the same per table
         self.waited = 0.0  # seconds the generator waited for room in the queue or at close
         self.thread = threading.Thread(target=self._run, name="bench-copy", daemon=True)
         self.thread.start()
@@ -323,7 +324,9 @@ class BackgroundWriter:
                         copy_rows(table, columns, rows, text=text)
                     except BaseException as error:  # re-raised in the generator
                         self.error = error
-                    self.busy += time.perf_counter() - t
+                    spent = time.perf_counter() - t
+                    self.busy += spent
+                    self.busy_by_table[job[0]] = self.busy_by_table.get(job[0], 0.0) + spent
         finally:
             own.close()
 

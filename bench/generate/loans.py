@@ -469,6 +469,8 @@ def generate(
     if isinstance(write, bulkload.BackgroundWriter):
         # Not part of the sum of the phases: the thread's COPYs ran beside them.
         spent["COPY in the background (overlapped)"] = write.busy
+        for table, busy in sorted(write.busy_by_table.items(), key=lambda kv: -kv[1])[:8]:
+            spent[f"  of which {table}"] = busy
         spent["waiting for the background COPY"] = write.waited
     t = time.perf_counter()
     with connection.cursor() as cursor:

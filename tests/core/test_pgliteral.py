@@ -70,9 +70,7 @@ def test_bind() -> None:
 
 # --- against PostgreSQL ----------------------------------------------------------------------
 
-pg_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="PostgreSQL literals; SQLite binds natively"
-)
+pg_only = pytest.mark.postgres(reason="PostgreSQL literals; SQLite binds natively")
 
 texts = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
 values = st.one_of(

@@ -333,3 +333,29 @@ def test_a_broad_list_page_is_the_newest_matches(
     walked = [_ids(officer, **params) for params in queries]
     assert walked == sorted_in_memory
     assert all(sorted_in_memory)
+
+
+@pytest.mark.postgres(reason="parallel query workers are PostgreSQL's")
+def test_a_broad_page_is_walked_without_parallel_workers(
+    officer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broad list's page (ORDER BY … LIMIT, walked from the index) is read by one process:
+    with workers each walks its own share, ~3x the rows (docs/performance.md, "Load test")."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from loandesk.customers import selectors
+
+    for name in ("宽泛甲", "宽泛乙", "宽泛丙"):
+        create(officer, name=name)
+    monkeypatch.setattr(selectors, "NARROW_MATCHES", 2)
+    with CaptureQueriesContext(connection) as ctx:
+        page = officer.get("customers", {"q": "宽", "page_size": 2}).json()
+    assert page["count"] is None and len(page["items"]) == 2  # the broad path
+    sql = [q["sql"] for q in ctx.captured_queries]
+    off = next(
+        i for i, s in enumerate(sql) if "set_config('max_parallel_workers_per_gather', '0'" in s
+    )
+    back = next(i for i, s in enumerate(sql) if i > off and "set_config(" in s)
+    walked = [s for s in sql[off + 1 : back] if 'FROM "customers_customer"' in s and "LIMIT 2" in s]
+    assert walked, sql[off:back]

@@ -5,7 +5,7 @@ import threading
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from loandesk.core.errors import LoanDeskError
 from loandesk.flows import services
@@ -13,15 +13,10 @@ from loandesk.flows.models import FlowHistory, FlowInstance, FlowTask
 from tests.flows.conftest import Flows, approval, custom_flow
 
 pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason=(
-            "needs PostgreSQL: SQLite has one database-wide write lock, so the two approvals "
-            "never overlap there (DATABASE_URL=postgresql://… to run it)"
-        ),
+    pytest.mark.postgres(
+        reason="SQLite has one database-wide write lock, so the two approvals never overlap there"
     ),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

@@ -7,12 +7,11 @@ from loandesk.flows.models import FlowInstance
 from tests.flows.conftest import Flows
 
 
+@pytest.mark.postgres(reason="SQLite has no fillfactor")
 @pytest.mark.django_db
 def test_instance_pages_keep_room_for_the_transitions() -> None:
     """PostgreSQL: an approval's update of its instance row stays on the page (HOT, no index
     entry written) only if the page has room; the instances table has fillfactor 70."""
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite has no fillfactor")
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT reloptions FROM pg_class WHERE oid = %s::regclass",
@@ -22,12 +21,11 @@ def test_instance_pages_keep_room_for_the_transitions() -> None:
     assert "fillfactor=70" in (options or [])
 
 
+@pytest.mark.postgres(reason="SQLite stores the JSON as uncompressed text")
 @pytest.mark.django_db
 def test_instance_state_is_compressed_with_lz4(flows: Flows) -> None:
     """PostgreSQL (built with lz4, as Debian's is): the state JSON, which every approval stores
     again (~11.5 KB once approved), is compressed with lz4, not pglz (migration flows 0005)."""
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite stores the JSON as uncompressed text")
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"

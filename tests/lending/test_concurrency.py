@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from loandesk.core.models import OutboxEvent
 from loandesk.customers.models import TimelineEvent
@@ -18,15 +18,10 @@ from tests.lending.conftest import disburse_body, new_key, service_kwargs
 THREADS = 10
 
 pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason=(
-            "needs PostgreSQL: SQLite has one database-wide write lock, so concurrent "
-            "disbursements never overlap there (DATABASE_URL=postgresql://… to run it)"
-        ),
+    pytest.mark.postgres(
+        reason="SQLite has one database-wide write lock, so concurrent disbursements never overlap"
     ),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from bench.generate import loans as portfolio
-from django.db import connection, connections
+from django.db import connections
 
 from loandesk.lending import repayments
 from loandesk.lending.models import Loan, Repayment
@@ -19,15 +19,10 @@ from tests.lending.test_repayments import check_invariants, state
 from tests.postloan.conftest import START, make_loan, set_date
 
 pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason=(
-            "needs PostgreSQL: SQLite has one database-wide write lock, so concurrent "
-            "postings never overlap there (DATABASE_URL=postgresql://… to run it)"
-        ),
+    pytest.mark.postgres(
+        reason="SQLite has one database-wide write lock, so concurrent postings never overlap"
     ),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

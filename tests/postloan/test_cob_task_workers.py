@@ -129,9 +129,8 @@ class Workers:
             self.kill(wid)
 
 
-SEVERAL_WORKERS_NEED_POSTGRES = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="several task workers are a PostgreSQL deployment (docs/deployment.md)",
+SEVERAL_WORKERS_NEED_POSTGRES = pytest.mark.postgres(
+    reason="several task workers are a PostgreSQL deployment (docs/deployment.md)"
 )
 
 
@@ -167,7 +166,6 @@ def _expect_clean(proc: subprocess.Popen[bytes], clean: Scratch, tmp: Path) -> d
     return expected
 
 
-@pytest.mark.postgres
 @SEVERAL_WORKERS_NEED_POSTGRES
 def test_a_month_through_two_task_workers_equals_an_in_process_run(
     book: Callable[[str], Scratch], tmp_path: Path
@@ -348,7 +346,6 @@ def test_multiworker_script_refuses_sqlite(tmp_path: Path) -> None:
     assert b"DATABASE_URL must point at PostgreSQL" in proc.stderr
 
 
-@pytest.mark.postgres
 @SEVERAL_WORKERS_NEED_POSTGRES
 def test_multiworker_script_starts_m_task_workers_that_close_cob_dates(
     small_book: Callable[[str], Scratch], tmp_path: Path

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from loandesk.postloan import collections
 from loandesk.postloan.models import CollectionCase, CollectionTeam
@@ -15,12 +15,8 @@ from tests.postloan.collections_fixtures import collector, overdue_loans, team
 THREADS = 8
 
 pytestmark = [
-    pytest.mark.postgres,
+    pytest.mark.postgres(reason="SQLite's single write lock never lets openings overlap"),
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL: SQLite's single write lock never lets openings overlap",
-    ),
 ]
 
 

@@ -138,12 +138,8 @@ def test_a_failing_step_marks_the_run_failed_and_a_rerun_finishes(book: dict[str
         assert CobRun.objects.get(business_date=START).attempts == 2
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres(reason="worker processes cannot share SQLite's in-memory test database")
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="needs PostgreSQL: worker processes cannot share SQLite's in-memory test database",
-)
 def test_worker_processes_equal_one_process(book: dict[str, Any]) -> None:
     until = date(2026, 3, 2)
 

@@ -34,6 +34,7 @@ from loandesk.core import audit
 from loandesk.core.crypto import mask_bank_card
 from loandesk.core.errors import NotFound
 from loandesk.core.i18n import message
+from loandesk.core.pagination import serial_plan
 from loandesk.customers import identity
 from loandesk.customers.messages import CHOICES, choice_label, field_label
 from loandesk.customers.models import (
@@ -454,8 +455,9 @@ def paginate_customers(found: CustomerSearch, page: int, page_size: int) -> dict
             capped = len(pairs) > COUNT_CAP
             count = COUNT_CAP if capped else len(pairs)
             return {**result, "items": items, "count": count, "count_capped": capped}
-    # Broad: a page walked from the list index (in walk form on SQLite).
-    items = list(page_queryset(qs if found.walk is None else found.walk)[start : start + size])
+    # Broad: a page walked from the list index (in walk form on SQLite), by one process.
+    with serial_plan():
+        items = list(page_queryset(qs if found.walk is None else found.walk)[start : start + size])
     if found.broad_text:
         return {**result, "items": items, "count": None, "count_capped": True}
     return {**result, "items": items, "count": COUNT_CAP, "count_capped": True}
