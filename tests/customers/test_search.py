@@ -148,7 +148,7 @@ def test_count_is_capped_for_broad_lists(officer: Any, monkeypatch: pytest.Monke
 def test_small_matches_are_sorted_like_the_list_and_counted_exactly(
     officer: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Up to COUNT_CAP matches are read unordered and sorted in Python: the pages must be the
+    """Up to COUNT_CAP matches are read unordered and sorted apart: the pages must be the
     ones ORDER BY updated_at DESC, id DESC gives, with an exact count; past the cap the list
     walks the index and the count says "over"."""
     from loandesk.customers import selectors
@@ -166,6 +166,8 @@ def test_small_matches_are_sorted_like_the_list_and_counted_exactly(
     ]
     assert [c["id"] for p in pages for c in p["items"]] == expected
     assert all(p["count"] == 5 and p["count_capped"] is False for p in pages)
+    past = officer.get("customers", {"q": "排序", "page_size": 2, "page": 4}).json()
+    assert past["items"] == [] and past["count"] == 5  # past the end: still counted
 
     monkeypatch.setattr(selectors, "COUNT_CAP", 3)
     over = officer.get("customers", {"q": "排序", "page_size": 2}).json()

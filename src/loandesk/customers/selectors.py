@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, Exists, F, Field, Func, OuterRef, Q, QuerySet
 from django.db.models.lookups import Exact, GreaterThanOrEqual, In, LessThan
@@ -446,14 +447,12 @@ def paginate_customers(found: CustomerSearch, page: int, page_size: int) -> dict
     result: dict[str, Any] = {"page": page, "page_size": size}
     if not found.broad_text:
         limit = max(COUNT_CAP, NARROW_MATCHES) if found.narrowed else COUNT_CAP
-        pairs = list(qs.order_by().values_list("updated_at", "id")[: limit + 1])
-        if len(pairs) <= limit:
-            pairs.sort(reverse=True)
-            ids = [pk for _, pk in pairs[start : start + size]]
+        ids, matches = _small_match_page(qs, limit, start, size)
+        if matches <= limit:
             rows = {c.pk: c for c in page_queryset(Customer.objects.filter(pk__in=ids))}
             items = [rows[pk] for pk in ids if pk in rows]
-            capped = len(pairs) > COUNT_CAP
-            count = COUNT_CAP if capped else len(pairs)
+            capped = matches > COUNT_CAP
+            count = COUNT_CAP if capped else matches
             return {**result, "items": items, "count": count, "count_capped": capped}
     # Broad: a page walked from the list index (in walk form on SQLite), by one process.
     with serial_plan():
@@ -461,6 +460,35 @@ def paginate_customers(found: CustomerSearch, page: int, page_size: int) -> dict
     if found.broad_text:
         return {**result, "items": items, "count": None, "count_capped": True}
     return {**result, "items": items, "count": COUNT_CAP, "count_capped": True}
+
+
+def _small_match_page(
+    qs: QuerySet[Customer], limit: int, start: int, size: int
+) -> tuple[list[int], int]:
+    """The ids of one page of `qs` (newest first) and how many match, counting at most
+    limit + 1. The inner query reads at most that many (id, updated_at) unordered, so the
+    planner serves it from the selective index (a posting list, a blind index, an id list)
+    instead of walking the list index; the outer one sorts and counts them in the database.
+    (Reading all the pairs and sorting them in Python cost ~15 ms more at 5,000 matches: the
+    rows' transfer and their timestamps' parsing.)"""
+    try:
+        matches = qs.order_by().values("id", "updated_at")[: limit + 1]
+        inner, params = matches.query.sql_with_params()
+    except EmptyResultSet:  # e.g. a text resolved to no id at all
+        return [], 0
+    # `inner` is the ORM's own SQL, its values are in `params`.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT m.id, count(*) OVER () FROM ({inner}) AS m"  # noqa: S608
+            " ORDER BY m.updated_at DESC, m.id DESC LIMIT %s OFFSET %s",
+            [*params, size, start],
+        )
+        rows = cursor.fetchall()
+        if rows:
+            return [pk for pk, _ in rows], int(rows[0][1])
+        # A page past the end.
+        cursor.execute(f"SELECT count(*) FROM ({inner}) AS m", params)  # noqa: S608
+        return [], int(cursor.fetchone()[0])
 
 
 def page_queryset(qs: QuerySet[Customer]) -> QuerySet[Customer]:
