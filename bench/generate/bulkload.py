@@ -273,37 +273,28 @@ def copy_rows(
 
 
 class BackgroundWriter:
-    """PostgreSQL load mode: the COPYs run on connections of their own in threads, so the
-    generator builds the next batch while the server ingests this one. Synchronously the two
-    took turns: at 1m the server ingested the cloned flow rows for ~300 s while the generator
-    waited, and the generator built them for ~200 s while the server waited. Two connections,
-    because one COPY is one server process on one core: with one, the server's 544 s of COPY
-    at 1m were the loan phase's critical path (the generator waited 149 s for it) while the
-    generator's ~410 s left part of the second core idle.
+    """PostgreSQL load mode: the COPYs run on a second connection in a thread, so the generator
+    builds the next batch while the server ingests this one. Synchronously the two took turns:
+    at 1m the server ingested the cloned flow rows for ~300 s while the generator waited, and
+    the generator built them for ~200 s while the server waited.
 
-    Each COPY is its own transaction (autocommit), taken by whichever connection is free, so
-    their order is not kept. Nothing depends on it: ids come from sequences
-    (`bulk.reserve_ids`), the loaded tables have no foreign keys meanwhile
-    (`deferred_indexes`), and what the generator reads back (customers, the templates) was
-    committed before. The GIL is released while a thread waits for the server. A failed COPY
-    is raised on the next `write` or by `close`; the threads drain the queue meanwhile so the
-    generator never blocks on it. At most `pending` jobs wait (about one batch of tables),
-    which bounds the memory held."""
+    Jobs run in order, each COPY its own transaction (autocommit). Nothing on the generator's
+    connection depends on them: ids come from sequences (`bulk.reserve_ids`), the loaded tables
+    have no foreign keys meanwhile (`deferred_indexes`), and what the generator reads back
+    (customers, the templates) was committed before. The GIL is released while the thread waits
+    for the server. A failed COPY is raised on the next `write` or by `close`; the thread drains
+    the queue meanwhile so the generator never blocks on it. At most `pending` jobs wait (about
+    one batch of tables), which bounds the memory held."""
 
-    def __init__(self, pending: int = 14, connections: int = 2) -> None:
+    def __init__(self, pending: int = 14) -> None:
         self.jobs: queue.Queue[tuple[str, list[str], list[Any], str] | None] = queue.Queue(pending)
         self.error: BaseException | None = None
         self.cancelled = False  # the load failed: drop what is queued instead of copying it
-        self.busy = 0.0  # seconds the threads spent in COPY (summed)
+        self.busy = 0.0  # seconds the thread spent in COPY
         self.busy_by_table: dict[str, float] = {}  # the same per table
         self.waited = 0.0  # seconds the generator waited for room in the queue or at close
-        self.lock = threading.Lock()
-        self.threads = [
-            threading.Thread(target=self._run, name=f"bench-copy-{n}", daemon=True)
-            for n in range(connections)
-        ]
-        for thread in self.threads:
-            thread.start()
+        self.thread = threading.Thread(target=self._run, name="bench-copy", daemon=True)
+        self.thread.start()
 
     def __call__(
         self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, text: str = ""
@@ -334,14 +325,10 @@ class BackgroundWriter:
                     except BaseException as error:  # re-raised in the generator
                         self.error = error
                     spent = time.perf_counter() - t
-                    with self.lock:
-                        self.busy += spent
-                        self.busy_by_table[job[0]] = self.busy_by_table.get(job[0], 0.0) + spent
+                    self.busy += spent
+                    self.busy_by_table[job[0]] = self.busy_by_table.get(job[0], 0.0) + spent
         finally:
             own.close()
-
-    def alive(self) -> bool:
-        return any(thread.is_alive() for thread in self.threads)
 
     def _raise(self) -> None:
         if self.error is not None:
@@ -350,10 +337,8 @@ class BackgroundWriter:
     def close(self) -> None:
         """Waits for every job; raises the first failure."""
         t = time.perf_counter()
-        for _ in self.threads:
-            self.jobs.put(None)
-        for thread in self.threads:
-            thread.join()
+        self.jobs.put(None)
+        self.thread.join()
         self.waited += time.perf_counter() - t
         self._raise()
 

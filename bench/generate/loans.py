@@ -468,7 +468,7 @@ def generate(
         t = clock("other applications", t)
     if isinstance(write, bulkload.BackgroundWriter):
         # Not part of the sum of the phases: the thread's COPYs ran beside them.
-        spent["COPY in the background (2 connections, summed)"] = write.busy
+        spent["COPY in the background (overlapped)"] = write.busy
         for table, busy in sorted(write.busy_by_table.items(), key=lambda kv: -kv[1])[:8]:
             spent[f"  of which {table}"] = busy
         spent["waiting for the background COPY"] = write.waited

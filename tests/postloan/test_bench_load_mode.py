@@ -55,7 +55,7 @@ def test_a_failed_background_copy_reaches_the_generator() -> None:
     when it is closed, and keeps draining its queue so the generator never blocks on it."""
     bg = bulkload.BackgroundWriter(pending=2)
     bg("no_such_table", ["a"], [(1,)])
-    bg.threads[0].join(timeout=0.01)
+    bg.thread.join(timeout=0.01)
     for _ in range(50):  # the failure is noticed by a later write (or by close)
         try:
             bg("no_such_table", ["a"], [(2,)])
@@ -63,12 +63,12 @@ def test_a_failed_background_copy_reaches_the_generator() -> None:
             assert "background COPY failed" in str(error)
             assert error.__cause__ is not None and "no_such_table" in str(error.__cause__)
             break
-        bg.threads[0].join(timeout=0.05)
+        bg.thread.join(timeout=0.05)
     else:
         raise AssertionError("the failure was never raised")
     with pytest.raises(RuntimeError, match="background COPY failed"):
         bg.close()
-    assert not bg.alive()
+    assert not bg.thread.is_alive()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -82,4 +82,4 @@ def test_a_failed_load_drops_the_queued_copies() -> None:
         for _ in range(3):
             write("no_such_table", ["a"], [(1,)])
         raise ValueError("the load failed")
-    assert write.cancelled and not write.alive()
+    assert write.cancelled and not write.thread.is_alive()
