@@ -163,9 +163,11 @@ def _narrowed(
     the condition's walk form, when it differs."""
     if ids_query is None:
         ids_query = Customer.objects.filter(condition).order_by().values_list("pk", flat=True)
-    ids = list(ids_query[: NARROW_MATCHES + 1])
-    if len(ids) <= NARROW_MATCHES:
-        return Q(pk__in=ids)
+    bounded = ids_query[: NARROW_MATCHES + 1]
+    if bounded.count() <= NARROW_MATCHES:
+        # The ids as a bounded subquery (read again, index-only, by the list's query) rather
+        # than a list: 5,000 ids fetched here and sent back as literals cost ~10 ms.
+        return Q(pk__in=bounded)
     broad = BroadText(condition)
     broad.walk = walk if walk is not None else condition
     return broad
