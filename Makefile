@@ -114,7 +114,8 @@ bench: install-dev
 load: install-dev web-build
 	$(BIN)/python -m bench.load --scale $(or $(SCALE),1m) --users $(or $(USERS),50) \
 		--duration $(or $(DURATION),300) --workers $(or $(WORKERS),4) \
-		--task-workers $(or $(TASK_WORKERS),1) $(if $(filter 0,$(ANALYSIS)),--no-analysis,)
+		--task-workers $(or $(TASK_WORKERS),1) $(if $(filter 0,$(ANALYSIS)),--no-analysis,) \
+		$(if $(filter 0,$(VACUUM)),--no-vacuum,)
 
 clean:
 	rm -rf $(VENV) $(WEB)/node_modules $(WEB)/dist var/static
