@@ -60,6 +60,8 @@ def _skip_postgres_only_tests_on_sqlite(items: list[pytest.Item]) -> None:
         marker = item.get_closest_marker("postgres")
         if marker is not None:
             why = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+            if not why:
+                raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.postgres needs a reason")
             item.add_marker(
                 pytest.mark.skip(
                     reason=f"needs PostgreSQL: {why} (DATABASE_URL=postgres://… to run it)"

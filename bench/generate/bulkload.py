@@ -106,6 +106,12 @@ def _in_parallel(statements: Sequence[str], setup: str = "", workers: int = 2) -
     builds get no parallel workers. Index builds share the table lock they take (SHARE); a
     validation takes SHARE UPDATE EXCLUSIVE on its own table only (ROW SHARE on the one it
     references), so two statements can wait for each other but never deadlock."""
+    if not statements:
+        return
+    if connection.in_atomic_block:
+        # The caller's open transaction would hold the tables' locks (its DROPs and ADDs)
+        # and the workers would wait for it forever.
+        raise RuntimeError("rebuild the indexes outside any transaction")
     jobs: queue.SimpleQueue[str] = queue.SimpleQueue()
     for statement in statements:
         jobs.put(statement)
@@ -129,12 +135,18 @@ def _in_parallel(statements: Sequence[str], setup: str = "", workers: int = 2) -
         finally:
             own.close()
 
-    threads = [threading.Thread(target=work, name=f"bench-rebuild-{n}") for n in range(workers)]
+    # Daemons: an interrupted generator exits (its connections close, the server stops).
+    threads = [
+        threading.Thread(target=work, name=f"bench-rebuild-{n}", daemon=True)
+        for n in range(workers)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     if errors:
+        for error in errors[1:]:  # the first is raised
+            print(f"  also failed: {error}", file=sys.stderr, flush=True)
         raise RuntimeError("rebuilding the indexes or foreign keys failed") from errors[0]
 
 
@@ -187,7 +199,8 @@ def deferred_indexes(
                     )
             _in_parallel(
                 _largest_first(indexes, _index_table),
-                "SET maintenance_work_mem = '512MB'",  # room to sort in memory
+                # Room to sort in memory: 512 MB per connection, so 1 GB while both build.
+                "SET maintenance_work_mem = '512MB'",
             )
             _in_parallel(
                 _largest_first(

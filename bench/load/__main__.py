@@ -349,6 +349,9 @@ def run(
         "spawn_rate": spawn_rate,
         "think_s": think,
         "analysis_widgets": analysis,
+        # The kept data set stays vacuumed afterwards: a later run with vacuum off is not one
+        # on a fresh data set.
+        "vacuumed_first": vacuum and database_url.startswith("postgres"),
         "web_workers": workers,
         "task_workers": task_workers,
         "database": database_url.rpartition("/")[2] if "postgres" in database_url else "sqlite",

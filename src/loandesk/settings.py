@@ -261,7 +261,10 @@ LOANDESK_COB_TIMEZONE = os.environ.get("LOANDESK_COB_TIMEZONE", "Asia/Shanghai")
 # partitions (scheduled runs; the admin page chooses its own), run as background tasks spread
 # over every task worker (`loandesk db_worker`, any machine) when LOANDESK_COB_VIA_TASKS is on,
 # else in the task worker that took the run (docs/cob.md, "Workers").
-LOANDESK_COB_WORKERS = _env_int("LOANDESK_COB_WORKERS", 1, minimum=1, maximum=16)
+LOANDESK_COB_MAX_WORKERS = 16  # also the admin page's limit (postloan.schemas)
+LOANDESK_COB_WORKERS = _env_int(
+    "LOANDESK_COB_WORKERS", 1, minimum=1, maximum=LOANDESK_COB_MAX_WORKERS
+)
 LOANDESK_COB_VIA_TASKS = os.environ.get("LOANDESK_COB_VIA_TASKS", "").lower() in (
     "1",
     "true",

@@ -361,3 +361,29 @@ def test_a_broad_page_is_walked_without_parallel_workers(
     back = next(i for i, s in enumerate(sql) if i > off and "set_config(" in s)
     walked = [s for s in sql[off + 1 : back] if 'FROM "customers_customer"' in s and "LIMIT 2" in s]
     assert walked, sql[off:back]
+
+
+def test_a_search_that_matches_nobody_is_an_empty_page(officer: Any) -> None:
+    """A number nobody has, a text no name holds, a department that does not exist: each an
+    empty page counted 0 (the id list or the query is empty before any SQL runs)."""
+    for params in ({"q": new_phone()}, {"q": "查无此名"}, {"department_id": 987654}):
+        page = officer.get("customers", params).json()
+        assert page["items"] == [] and page["count"] == 0, params
+        assert page["count_capped"] is False, params
+
+
+def test_a_text_with_exactly_narrow_matches_is_narrow(
+    officer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NARROW_MATCHES matches are resolved and counted exactly; one more is broad (not
+    counted)."""
+    from loandesk.customers import selectors
+
+    monkeypatch.setattr(selectors, "NARROW_MATCHES", 3)
+    for name in ("界限甲", "界限乙", "界限丙"):
+        create(officer, name=name)
+    page = officer.get("customers", {"q": "界限"}).json()
+    assert page["count"] == 3 and len(page["items"]) == 3
+    create(officer, name="界限丁")
+    page = officer.get("customers", {"q": "界限"}).json()
+    assert page["count"] is None and len(page["items"]) == 4

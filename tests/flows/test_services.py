@@ -562,17 +562,15 @@ def test_text_written_with_a_transition_is_stored_exactly(flows: Flows) -> None:
     assert [h["comment"] for h in inst.state["history"] if h.get("comment")] == [comment]
 
 
+@pytest.mark.postgres(reason="the batch is bound on the client only on PostgreSQL")
 def test_an_approval_binds_every_row_write_without_psycopg_on_postgresql(
     flows: Flows, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """psycopg's adapters were a fifth of an approval's CPU: every statement of the batch a
     transition writes is bound by core.pgliteral (None would mean a fallback to mogrify)."""
-    from django.db import connection
 
     from loandesk.core import pgliteral
 
-    if connection.vendor != "postgresql":
-        pytest.skip("the batch is bound on the client only on PostgreSQL")
     bound: list[str | None] = []
     real = pgliteral.bind
 

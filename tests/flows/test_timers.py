@@ -110,35 +110,3 @@ def test_a_wrong_timer_period_stops_the_start_naming_the_setting(
     monkeypatch.setenv("LOANDESK_FLOW_TIMERS_SECONDS", value)
     with pytest.raises(ImproperlyConfigured, match="LOANDESK_FLOW_TIMERS_SECONDS"):
         _env_int("LOANDESK_FLOW_TIMERS_SECONDS", 30, minimum=1)
-
-
-@pytest.mark.parametrize(
-    ("name", "good", "setting", "wrong"),
-    [
-        ("LOANDESK_DB_CONN_MAX_AGE", "30", None, "-1"),
-        ("LOANDESK_PROXY_COUNT", "2", "AXES_IPWARE_PROXY_COUNT", "one"),
-        ("LOANDESK_SESSION_IDLE_SECONDS", "600", "LOANDESK_SESSION_IDLE_SECONDS", "30"),
-        ("LOANDESK_SESSION_MAX_SECONDS", "3600", "SESSION_COOKIE_AGE", "12h"),
-        ("LOANDESK_COB_WORKERS", "4", "LOANDESK_COB_WORKERS", "17"),
-    ],
-)
-def test_every_whole_number_setting_is_checked_at_start(
-    name: str, good: str, setting: str | None, wrong: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """settings.py, executed afresh: a good value is taken, a wrong one stops the start naming
-    the setting (before: a bare ValueError, or a negative count taken as is)."""
-    import runpy
-
-    from loandesk import settings as module
-
-    monkeypatch.setenv(name, good)
-    loaded = runpy.run_path(module.__file__)
-    if setting is not None:
-        assert loaded[setting] == int(good)
-    else:
-        database = loaded["DATABASES"]["default"]
-        sqlite = database["ENGINE"].endswith("sqlite3")  # SQLite: one connection per request
-        assert database["CONN_MAX_AGE"] == (0 if sqlite else int(good))
-    monkeypatch.setenv(name, wrong)
-    with pytest.raises(ImproperlyConfigured, match=name):
-        runpy.run_path(module.__file__)

@@ -83,3 +83,22 @@ def test_a_failed_load_drops_the_queued_copies() -> None:
             write("no_such_table", ["a"], [(1,)])
         raise ValueError("the load failed")
     assert write.cancelled and not write.thread.is_alive()
+
+
+@pytest.mark.postgres(reason="the parallel rebuild is PostgreSQL's load mode")
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_rebuild_statement_reaches_the_generator() -> None:
+    """The rebuild's statements run on two connections of their own; one that fails (say a
+    foreign key whose validation finds a dangling id) is raised after both stopped."""
+    with pytest.raises(RuntimeError, match="rebuilding") as failed:
+        bulkload._in_parallel(["SELECT 1", "SELECT * FROM no_such_table", "SELECT 2"])
+    assert "no_such_table" in str(failed.value.__cause__)
+    bulkload._in_parallel([])  # nothing to do: no connection opened
+
+
+@pytest.mark.postgres(reason="the parallel rebuild is PostgreSQL's load mode")
+@pytest.mark.django_db
+def test_the_rebuild_refuses_to_run_inside_a_transaction() -> None:
+    """Inside the caller's transaction the workers would wait for its locks forever."""
+    with pytest.raises(RuntimeError, match="outside any transaction"):
+        bulkload._in_parallel(["SELECT 1"])

@@ -129,7 +129,7 @@ def test_compare_with_the_previous_period(approvals: dict[str, Any]) -> None:
         )
 
 
-@pytest.mark.skipif("connection.vendor != 'postgresql'")
+@pytest.mark.postgres(reason="percentile_cont is PostgreSQL's; SQLite's run in Python")
 def test_percentiles_in_the_database_equal_the_python_ones(
     approvals: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -179,7 +179,7 @@ def test_hours_percentile_rounds_exact_ties_half_up() -> None:
     assert hours_percentile([], Decimal("0.5")) is None
 
 
-@pytest.mark.skipif("connection.vendor != 'postgresql'")
+@pytest.mark.postgres(reason="percentile_cont is PostgreSQL's; SQLite's run in Python")
 def test_percentile_ties_in_the_database(approvals: dict[str, Any]) -> None:
     """The same ties through percentile_cont: PostgreSQL rounds them as Python does."""
     first = FlowInstance.objects.order_by("id").first()

@@ -166,7 +166,10 @@ def _narrowed(
     bounded = ids_query[: NARROW_MATCHES + 1]
     if bounded.count() <= NARROW_MATCHES:
         # The ids as a bounded subquery (read again, index-only, by the list's query) rather
-        # than a list: 5,000 ids fetched here and sent back as literals cost ~10 ms.
+        # than a list: 5,000 ids fetched here and sent back as literals cost ~10 ms (surname
+        # searches at 1m, p95 49.5-56 -> 43.5-45 ms; docs/performance.md, "Load test").
+        # Matches added between the count and the page can push it past the bound: then
+        # LIMIT keeps an arbitrary 5,001 and the page says "over 1,000", as a broad one.
         return Q(pk__in=bounded)
     broad = BroadText(condition)
     broad.walk = walk if walk is not None else condition
@@ -281,8 +284,8 @@ class CustomerSearch:
     # A text search matching too many names to count cheaply: the list walks its index and
     # the total is not counted (counting a broad match within a scope costs a scan).
     broad_text: bool = False
-    # The text matched at most NARROW_MATCHES customers, resolved to ids: the whole match can
-    # be read and sorted in memory.
+    # The text matched at most NARROW_MATCHES customers (a bounded id subquery): the whole
+    # match can be sorted and counted apart (`_small_match_page`).
     narrowed: bool = False
     # SQLite: the same filter in walk form, for reading a page of a broad list.
     walk: QuerySet[Customer] | None = None
@@ -438,11 +441,12 @@ def paginate_customers(found: CustomerSearch, page: int, page_size: int) -> dict
     """Like core.pagination.paginate, tuned for a million customers.
 
     Up to COUNT_CAP matches: their (id, updated_at) are read without ordering (the planner
-    then uses the selective index: a posting list, the blind index, a prefix) and sorted here,
-    so a small match never walks the whole (status, updated_at) index looking for 20 rows, and
-    the count is exact. More matches: the page walks the list index (20 hits come quickly) and
-    the count says "over COUNT_CAP". A broad text search is not counted at all (count None):
-    counting a common surname within one officer's book costs a scan."""
+    then uses the selective index: a posting list, the blind index, a prefix) and sorted and
+    counted in the database (`_small_match_page`), so a small match never walks the whole
+    (status, updated_at) index looking for 20 rows, and the count is exact. More matches: the
+    page walks the list index (20 hits come quickly) and the count says "over COUNT_CAP". A
+    broad text search is not counted at all (count None): counting a common surname within
+    one officer's book costs a scan."""
     qs = found.queryset
     size = min(page_size, settings.LOANDESK_MAX_PAGE_SIZE)
     start = (page - 1) * size

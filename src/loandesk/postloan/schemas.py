@@ -5,6 +5,7 @@ from datetime import date as Day  # fields named `date` shadow the type
 from decimal import Decimal
 from typing import Literal
 
+from django.conf import settings
 from ninja import Schema
 from pydantic import Field
 
@@ -43,7 +44,7 @@ class CobOut(Schema):
 
 class RunIn(Schema):
     until: date | None = None
-    workers: int = Field(default=1, ge=1, le=16)
+    workers: int = Field(default=1, ge=1, le=settings.LOANDESK_COB_MAX_WORKERS)
 
 
 class BucketIO(Schema):
