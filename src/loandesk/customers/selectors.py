@@ -480,7 +480,7 @@ def _small_match_page(
     try:
         matches = qs.order_by().values("id", "updated_at")[: limit + 1]
         inner, params = matches.query.sql_with_params()
-    except EmptyResultSet:  # e.g. a text resolved to no id at all
+    except EmptyResultSet:  # a number nobody has, a department that does not exist
         return [], 0
     # `inner` is the ORM's own SQL, its values are in `params`.
     with connection.cursor() as cursor:
