@@ -558,8 +558,7 @@ def test_text_written_with_a_transition_is_stored_exactly(flows: Flows) -> None:
     inst = flows.act(inst, "manager", comment=comment)
     assert FlowHistory.objects.filter(instance=inst, comment=comment).count() == 1
     assert FlowHistory.objects.filter(instance=inst, action="submitted").count() == 1
-    inst.refresh_from_db()
-    assert [h["comment"] for h in inst.state["history"] if h.get("comment")] == [comment]
+    assert [h.comment for h in FlowHistory.objects.filter(instance=inst) if h.comment] == [comment]
 
 
 @pytest.mark.postgres(reason="the batch is bound on the client only on PostgreSQL")

@@ -202,6 +202,10 @@ class FlowHistory(models.Model):
     )
     action = models.CharField(max_length=30)
     node_id = models.CharField(max_length=64, blank=True, default="")
+    # Which visit of the node and which (re)submission round: the timeline groups acts by
+    # (node, visit). The rows are the only copy of the history (ADR 0015).
+    visit = models.PositiveIntegerField(null=True, blank=True)
+    round = models.PositiveIntegerField(default=1)
     engine_task_id = models.CharField(max_length=160, blank=True, default="")
     comment = models.TextField(blank=True, default="")
     attachments = models.JSONField(default=list, blank=True)

@@ -27,7 +27,9 @@ from loandesk.core.pagination import PageParams, paginate
 from loandesk.flows import records
 from loandesk.flows.automation import registered_actions
 from loandesk.flows.engine import (
+    SYSTEM,
     ApprovalNode,
+    HistoryEvent,
     InstanceState,
     borrower_progress,
     field_permissions,
@@ -407,12 +409,47 @@ def _customer(instance: FlowInstance) -> dict[str, Any] | None:
     }
 
 
-def _progress(instance: FlowInstance, state: InstanceState) -> list[dict[str, Any]]:
+def _history_rows(instance: FlowInstance) -> list[FlowHistory]:
+    return list(FlowHistory.objects.filter(instance=instance).select_related("actor"))
+
+
+def history_events(rows: Iterable[FlowHistory]) -> list[HistoryEvent]:
+    """History rows (in seq order) as the engine's events: the rows are the only copy of an
+    instance's history (ADR 0015)."""
+    return [
+        HistoryEvent(
+            seq=r.seq,
+            at=r.at,
+            actor=str(r.actor_id) if r.actor_id is not None else SYSTEM,
+            action=r.action,
+            node_id=r.node_id or None,
+            visit=r.visit,
+            task_id=r.engine_task_id or None,
+            target=r.target or None,
+            comment=r.comment or None,
+            attachments=tuple(r.attachments or ()),
+            signature=r.signature or None,
+            duration_seconds=r.duration_seconds,
+            round=r.round,
+            details=dict(r.details or {}),
+        )
+        for r in rows
+    ]
+
+
+def _progress(
+    instance: FlowInstance, state: InstanceState, rows: list[FlowHistory]
+) -> list[dict[str, Any]]:
     definition = definition_of(instance.version)
     engine = engine_for(instance.version, record=instance.record)
     items = [
         i.to_json()
-        for i in progress(definition, state, evaluate_condition=engine.evaluate_condition)
+        for i in progress(
+            definition,
+            state,
+            history=history_events(rows),
+            evaluate_condition=engine.evaluate_condition,
+        )
     ]
     ids: set[Any] = set()
     for item in items:
@@ -445,8 +482,7 @@ def _progress(instance: FlowInstance, state: InstanceState) -> list[dict[str, An
     return items
 
 
-def _history(instance: FlowInstance, node_names: Mapping[str, str]) -> list[dict[str, Any]]:
-    rows = list(FlowHistory.objects.filter(instance=instance).select_related("actor"))
+def _history(rows: list[FlowHistory], node_names: Mapping[str, str]) -> list[dict[str, Any]]:
     targets = _names(r.target for r in rows if r.target.isdigit())
     out = []
     for r in rows:
@@ -513,6 +549,7 @@ def detail_of(instance: FlowInstance, actor: User) -> dict[str, Any]:
     state = _state(instance)
     definition = definition_of(instance.version)
     node_names = {n.id: n.name for n in definition.walk()}
+    history = _history_rows(instance)
     task = _my_open_task(instance, actor)
     me = str(actor.pk)
     is_initiator = state.initiator == me
@@ -584,8 +621,8 @@ def detail_of(instance: FlowInstance, actor: User) -> dict[str, Any]:
         "loan": (
             {"id": loan.get("loan_id"), "contract_no": loan.get("contract_no")} if loan else None
         ),
-        "progress": _progress(instance, state),
-        "history": _history(instance, node_names),
+        "progress": _progress(instance, state, history),
+        "history": _history(history, node_names),
         "my_task": my_task,
         "can_withdraw": is_initiator
         and not state.finished

@@ -833,6 +833,8 @@ def _apply(
                     "actor_id": _uid(e.actor),
                     "action": e.action,
                     "node_id": e.node_id or "",
+                    "visit": e.visit,
+                    "round": e.round,
                     "engine_task_id": e.task_id or "",
                     "comment": e.comment or "",
                     "attachments": list(e.attachments),
@@ -1532,11 +1534,17 @@ def fire_due_timers(*, at: datetime | None = None, limit: int = 500) -> int:
 # --- automated steps ---------------------------------------------------------------------------
 
 
-def _step_actor(state: InstanceState) -> int:
-    for event in reversed(state.history):
-        if event.action in ("approved", "add_signer_after") and _uid(event.actor) is not None:
-            return int(event.actor)
-    return int(state.initiator)
+def _step_actor(instance: FlowInstance, state: InstanceState) -> int:
+    """Who an automated step acts as: the last person who approved, else the initiator."""
+    last = (
+        FlowHistory.objects.filter(
+            instance=instance, action__in=("approved", "add_signer_after"), actor__isnull=False
+        )
+        .order_by("-seq")
+        .values_list("actor_id", flat=True)
+        .first()
+    )
+    return int(last) if last is not None else int(state.initiator)
 
 
 def _jsonable(value: Any) -> Any:
@@ -1579,7 +1587,7 @@ def run_step(run_id: int) -> str:
                 form_code=record.version.form.code,
                 customer_id=record.customer_id,
                 initiator_id=instance.initiator_id,
-                actor_id=_step_actor(state),
+                actor_id=_step_actor(instance, state),
                 now=at,
             )
             try:

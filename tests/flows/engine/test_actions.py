@@ -173,7 +173,7 @@ def test_comment_keeps_the_task_open_and_records_attachments() -> None:
     d = Driver.start(THREE)
     d.act("u1", "comment", comment="请补充流水", attachments=["f1", "f2"], signature="sig-1")
     assert d.users() == ["u1"]
-    event = d.state.history[-1]
+    event = d.history[-1]
     assert (event.action, event.comment, event.attachments, event.signature) == (
         "commented",
         "请补充流水",
@@ -384,7 +384,7 @@ def test_urge_is_rate_limited_per_task() -> None:
     err = refused("flow.urge_too_soon", d.engine.urge, d.state, user_id="officer1", now=at(69))
     assert err.status == 429 and err.params["next_at"] == at(70).isoformat()
     d.apply(d.engine.urge(d.state, user_id="officer1", now=at(70)))
-    assert d.state.history[-1].action == "urged"
+    assert d.history[-1].action == "urged"
 
 
 def test_cancel_by_admin() -> None:
@@ -399,5 +399,5 @@ def test_cancel_by_admin() -> None:
 def test_history_durations() -> None:
     d = Driver.start(THREE)
     d.act("u1", now=at(hours=3))
-    event = next(e for e in d.state.history if e.action == "approved")
+    event = next(e for e in d.history if e.action == "approved")
     assert (event.action, event.actor, event.duration_seconds) == ("approved", "u1", 3 * 3600)

@@ -129,7 +129,7 @@ def test_timeout_auto_approve() -> None:
     d = Driver.start(deadline_flow("auto_approve"))
     d.fire("a:1:1:timeout")
     assert d.users() == ["zz"]
-    event = next(e for e in d.state.history if e.action == "auto_approved")
+    event = next(e for e in d.history if e.action == "auto_approved")
     assert (event.actor, event.target, event.details) == ("system", "risk1", {"reason": "timeout"})
     assert event.duration_seconds == 4 * 3600
     assert not d.state.acted, "the system is not 'anyone' for withdraw"
@@ -163,7 +163,7 @@ def test_escalation_without_a_head_notifies_admins_and_keeps_the_task() -> None:
     assert [(n.kind, n.user_ids) for n in d.t.of_type(Notify)] == [
         ("escalation_failed", ("admin",))
     ]
-    assert d.state.history[-1].action == "escalation_failed"
+    assert d.history[-1].action == "escalation_failed"
 
 
 def test_escalation_skips_a_head_who_already_holds_a_task() -> None:

@@ -78,7 +78,7 @@ def test_600k_goes_through_gm_and_ends_approved() -> None:
     d = submit(600000)
     run_to_end(d)
     assert d.users() == ["gm1"]
-    assert [i.status for i in progress(d.engine.definition, d.state)][4:7] == [
+    assert [i.status for i in progress(d.engine.definition, d.state, history=d.history)][4:7] == [
         "done",
         "current",
         "pending",
@@ -105,7 +105,9 @@ def test_600k_goes_through_gm_and_ends_approved() -> None:
     # the fin1 sibling task was cancelled, not approved
     assert d.state.tasks["disbursement:1:1"].status == "cancelled"
     assert d.state.tasks["disbursement:1:2"].status == "approved"
-    statuses = {i.node_id: i.status for i in progress(d.engine.definition, d.state)}
+    statuses = {
+        i.node_id: i.status for i in progress(d.engine.definition, d.state, history=d.history)
+    }
     assert set(statuses.values()) == {"done"}
     page = borrower_progress(d.engine.definition, d.state)
     assert page["summary"] == "您的申请已通过。"
@@ -124,7 +126,7 @@ def test_100k_skips_gm() -> None:
     d = submit(100000)
     run_to_end(d)
     assert d.state.current == "contract"
-    items = {i.node_id: i for i in progress(d.engine.definition, d.state)}
+    items = {i.node_id: i for i in progress(d.engine.definition, d.state, history=d.history)}
     assert items["gm_review"].status == "skipped"
     assert items["amount_check"].chosen_branch == "normal_amount"
     d.step_done({"document_id": "doc-1"})
@@ -141,10 +143,12 @@ def test_prediction_of_the_branch_before_it_is_reached() -> None:
     d = submit(100000)
     items = {
         i.node_id: i.status
-        for i in progress(d.engine.definition, d.state, evaluate_condition=evaluate)
+        for i in progress(
+            d.engine.definition, d.state, history=d.history, evaluate_condition=evaluate
+        )
     }
     assert items["gm_review"] == "skipped"
-    plain = {i.node_id: i.status for i in progress(d.engine.definition, d.state)}
+    plain = {i.node_id: i.status for i in progress(d.engine.definition, d.state, history=d.history)}
     assert plain["gm_review"] == "pending"
     assert plain["manager_review"] == "current"
 

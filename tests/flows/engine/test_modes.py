@@ -35,7 +35,7 @@ def test_any_first_reject_decides() -> None:
     d = Driver.start(one(approval("a", "u1", "u2")))
     d.act("u1", "reject", comment="资料不全")
     assert d.state.status == "rejected"
-    assert d.state.history[-1].action == "finished"
+    assert d.history[-1].action == "finished"
     assert {t.status for t in d.state.tasks.values()} == {"rejected", "cancelled"}
 
 
@@ -178,7 +178,7 @@ def test_empty_auto_pass_is_recorded() -> None:
     node = approval("a", assignees=[{"kind": "role", "role": "nobody"}])
     d = Driver.start(one(node))
     assert d.users() == ["zz"]
-    event = next(e for e in d.state.history if e.action == "auto_passed")
+    event = next(e for e in d.history if e.action == "auto_passed")
     assert (event.node_id, event.details) == ("a", {"reason": "no_assignee"})
     assert d.state.route[1].outcome == "auto_passed"
 
@@ -211,7 +211,7 @@ def test_skip_initiator_auto_approves_their_slot() -> None:
     node = approval("a", "officer1", "u2", mode="all", skip_initiator=True)
     d = Driver.start(one(node))
     assert d.users() == ["u2"]
-    event = next(e for e in d.state.history if e.action == "auto_approved")
+    event = next(e for e in d.history if e.action == "auto_approved")
     assert (event.target, event.details["reason"]) == ("officer1", "initiator")
     d.act("u2")
     assert d.users() == ["zz"]
@@ -246,7 +246,7 @@ def test_skip_previous_approver_across_cc_and_automated() -> None:
     assert d.state.current == "e"
     # e: u1 approved c (automatically), u3 did not approve c
     assert d.users() == ["u3"]
-    reasons = [e.details.get("reason") for e in d.state.history if e.action == "auto_approved"]
+    reasons = [e.details.get("reason") for e in d.history if e.action == "auto_approved"]
     assert reasons == ["previous_approver"] * 3
 
 

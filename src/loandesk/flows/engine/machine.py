@@ -1006,7 +1006,7 @@ class _Step:
             node_id = where
             visit = st.visits.get(where) if where is not None else None
         event = HistoryEvent(
-            seq=len(st.history) + 1,
+            seq=st.history_seq + 1,
             at=self.now,
             actor=actor,
             action=action,
@@ -1023,7 +1023,7 @@ class _Step:
             round=st.round,
             details=dict(details or {}),
         )
-        st.history.append(event)
+        st.history_seq = event.seq
         self.fx.append(HistoryRecorded(event))
 
     # ================================================================== assignees

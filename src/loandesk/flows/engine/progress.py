@@ -1,11 +1,11 @@
 """Read helpers for the UI: progress timelines and what a task's holder may do.
 
-- ``progress(definition, state)``: every node of the tree in order with a status — ``done``,
-  ``current``, ``pending`` or ``skipped`` — plus who acted (with comments and how long each
-  waited), who is being waited for and the deadline. Branches not taken are ``skipped``; a
-  branch group not reached yet shows all its branches ``pending``, or only the branch the current
-  data would take when `evaluate_condition` is given (the rest ``skipped``). Nodes left unvisited
-  by a finished instance are ``skipped``.
+- ``progress(definition, state, history=events)``: every node of the tree in order with a
+  status — ``done``, ``current``, ``pending`` or ``skipped`` — plus who acted (with comments and
+  how long each waited), who is being waited for and the deadline. Branches not taken are
+  ``skipped``; a branch group not reached yet shows all its branches ``pending``, or only the
+  branch the current data would take when `evaluate_condition` is given (the rest ``skipped``).
+  Nodes left unvisited by a finished instance are ``skipped``.
 - ``borrower_progress(definition, state, lang)``: the borrower's status page in plain words:
   a summary line and the visible steps (start, approval nodes, automated nodes that have a
   ``borrower_label``), without names, comments or internal node names; consecutive steps with
@@ -96,13 +96,16 @@ def progress(
     definition: Definition,
     state: InstanceState,
     *,
+    history: Sequence[HistoryEvent],
     evaluate_condition: Callable[[Any, Mapping[str, Any]], bool] | None = None,
 ) -> list[ProgressItem]:
-    """The officer's timeline: every node in order with its status (see the module doc)."""
+    """The officer's timeline: every node in order with its status (see the module doc).
+    `history` is the instance's events in seq order (kept as rows, not in the state: ADR 0015);
+    the statuses come from the state alone, the events only fill in who acted."""
     last: dict[str, Visit] = {v.node_id: v for v in state.route}
     acts: dict[tuple[str | None, int | None], list[HistoryEvent]] = {}
     submissions: list[HistoryEvent] = []
-    for event in state.history:
+    for event in history:
         if event.action in ("submitted", "resubmitted"):
             submissions.append(event)
         elif event.action in ACTOR_ACTIONS:
@@ -233,7 +236,7 @@ def borrower_progress(
     """``{"status", "summary", "steps": [{"label", "status", "text"}]}`` in plain words."""
     words = PLAIN_WORDS.get(lang, PLAIN_WORDS["zh-CN"])
     steps: list[dict[str, str]] = []
-    for item in progress(definition, state):
+    for item in progress(definition, state, history=()):  # no names or comments here
         if item.status == SKIPPED:
             continue
         node = definition.node(item.node_id)

@@ -3,7 +3,8 @@
 `InstanceState` is everything the engine needs to continue an instance: status, data, the
 current node and its approval run (one slot per resolved assignee), every task the instance ever
 had, the scheduled timers, automated steps, the current route (the nodes passed since the last
-(re)submission, used for return targets and progress) and the append-only history.
+(re)submission, used for return targets and progress) and how many history events it has
+recorded (`history_seq`).
 
 The leaves (`Task`, `Slot`, `Timer`, `AutoStep`, `Visit`, `HistoryEvent`) are frozen: the engine
 replaces them instead of mutating, so `InstanceState.clone()` only copies containers and a
@@ -11,6 +12,11 @@ command never changes the state it was given. ``state.to_json()`` returns plain 
 (datetimes as ISO-8601 strings with their offset) for a JSONField; ``InstanceState.from_json``
 rebuilds an equal state. The Django layer also keeps tasks, timers and history as rows (from the
 effects), so the JSON document is the engine's memory and the rows are the queryable projection.
+
+The history itself is not in the state (ADR 0015): each event leaves the engine once, as a
+`HistoryRecorded` effect, and is kept as a row; `progress` is given those events back. The state
+stays the size of what the engine needs to continue, however long an instance's history grows
+(it was ~45 % of a finished loan application's state, and every decision rewrites the state).
 """
 
 from __future__ import annotations
@@ -351,7 +357,7 @@ class InstanceState:
     tasks: dict[str, Task] = field(default_factory=dict)
     timers: dict[str, Timer] = field(default_factory=dict)
     steps: dict[str, AutoStep] = field(default_factory=dict)
-    history: list[HistoryEvent] = field(default_factory=list)
+    history_seq: int = 0  # the seq of the last history event recorded (they are numbered from 1)
     previous_approvers: list[str] = field(default_factory=list)
     acted: bool = False  # has a person decided anything since the last (re)submission?
     returned_from: str | None = None
@@ -377,7 +383,6 @@ class InstanceState:
             tasks=dict(self.tasks),
             timers=dict(self.timers),
             steps=dict(self.steps),
-            history=list(self.history),
             previous_approvers=list(self.previous_approvers),
             error=None if self.error is None else dict(self.error),
         )
@@ -401,7 +406,7 @@ class InstanceState:
             "tasks": [t.to_json() for t in self.tasks.values()],
             "timers": [t.to_json() for t in self.timers.values()],
             "steps": [s.to_json() for s in self.steps.values()],
-            "history": [h.to_json() for h in self.history],
+            "history_seq": self.history_seq,
             "previous_approvers": list(self.previous_approvers),
             "acted": self.acted,
             "returned_from": self.returned_from,
@@ -432,7 +437,10 @@ class InstanceState:
             tasks={t.id: t for t in tasks},
             timers={t.id: t for t in timers},
             steps={s.id: s for s in steps},
-            history=[HistoryEvent.from_json(h) for h in obj["history"]],
+            # A state written before ADR 0015 carried its whole history.
+            history_seq=(
+                obj["history_seq"] if "history_seq" in obj else len(obj.get("history", ()))
+            ),
             previous_approvers=list(obj["previous_approvers"]),
             acted=obj["acted"],
             returned_from=obj["returned_from"],
