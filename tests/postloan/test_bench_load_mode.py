@@ -1,6 +1,7 @@
 """The generator's load mode (bench/generate/bulkload.py): the tables lose their secondary
 indexes (PostgreSQL: and foreign keys) while loading and get exactly the same ones back."""
 
+from functools import partial
 from typing import Any
 
 import pytest
@@ -102,3 +103,22 @@ def test_the_rebuild_refuses_to_run_inside_a_transaction() -> None:
     """Inside the caller's transaction the workers would wait for its locks forever."""
     with pytest.raises(RuntimeError, match="outside any transaction"):
         bulkload._in_parallel(["SELECT 1"])
+
+
+@pytest.mark.postgres(reason="the parallel rebuild is PostgreSQL's load mode")
+@pytest.mark.django_db(transaction=True)
+def test_jobs_on_connections_of_their_own_return_their_results_in_order() -> None:
+    """What the month-end take of the load's fact rebuild runs on (bulkload.rebuild_facts):
+    any callables, each on the connection of the thread that takes it, after `setup`."""
+
+    def job(n: int) -> tuple[int, str, int]:
+        with connection.cursor() as cursor:  # the worker thread's own
+            cursor.execute("SHOW synchronous_commit")
+            return n, cursor.fetchone()[0], cursor.connection.info.backend_pid
+
+    connection.ensure_connection()
+    done = bulkload._on_connections(
+        [partial(job, n) for n in range(5)], "testing", setup="SET synchronous_commit TO off"
+    )
+    assert [(n, setting) for n, setting, _ in done] == [(n, "off") for n in range(5)]
+    assert connection.connection.info.backend_pid not in {pid for _, _, pid in done}

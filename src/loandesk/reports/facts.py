@@ -341,14 +341,18 @@ def _rebuild_sql(pg: bool) -> list[str]:
     ]
 
 
-def rebuild() -> dict[str, int]:
+def rebuild(*, month_ends: bool = True) -> dict[str, int]:
     """Recomputes both fact tables from the loans, installments, customers, application records
     and flow instances, folded (one row per key), and restates every closed month end's
     analysis facts (reports.month_end); returns the rows written per table. One transaction:
     readers see the old facts or the new ones. Writers of the six source tables wait until it
     commits (PostgreSQL: they are locked in SHARE mode, so new records, approval decisions and
     repayments queue for the minute or so a rebuild takes at 1m): run it in a quiet hour, or
-    after a bulk load (triggers_suspended)."""
+    after a bulk load (triggers_suspended).
+
+    `month_ends=False` leaves the month-end facts as they are, for a caller that restates them
+    itself right after (the bench generator's load takes them on two connections,
+    bench/generate/bulkload.py `rebuild_facts`)."""
     pg = connection.vendor == "postgresql"
     written: dict[str, int] = {}
     with transaction.atomic(), connection.cursor() as cursor:
@@ -361,10 +365,11 @@ def rebuild() -> dict[str, int]:
         for table, _, _ in _TABLES:
             cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
             written[table] = int(cursor.fetchone()[0])
-        from loandesk.reports import month_end, vintage
+        if month_ends:
+            from loandesk.reports import month_end, vintage
 
-        month_end.retake_all(_business_date(), vintage.buckets())
-        written["reports_monthendfact"] = month_end.MonthEndFact.objects.count()
+            month_end.retake_all(_business_date(), vintage.buckets())
+            written["reports_monthendfact"] = month_end.MonthEndFact.objects.count()
     return written
 
 
@@ -395,10 +400,13 @@ TRIGGERS = frozenset(
 
 
 @contextmanager
-def triggers_suspended() -> Iterator[None]:
+def triggers_suspended(
+    rebuild_with: Callable[[], object] | None = None,
+) -> Iterator[None]:
     """Bulk loads: the fact triggers do not fire inside (SQLite's row triggers cost a delta
-    row per installment), and the facts are rebuilt once at the end (`rebuild`). Nothing
-    else may write those tables meanwhile. Call outside any transaction.
+    row per installment), and the facts are rebuilt once at the end (`rebuild`, or
+    `rebuild_with` when given: the bench generator's, which restates the month ends on two
+    connections). Nothing else may write those tables meanwhile. Call outside any transaction.
 
     A load that raises gets the triggers back but no rebuild (its facts are stale: generate
     into a fresh database). A process killed inside leaves PostgreSQL's triggers disabled (the
@@ -443,4 +451,4 @@ def triggers_suspended() -> Iterator[None]:
                     cursor.execute(f'ALTER TABLE {other} ENABLE TRIGGER "{name}"')
                 else:
                     cursor.execute(other)
-    rebuild()  # not after a failed load: its facts are not worth the minutes
+    (rebuild_with or rebuild)()  # not after a failed load: its facts are not worth the minutes

@@ -255,6 +255,9 @@ def _barrier() -> None:
             cursor.execute(f"LOCK TABLE {MonthEndClose._meta.db_table} IN SHARE MODE")
 
 
+_ROWS_PER_INSERT = 500  # 4,000 parameters: within SQLite's and PostgreSQL's limits
+
+
 def _write(
     end: date, rows: list[Any], version: int, buckets: Sequence[tuple[str, int]], spent: float
 ) -> int | None:
@@ -267,10 +270,14 @@ def _write(
             return None
         MonthEndFact.objects.filter(month_end=end).delete()
         with connection.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO {table} ({_COLUMNS}) VALUES ({', '.join(['%s'] * 8)})",  # noqa: S608
-                rows,
-            )
+            # Many rows per statement: one INSERT per row was half of a month end's take.
+            one = f"({', '.join(['%s'] * 8)})"
+            for start in range(0, len(rows), _ROWS_PER_INSERT):
+                chunk = rows[start : start + _ROWS_PER_INSERT]
+                cursor.execute(
+                    f"INSERT INTO {table} ({_COLUMNS}) VALUES {', '.join([one] * len(chunk))}",  # noqa: S608
+                    [value for row in chunk for value in row],
+                )
             cursor.execute(*_roll_rows_sql([end], buckets))
         loans = sum(int(row[7]) for row in rows)  # the cohort rows; roll-rate rows repeat them
         close.buckets = signature(buckets)
@@ -334,7 +341,58 @@ def all_closed_ends(business_date: date) -> list[date]:
 def retake_all(business_date: date, buckets: Sequence[tuple[str, int]]) -> int:
     """Restates every closed month end from the data as it stands (reports.facts.rebuild)."""
     with transaction.atomic():
+        forget_all()
+        return take(all_closed_ends(business_date), buckets)
+
+
+def forget_all() -> None:
+    """Deletes every month end's facts and close row (the analyses take them again as they
+    need them), after `_lock`: in the caller's transaction, or its own."""
+    with transaction.atomic(savepoint=False):
         _lock()
         MonthEndFact.objects.all().delete()
         MonthEndClose.objects.all().delete()
-        return take(all_closed_ends(business_date), buckets)
+
+
+def shares(ends: Iterable[date], parts: int) -> list[list[date]]:
+    """`ends` cut into at most `parts` runs of consecutive month ends, each about an equal share
+    of the work of taking them, for takers on connections of their own (the bench generator's
+    restatement after a bulk load: `take` of each run, in parallel).
+
+    Runs, not every other month end: a `take` computes its month ends and the month ends
+    before them in one statement, whose `late` part reads the installments due by the last of
+    them. The work of a month end is about the loans disbursed by then (the rows its statement
+    joins and groups), so the later month ends of a growing book weigh more: the runs are cut
+    where the running sum of those counts crosses each equal share."""
+    from django.db.models import Count
+
+    from loandesk.lending.models import Loan
+
+    pending = sorted(set(ends))
+    if parts < 1:
+        raise ValueError(f"parts must be at least 1, not {parts}")
+    if parts == 1 or len(pending) <= 1:
+        return [pending] if pending else []
+    by_day = (
+        Loan.objects.filter(start_date__lte=pending[-1])
+        .values_list("start_date")
+        .annotate(n=Count("id"))
+        .order_by("start_date")
+    )
+    weights, disbursed, at = [], 0, 0
+    days = list(by_day)
+    for end in pending:
+        while at < len(days) and days[at][0] <= end:
+            disbursed += days[at][1]
+            at += 1
+        weights.append(disbursed + 1)  # + 1: a month end before any loan still costs a little
+    total = sum(weights)
+    out: list[list[date]] = [[]]
+    done = 0
+    for end, weight in zip(pending, weights, strict=True):
+        # A new run once this month end's middle lies past the current run's equal share.
+        if out[-1] and len(out) < parts and (done + weight / 2) > total * len(out) / parts:
+            out.append([])
+        out[-1].append(end)
+        done += weight
+    return out
