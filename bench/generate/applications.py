@@ -153,8 +153,6 @@ class Template:
             for k, v in value.items():
                 if k == "result" and action in ("generate_contract", "disburse") and v:
                     out[k] = self._token("result", action)
-                elif k == "duration_seconds" and v is not None and value.get("task_id"):
-                    out[k] = self._token("duration", value["task_id"])
                 else:
                     out[k] = self._walk(v, k, value)
             return out
@@ -491,14 +489,6 @@ class Cloner:
                     out.append(text[1:-1])
                 elif kind == "result":
                     out.append(json.dumps(result.get(spec[1]), ensure_ascii=ascii_))
-                elif kind == "duration":
-                    created = tpl.task_created.get(spec[1])
-                    closed = tpl.task_closed.get(spec[1])
-                    if created and closed:
-                        secs = (at(closed) - at(created)).total_seconds()  # type: ignore[operator]
-                        out.append(str(int(secs)))
-                    else:
-                        out.append("null")
                 else:  # pragma: no cover
                     raise AssertionError(spec)
             return out

@@ -1,9 +1,10 @@
 """The flow history lives in its rows only (ADR 0015): the state keeps a counter, the rows
-carry what the timeline needs, and migration flows 0006 moves old states both ways."""
+carry what the timeline needs, and migration flows 0007 moves old states both ways."""
 
 import importlib
 from typing import Any
 
+import pytest
 from django.apps import apps
 
 from loandesk.flows import selectors, services
@@ -11,7 +12,7 @@ from loandesk.flows.engine import InstanceState
 from loandesk.flows.models import FlowHistory, FlowInstance
 from tests.flows.conftest import Flows
 
-migration = importlib.import_module("loandesk.flows.migrations.0006_history_out_of_state")
+migration = importlib.import_module("loandesk.flows.migrations.0007_history_out_of_state")
 
 
 def _returned_and_resubmitted(flows: Flows) -> FlowInstance:
@@ -48,31 +49,40 @@ def test_the_timeline_shows_each_visit_s_acts_from_the_rows(flows: Flows) -> Non
     review = next(i for i in detail["progress"] if i["node_id"] == "manager_review")
     # The node's last visit: the approval after the resubmission, not the return before it.
     assert [(a["action"], a["comment"]) for a in review["acts"]] == [("approved", "同意")]
-    assert review["acts"][0]["actor_name"]
+    manager = flows.user("manager")
+    assert review["acts"][0]["actor_name"] == (manager.full_name or manager.username)
     start = next(i for i in detail["progress"] if i["node_id"] == "start")
     assert [a["action"] for a in start["acts"]] == ["submitted", "resubmitted"]
 
 
-def test_migration_0006_moves_the_history_out_of_the_state_and_back(flows: Flows) -> None:
-    inst = _returned_and_resubmitted(flows)
-    migrated_state, migrated_rows = dict(inst.state), _rows(inst)
+def test_migration_0007_moves_the_history_out_of_the_state_and_back(
+    flows: Flows, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(migration, "BATCH", 1)  # one instance per batch: the batching too
+    first = _returned_and_resubmitted(flows)
+    second = flows.submit(amount="150000")
+    converted = {i.pk: (dict(i.state), _rows(i)) for i in (first, flows.refresh(second))}
     events = [
-        e.to_json() for e in selectors.history_events(FlowHistory.objects.filter(instance=inst))
+        e.to_json() for e in selectors.history_events(FlowHistory.objects.filter(instance=first))
     ]
 
-    migration.rows_to_history(apps, None)  # the way back: the state as before ADR 0015
-    inst.refresh_from_db()
-    assert "history_seq" not in inst.state
-    assert inst.state["history"] == events
-    assert InstanceState.from_json(inst.state).history_seq == len(events)
+    migration.rows_to_history(apps, None)  # the way back: the states as before ADR 0015
+    first.refresh_from_db()
+    assert "history_seq" not in first.state
+    assert first.state["history"] == events
+    assert InstanceState.from_json(first.state).history_seq == len(events)
 
-    # Before the migration the rows had no visit or round.
-    FlowHistory.objects.filter(instance=inst).update(visit=None, round=1)
+    # Before migration 0006 the rows had no visit or round; and one event lost its row.
+    FlowHistory.objects.update(visit=None, round=1)
+    lost = FlowHistory.objects.get(instance=first, action="returned")
+    lost.delete()
     migration.history_to_rows(apps, None)
-    inst.refresh_from_db()
-    assert inst.state == migrated_state
-    assert _rows(inst) == migrated_rows
+    for inst in (first, second):
+        inst.refresh_from_db()
+        assert (inst.state, _rows(inst)) == converted[inst.pk]
+    again = FlowHistory.objects.get(instance=first, action="returned")
+    assert (again.actor_id, again.comment, again.at) == (lost.actor_id, lost.comment, lost.at)
 
     migration.history_to_rows(apps, None)  # again: nothing left to move
-    inst.refresh_from_db()
-    assert inst.state == migrated_state
+    first.refresh_from_db()
+    assert first.state == converted[first.pk][0]

@@ -203,3 +203,29 @@ def test_disburse_uses_the_reserved_contract_number(flows: Flows) -> None:
     with pytest.raises(AutomatedStepFailed) as err:  # the number is now taken
         flow_steps.disburse(AutomatedContext(**{**ctx.__dict__, "step_id": "disburse:10"}))
     assert err.value.code == "lending.flow.refused"
+
+
+def test_a_step_acts_as_the_last_approver_else_the_initiator(
+    flows: Flows, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager, risk = flows.user("manager"), flows.user("risk")
+    actors: list[int] = []
+    # A known action (the designer checks the names), standing in to note who it acts as.
+    monkeypatch.setitem(
+        automation._actions, "send_message", lambda ctx: actors.append(ctx.actor_id) or {}
+    )
+    custom_flow(
+        [
+            auto("first", "send_message", {"text": "x"}),  # nobody approved yet: the initiator
+            approval("a1", [manager.pk]),
+            approval("a2", [risk.pk]),
+            auto("after", "send_message", {"text": "x"}),  # the last approver, from the rows
+            approval("a3", [manager.pk]),
+        ]
+    )
+    inst = flows.submit()
+    services.run_pending_steps()
+    inst = flows.act(flows.refresh(inst), "manager")
+    inst = flows.act(inst, "risk")
+    services.run_pending_steps()
+    assert actors == [flows.user("officer1").pk, risk.pk]

@@ -205,7 +205,7 @@ class FlowHistory(models.Model):
     # Which visit of the node and which (re)submission round: the timeline groups acts by
     # (node, visit). The rows are the only copy of the history (ADR 0015).
     visit = models.PositiveIntegerField(null=True, blank=True)
-    round = models.PositiveIntegerField(default=1)
+    round = models.PositiveIntegerField(default=1, db_default=1)
     engine_task_id = models.CharField(max_length=160, blank=True, default="")
     comment = models.TextField(blank=True, default="")
     attachments = models.JSONField(default=list, blank=True)

@@ -439,7 +439,9 @@ class InstanceState:
             steps={s.id: s for s in steps},
             # A state written before ADR 0015 carried its whole history.
             history_seq=(
-                obj["history_seq"] if "history_seq" in obj else len(obj.get("history", ()))
+                obj["history_seq"]
+                if "history_seq" in obj
+                else max((h["seq"] for h in obj.get("history", ())), default=0)
             ),
             previous_approvers=list(obj["previous_approvers"]),
             acted=obj["acted"],
