@@ -255,7 +255,12 @@ def _barrier() -> None:
             cursor.execute(f"LOCK TABLE {MonthEndClose._meta.db_table} IN SHARE MODE")
 
 
-_ROWS_PER_INSERT = 500  # 4,000 parameters: within SQLite's and PostgreSQL's limits
+_ROWS_PER_INSERT = 500  # 4,000 parameters
+
+
+def _max_params() -> int:
+    # Django's SQLite limit is 999 (what SQLite before 3.32 takes): 124 rows per INSERT there.
+    return connection.features.max_query_params or 65535
 
 
 def _write(
@@ -272,8 +277,9 @@ def _write(
         with connection.cursor() as cursor:
             # Many rows per statement: one INSERT per row was half of a month end's take.
             one = f"({', '.join(['%s'] * 8)})"
-            for start in range(0, len(rows), _ROWS_PER_INSERT):
-                chunk = rows[start : start + _ROWS_PER_INSERT]
+            per = max(1, min(_ROWS_PER_INSERT, _max_params() // 8))
+            for start in range(0, len(rows), per):
+                chunk = rows[start : start + per]
                 cursor.execute(
                     f"INSERT INTO {table} ({_COLUMNS}) VALUES {', '.join([one] * len(chunk))}",  # noqa: S608
                     [value for row in chunk for value in row],
