@@ -23,7 +23,7 @@ A run that dies inside the load mode leaves the tables without those indexes: ge
 fresh database (the generator refuses a database that already holds generated loans anyway).
 
 The report facts are rebuilt after each load with `rebuild_facts`: as `reports.facts.rebuild`,
-but on PostgreSQL the month ends are taken on two connections too (`_on_connections`, as the
+but on PostgreSQL the month ends are taken on two connections too (`on_connections`, as the
 rebuild of the indexes).
 """
 
@@ -113,7 +113,7 @@ def _in_parallel(statements: Sequence[str], setup: str = "", workers: int = 2) -
     builds get no parallel workers. Index builds share the table lock they take (SHARE); a
     validation takes SHARE UPDATE EXCLUSIVE on its own table only (ROW SHARE on the one it
     references), so two statements can wait for each other but never deadlock."""
-    _on_connections(
+    on_connections(
         [partial(_execute, statement) for statement in statements],
         "rebuilding the indexes or foreign keys",
         setup=setup,
@@ -126,7 +126,7 @@ def _execute(statement: str) -> None:
         cursor.execute(statement)
 
 
-def _on_connections(
+def on_connections(
     jobs: Sequence[Callable[[], T]], task: str, *, setup: str = "", workers: int = 2
 ) -> list[T]:
     """Runs `jobs` on `workers` threads, each with a Django connection of its own (what a job
@@ -206,7 +206,7 @@ def rebuild_facts(workers: int = 2) -> dict[str, int]:
     buckets = vintage.buckets()
     ends = month_end.all_closed_ends(get_business_date())
     month_end.forget_all()
-    _on_connections(
+    on_connections(
         [partial(month_end.take, run, buckets) for run in month_end.shares(ends, workers)],
         "taking the month ends",
         setup="SET synchronous_commit TO off",  # as the generator's connection

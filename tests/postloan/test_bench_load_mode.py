@@ -1,6 +1,7 @@
 """The generator's load mode (bench/generate/bulkload.py): the tables lose their secondary
 indexes (PostgreSQL: and foreign keys) while loading and get exactly the same ones back."""
 
+import string
 from functools import partial
 from typing import Any
 
@@ -10,7 +11,7 @@ from bench.generate import customers as people
 from bench.generate import loans as portfolio
 from django.db import connection
 
-from loandesk.customers.models import Customer
+from loandesk.customers.models import Customer, CustomerNameGram
 from loandesk.lending.models import Loan
 
 TABLES = (*people.TABLES, *portfolio.TABLES)
@@ -117,8 +118,37 @@ def test_jobs_on_connections_of_their_own_return_their_results_in_order() -> Non
             return n, cursor.fetchone()[0], cursor.connection.info.backend_pid
 
     connection.ensure_connection()
-    done = bulkload._on_connections(
+    done = bulkload.on_connections(
         [partial(job, n) for n in range(5)], "testing", setup="SET synchronous_commit TO off"
     )
     assert [(n, setting) for n, setting, _ in done] == [(n, "off") for n in range(5)]
     assert connection.connection.info.backend_pid not in {pid for _, _, pid in done}
+
+
+def _expected_grams(name: str) -> set[str]:
+    """customers migration 0003's grams: every 1- and 2-character piece, ASCII lowercased."""
+    folded = name.translate(str.maketrans(string.ascii_uppercase, string.ascii_lowercase))
+    return {folded[p : p + w] for w in (1, 2) for p in range(len(folded) - w + 1)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_customers_load_mode_writes_every_name_gram_and_the_trigger_comes_back() -> None:
+    before = set(Customer.objects.values_list("pk", flat=True))
+    people.generate(60, log=False, load_mode=True)
+    loaded = Customer.objects.exclude(pk__in=before)
+    assert loaded.count() >= 60
+    held: dict[int, set[str]] = {}
+    for customer_id, gram in CustomerNameGram.objects.filter(customer__in=loaded).values_list(
+        "customer_id", "gram"
+    ):
+        held.setdefault(customer_id, set()).add(gram)
+    expected = {c.pk: _expected_grams(c.name) for c in loaded}
+    assert held == expected
+    rows = CustomerNameGram.objects.filter(customer__in=loaded).count()
+    assert rows == sum(len(grams) for grams in expected.values())  # each gram once
+    # The trigger is on again: a customer added afterwards gets its grams as it is written.
+    some = loaded.first()
+    assert some is not None
+    Customer.objects.filter(pk=some.pk).update(name="Ab测试")
+    grams = set(CustomerNameGram.objects.filter(customer=some).values_list("gram", flat=True))
+    assert grams == {"a", "b", "测", "试", "ab", "b测", "测试"}
