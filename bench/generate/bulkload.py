@@ -366,7 +366,9 @@ class BackgroundWriter:
     one batch of tables), which bounds the memory held."""
 
     def __init__(self, pending: int = 14) -> None:
-        self.jobs: queue.Queue[tuple[str, list[str], list[Any], str] | None] = queue.Queue(pending)
+        self.jobs: queue.Queue[tuple[str, list[str] | None, list[Any], str] | None] = queue.Queue(
+            pending
+        )
         self.error: BaseException | None = None
         self.cancelled = False  # the load failed: drop what is queued instead of copying it
         self.busy = 0.0  # seconds the thread spent in COPY
@@ -385,6 +387,14 @@ class BackgroundWriter:
         self.waited += time.perf_counter() - t
         return len(batch)
 
+    def statement(self, label: str, sql: str, params: Sequence[Any]) -> None:
+        """Queue one SQL statement, run in order with the COPYs (its own transaction); its
+        time counts under `label`."""
+        self._raise()
+        t = time.perf_counter()
+        self.jobs.put((label, None, [sql, list(params)], ""))
+        self.waited += time.perf_counter() - t
+
     def _run(self) -> None:
         from django.db import connection as own  # this thread's connection
 
@@ -400,7 +410,11 @@ class BackgroundWriter:
                     t = time.perf_counter()
                     try:
                         table, columns, rows, text = job
-                        copy_rows(table, columns, rows, text=text)
+                        if columns is None:  # a statement (`statement`)
+                            with own.cursor() as cursor:
+                                cursor.execute(rows[0], rows[1])
+                        else:
+                            copy_rows(table, columns, rows, text=text)
                     except BaseException as error:  # re-raised in the generator
                         self.error = error
                     spent = time.perf_counter() - t

@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.db import connection, transaction
@@ -192,10 +191,11 @@ TABLES = (
     Customer.tags.through._meta.db_table,
     FollowUp._meta.db_table,
     Document._meta.db_table,
-    CustomerNameGram._meta.db_table,  # filled after the load on PostgreSQL (names_grammed_after)
+    CustomerNameGram._meta.db_table,  # PostgreSQL: filled per batch (name_grams_by_batch)
 )
 
-# The grams of customers_customer's trigger (customers migration 0003), for ids in a range.
+# The rows of customers_customer's name-gram trigger (customers migration 0003), for the ids in
+# a range (a batch's ids are consecutive: reserved from the sequence during the load).
 _PG_GRAMS = """
 INSERT INTO customers_customernamegram (customer_id, gram)
 SELECT DISTINCT c.id, substr(translate(c.name, %s, %s), p, w)
@@ -207,46 +207,24 @@ _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 @contextmanager
-def names_grammed_after(parts: int = 2) -> Iterator[None]:
-    """PostgreSQL bulk load: the name-gram trigger is off while the customers are copied, and
-    the new customers' grams are inserted afterwards, set-based, in `parts` id ranges on
-    connections of their own (bulkload.on_connections), the same rows as the trigger's. Per
-    row, the trigger cost a PL/pgSQL call and an INSERT of ~5 grams into three indexes and a
-    deferred foreign-key check. Nothing else may write customers meanwhile (the load's
-    premise); call it outside any transaction, inside `deferred_indexes`, so the grams' own
-    secondary index and foreign key are built once after them. A load that raises gets the
-    trigger back and no grams (generate into a fresh database). SQLite keeps its triggers."""
-    if connection.vendor != "postgresql":
+def name_grams_by_batch(active: bool) -> Iterator[None]:
+    """PostgreSQL bulk load (`active`): the name-gram trigger is off while the customers are
+    copied; each batch's grams are inserted set-based by the background writer right after the
+    batch's COPY (`_PG_GRAMS`, the trigger's rows), beside the generator's next batch. Per row
+    the trigger cost a PL/pgSQL call and ~5 gram inserts into three indexes plus a deferred
+    foreign-key check. Enter it before the writer, so the trigger comes back only once every
+    queued job ran. Nothing else may write customers meanwhile (the load's premise); a load
+    that raises gets the trigger back (generate into a fresh database)."""
+    if not active:
         yield
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM customers_customer")
-        before = int(cursor.fetchone()[0])
         cursor.execute("ALTER TABLE customers_customer DISABLE TRIGGER customers_name_grams")
     try:
         yield
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT COALESCE(MAX(id), 0) FROM customers_customer")
-            last = int(cursor.fetchone()[0])
-        step = -(-(last - before) // parts)  # ceiling: the ranges cover every new id
-        bounds = [(before + k * step, min(before + (k + 1) * step, last)) for k in range(parts)]
-        bulkload.on_connections(
-            [
-                partial(_insert_grams, low, high)
-                for low, high in bounds
-                if high > low  # nothing loaded: no range
-            ],
-            "writing the customers' name grams",
-            setup="SET synchronous_commit TO off",
-        )
     finally:
         with connection.cursor() as cursor:
             cursor.execute("ALTER TABLE customers_customer ENABLE TRIGGER customers_name_grams")
-
-
-def _insert_grams(low: int, high: int) -> None:
-    with connection.cursor() as cursor:  # the calling thread's connection
-        cursor.execute(_PG_GRAMS, [_UPPER, _UPPER.lower(), low, high])
 
 
 def generate(
@@ -272,15 +250,17 @@ def generate(
         if load_mode:
             stack.enter_context(bulkload.sqlite_unjournaled())
             stack.enter_context(bulkload.deferred_indexes(TABLES, log=log))
-            stack.enter_context(names_grammed_after())
+        grams_by_batch = load_mode and connection.vendor == "postgresql"
+        stack.enter_context(name_grams_by_batch(grams_by_batch))
         # PostgreSQL in load mode: COPY on a second connection while the next batch is built
         # (drained before the indexes are rebuilt).
         write = stack.enter_context(bulkload.writer(load_mode))
         copy = write if isinstance(write, bulkload.BackgroundWriter) else None
+        assert copy is not None or not grams_by_batch  # the writer takes the grams' INSERTs
         for start in range(0, count, BATCH):
             size = min(BATCH, count - start)
             with transaction.atomic():
-                _batch(maker, start, size, totals, copy)
+                _batch(maker, start, size, totals, copy, grams_by_batch)
             if log:
                 done = start + size
                 rate = done / (time.perf_counter() - started)
@@ -298,6 +278,7 @@ def _batch(
     size: int,
     totals: dict[str, int],
     copy: Callable[..., int] | None = None,
+    grams: bool = False,
 ) -> None:
     rng = maker.rng
     ids = bulk.reserve_ids(Customer, size)
@@ -351,6 +332,11 @@ def _batch(
             )
         customers.append(row)
     totals["customers"] += bulk.insert(Customer, customers, with_pk=True, now=now, copy=copy)
+    if grams and copy is not None:
+        bounds = [min(ids) - 1, max(ids)]
+        copy.statement(
+            CustomerNameGram._meta.db_table, _PG_GRAMS, [_UPPER, _UPPER.lower(), *bounds]
+        )
     totals["tags"] += bulk.insert(Customer.tags.through, links, copy=copy)
     totals["follow_ups"] += bulk.insert(FollowUp, follow_ups, now=now, copy=copy)
     totals["documents"] += bulk.insert(Document, documents, now=now, copy=copy)
