@@ -1,5 +1,6 @@
 """The `demo` fixture's shortcut (tests/demo_snapshot.py) leaves what `seed_demo()` leaves."""
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -85,6 +86,7 @@ def test_sentinel_times_stay_and_the_seeds_commit_hooks_come_back(
     from loandesk.core import outbox
 
     assert demo_snapshot is not None
+    demo_snapshot = snapshots.current(demo_snapshot)  # today's, if the run crossed midnight
     assert snapshots.write_back(demo_snapshot) is not None
     # "Run at once" is stored as the latest date: a sentinel, not a time to move.
     assert DBTaskResult.objects.get().run_after.year == 9999
@@ -94,6 +96,7 @@ def test_sentinel_times_stay_and_the_seeds_commit_hooks_come_back(
 @pytest.mark.django_db
 def test_ids_after_a_write_back_do_not_collide(demo_snapshot: snapshots.Snapshot | None) -> None:
     assert demo_snapshot is not None, "the session's snapshot was not taken"
+    demo_snapshot = snapshots.current(demo_snapshot)  # today's, if the run crossed midnight
     assert snapshots.write_back(demo_snapshot) is not None
     highest = max(row[0] for row in demo_snapshot.rows["accounts_department"][1])
     assert Department.objects.create(name="新部门").pk > highest
@@ -105,6 +108,7 @@ def test_written_back_rows_are_not_dated_after_the_write_back(
 ) -> None:
     """A test's own events must sort after the demo's (lists newest first, `[n:]` slices)."""
     assert demo_snapshot is not None
+    demo_snapshot = snapshots.current(demo_snapshot)  # today's, if the run crossed midnight
     assert snapshots.write_back(demo_snapshot) is not None
     now = timezone.now()
     assert OutboxEvent.objects.exists() and AuditEntry.objects.exists()
@@ -133,3 +137,20 @@ def test_no_write_back_on_another_day(
 def test_the_demo_fixture_gives_the_organisation(demo: dict[str, Any]) -> None:
     assert {"admin", "officer1", "officer2", "manager"} <= demo["users"].keys()
     assert demo["users"]["officer1"].department.name == "北京一组"
+
+
+@pytest.mark.django_db
+def test_a_snapshot_from_another_day_is_taken_again_today(
+    demo_snapshot: snapshots.Snapshot | None,
+) -> None:
+    """A run across local midnight: the session's snapshot is yesterday's, which `write_back`
+    refuses; `current` takes it again on the still-migrated database, and that one writes."""
+    assert demo_snapshot is not None
+    yesterday = dataclasses.replace(demo_snapshot, day=timezone.localdate() - timedelta(days=1))
+    assert snapshots.write_back(yesterday) is None
+    today = snapshots.current(yesterday)
+    assert today is not None and today is not yesterday
+    assert today.day == timezone.localdate() and today.rows.keys() == demo_snapshot.rows.keys()
+    assert snapshots.current(yesterday) is today  # taken once, then reused
+    assert snapshots.write_back(today) is not None
+    assert Department.objects.exists()
