@@ -33,6 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from datetime import date
 from functools import partial
 from typing import Any, TypeVar
 
@@ -181,6 +182,50 @@ def on_connections(
     return [results[at] for at in range(len(jobs))]
 
 
+def shares(ends: Iterable[date], parts: int) -> list[list[date]]:
+    """`ends` cut into at most `parts` runs of consecutive month ends, each about an equal share
+    of the work of taking them, for takers on connections of their own (the bench generator's
+    restatement after a bulk load: `take` of each run, in parallel: `rebuild_facts`).
+
+    Runs, not every other month end: a `take` computes its month ends and the month ends
+    before them in one statement, whose `late` part reads the installments due by the last of
+    them. The work of a month end is about the loans disbursed by then (the rows its statement
+    joins and groups), so the later month ends of a growing book weigh more: the runs are cut
+    where the running sum of those counts crosses each equal share."""
+    from django.db.models import Count
+
+    from loandesk.lending.models import Loan
+
+    pending = sorted(set(ends))
+    if parts < 1:
+        raise ValueError(f"parts must be at least 1, not {parts}")
+    if parts == 1 or len(pending) <= 1:
+        return [pending] if pending else []
+    by_day = (
+        Loan.objects.filter(start_date__lte=pending[-1])
+        .values_list("start_date")
+        .annotate(n=Count("id"))
+        .order_by("start_date")
+    )
+    weights, disbursed, at = [], 0, 0
+    days = list(by_day)
+    for end in pending:
+        while at < len(days) and days[at][0] <= end:
+            disbursed += days[at][1]
+            at += 1
+        weights.append(disbursed + 1)  # + 1: a month end before any loan still costs a little
+    total = sum(weights)
+    out: list[list[date]] = [[]]
+    done = 0
+    for end, weight in zip(pending, weights, strict=True):
+        # A new run once this month end's middle lies past the current run's equal share.
+        if out[-1] and len(out) < parts and (done + weight / 2) > total * len(out) / parts:
+            out.append([])
+        out[-1].append(end)
+        done += weight
+    return out
+
+
 def rebuild_facts(workers: int = 2) -> dict[str, int]:
     """`reports.facts.rebuild()` for the end of a bulk load (`facts.triggers_suspended`'s
     `rebuild_with`); returns the rows written per table, as it does.
@@ -188,7 +233,7 @@ def rebuild_facts(workers: int = 2) -> dict[str, int]:
     On PostgreSQL the month ends, most of the rebuild (at 100k: about 17 of 24 s), are not
     taken in the rebuild's one transaction on one core: `rebuild(month_ends=False)` commits the
     other facts, then every month end's facts and close rows are deleted and the closed month
-    ends are taken in `workers` runs of consecutive month ends (`month_end.shares`), each by
+    ends are taken in `workers` runs of consecutive month ends (`shares`), each by
     `month_end.take` on a connection of its own, at once. Each run commits its month ends
     one by one; a run that fails leaves its month ends missing or stale (close rows claimed
     but not written), which the analyses take when they need them, and fails the load. Nothing
@@ -207,7 +252,7 @@ def rebuild_facts(workers: int = 2) -> dict[str, int]:
     ends = month_end.all_closed_ends(get_business_date())
     month_end.forget_all()
     on_connections(
-        [partial(month_end.take, run, buckets) for run in month_end.shares(ends, workers)],
+        [partial(month_end.take, run, buckets) for run in shares(ends, workers)],
         "taking the month ends",
         setup="SET synchronous_commit TO off",  # as the generator's connection
         workers=workers,

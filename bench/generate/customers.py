@@ -10,6 +10,7 @@ metadata only: the files do not exist) with realistic proportions.
 """
 
 import random
+import string
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -203,7 +204,6 @@ FROM customers_customer AS c,
      generate_series(1, char_length(c.name)) AS p, (VALUES (1), (2)) AS widths(w)
 WHERE c.id > %s AND c.id <= %s AND p + w - 1 <= char_length(c.name)
 """
-_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 @contextmanager
@@ -335,7 +335,9 @@ def _batch(
     if grams and copy is not None:
         bounds = [min(ids) - 1, max(ids)]
         copy.statement(
-            CustomerNameGram._meta.db_table, _PG_GRAMS, [_UPPER, _UPPER.lower(), *bounds]
+            CustomerNameGram._meta.db_table,
+            _PG_GRAMS,
+            [string.ascii_uppercase, string.ascii_lowercase, *bounds],
         )
     totals["tags"] += bulk.insert(Customer.tags.through, links, copy=copy)
     totals["follow_ups"] += bulk.insert(FollowUp, follow_ups, now=now, copy=copy)

@@ -135,7 +135,7 @@ def test_shares_cut_the_month_ends_into_runs_of_about_equal_work() -> None:
     def weight(run: list[date]) -> int:
         return sum(1 + sum(n for day, n in disbursed.items() if day <= e) for e in run)
 
-    first, second = me.shares(reversed(ends), 2)
+    first, second = bulkload.shares(reversed(ends), 2)
     assert first + second == ends
     # A growing book: the later month ends weigh more, so the first run holds more of them;
     # no month end moved to the other run would make the two closer.
@@ -143,14 +143,14 @@ def test_shares_cut_the_month_ends_into_runs_of_about_equal_work() -> None:
     gap = abs(weight(first) - weight(second))
     assert gap <= abs(weight(first[:-1]) - weight([first[-1], *second]))
     assert gap <= abs(weight([*first, second[0]]) - weight(second[1:]))
-    assert me.shares(ends, 1) == [ends]
-    assert me.shares([], 2) == []
-    assert me.shares(ends[:1], 2) == [ends[:1]]
-    assert [e for run in me.shares(ends, 3) for e in run] == ends
-    assert len(me.shares(ends, 3)) == 3
-    assert me.shares(ends[:2], 5) == [ends[:1], ends[1:2]]
+    assert bulkload.shares(ends, 1) == [ends]
+    assert bulkload.shares([], 2) == []
+    assert bulkload.shares(ends[:1], 2) == [ends[:1]]
+    assert [e for run in bulkload.shares(ends, 3) for e in run] == ends
+    assert len(bulkload.shares(ends, 3)) == 3
+    assert bulkload.shares(ends[:2], 5) == [ends[:1], ends[1:2]]
     with pytest.raises(ValueError, match="at least 1"):
-        me.shares(ends, 0)
+        bulkload.shares(ends, 0)
 
 
 def test_a_month_end_written_in_many_statements_has_every_row_once(
