@@ -13,6 +13,7 @@ from loandesk.flows.engine import (
     FlowError,
     Notify,
     NotifyCc,
+    State,
     progress,
 )
 
@@ -37,6 +38,14 @@ def test_automated_step_waits_for_its_result() -> None:
     assert d.state.data["risk"] == {"score": 640, "grade": "C"}
     assert [e.changes for e in d.t.of_type(DataUpdated)] == [{"risk": {"score": 640, "grade": "C"}}]
     assert d.state.steps["score:1"].status == "done"
+    # ADR 0016: the result is in the history event (and the data), not a third time in the state
+    assert [e.details for e in d.history if e.action == "automated_done"] == [
+        {"action": "risk_scorecard", "result": {"score": 640, "grade": "C"}}
+    ]
+    stored = d.state.to_json()
+    kept = ["action", "error", "finished_at", "id", "node_id", "params", "started_at", "status"]
+    assert [sorted(s) for s in stored["steps"]] == [[*kept, "visit"]]
+    assert State.from_json(stored).to_json() == stored
     assert d.users() == ["u1"]
     # a duplicate delivery of the result is ignored; an unknown step is an error
     again = d.engine.automated_done(d.state, step_id="score:1", result={}, now=at(9))
@@ -44,6 +53,20 @@ def test_automated_step_waits_for_its_result() -> None:
     with pytest.raises(FlowError) as err:
         d.engine.automated_done(d.state, step_id="nope:1", result={}, now=at(9))
     assert (err.value.code, err.value.status) == ("flow.step_not_found", 404)
+
+
+def test_a_state_written_with_step_results_still_loads() -> None:
+    """States stored before ADR 0016 carry each finished step's result; it is dropped on load
+    and the flow goes on from them."""
+    d = Driver.start(flow(robot("score", "risk_scorecard", result_key="risk"), approval("a", "u1")))
+    d.step_done({"score": 640})
+    legacy = d.state.to_json()
+    legacy["steps"][0]["result"] = {"score": 640}
+    loaded = State.from_json(legacy)
+    assert loaded.steps["score:1"].status == "done" and "result" not in loaded.to_json()["steps"][0]
+    assert loaded.data["risk"] == {"score": 640}
+    t = d.engine.act(loaded, task_id=d.task("u1").id, user_id="u1", action="approve", now=at(30))
+    assert t.state.status == "approved"
 
 
 def test_automated_failure_skip() -> None:

@@ -514,9 +514,7 @@ class _Step:
         st.step_id = None
         st.current = None
         if isinstance(cmd, AutomatedDone):
-            st.steps[step.id] = replace(
-                step, status="done", finished_at=self.now, result=cmd.result
-            )
+            st.steps[step.id] = replace(step, status="done", finished_at=self.now)
             self._record(
                 "automated_done", node=step, details={"action": step.action, "result": cmd.result}
             )

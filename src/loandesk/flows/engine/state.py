@@ -201,7 +201,11 @@ class Timer:
 
 @dataclass(frozen=True, slots=True)
 class AutoStep:
-    """One run of an automated node; the Django layer runs it and reports back."""
+    """One run of an automated node; the Django layer runs it and reports back.
+
+    Its result is not kept here (ADR 0016): the step-run row, the ``automated_done`` history
+    event and, for a node with a ``result_key``, the flow data hold it; the state is rewritten
+    on every decision, so a copy here (a scorecard is ~1.4 KB) was paid again each time."""
 
     id: str
     node_id: str
@@ -211,7 +215,6 @@ class AutoStep:
     started_at: datetime
     status: str = "running"  # running | done | failed | cancelled
     finished_at: datetime | None = None
-    result: Any = None
     error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -224,7 +227,6 @@ class AutoStep:
             "started_at": _dt(self.started_at),
             "status": self.status,
             "finished_at": _dt(self.finished_at),
-            "result": self.result,
             "error": self.error,
         }
 
@@ -239,8 +241,7 @@ class AutoStep:
             started_at=_req_dt(obj["started_at"]),
             status=obj["status"],
             finished_at=_parse_dt(obj["finished_at"]),
-            result=obj["result"],
-            error=obj["error"],
+            error=obj["error"],  # a "result" of a state written before ADR 0016 is dropped
         )
 
 
