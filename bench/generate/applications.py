@@ -41,6 +41,7 @@ from typing import Any
 
 from django.db import connection, models, transaction
 
+from bench.generate import bulkload
 from loandesk.accounts.models import User
 from loandesk.core.money import format_yuan
 from loandesk.customers.models import Customer
@@ -559,7 +560,7 @@ class Cloner:
                         found = stamps[key] = (times[spec[1]] + spec[2]).isoformat()
                     texts.append(found)
                 else:
-                    texts.append(copy_text(slot(spec)))
+                    texts.append(bulkload.copy_text(slot(spec)))
             for model, (fmt, count) in per_model.items():
                 self.texts[model].append(fmt.format(*texts))
                 self.counts[model] += count
@@ -604,7 +605,7 @@ class Cloner:
                         text = []
                         parts.append(index[v.spec])
                     else:
-                        text.append(copy_text(v))
+                        text.append(bulkload.copy_text(v))
                 text.append("\n")
             parts.append("".join(text))
             fmt = "".join(
@@ -736,28 +737,6 @@ def write(cloner: "Cloner", writer: Callable[..., int]) -> dict[str, int]:
         else:
             counts[model._meta.model_name or ""] = writer(model._meta.db_table, columns_, tuples)
     return counts
-
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
-
-
-def copy_text(value: Any) -> str:
-    """One value in PostgreSQL's COPY text format."""
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
-        return (
-            value.translate(_COPY_ESCAPES)
-            if "\\" in value or "\n" in value or "\t" in value or "\r" in value
-            else value
-        )
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
 
 
 def at_utc(d: date, hour: int) -> datetime:

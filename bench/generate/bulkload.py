@@ -27,17 +27,22 @@ but on PostgreSQL the month ends are taken on two connections too (`on_connectio
 rebuild of the indexes).
 """
 
+import json
+import multiprocessing
+import os
 import queue
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from typing import Any, TypeVar
 
-from django.db import connection
+from django.db import connection, connections
+from psycopg.types.json import Json, Jsonb
 
 T = TypeVar("T")
 
@@ -497,3 +502,102 @@ def writer(background: bool) -> Iterator[Callable[..., int]]:
             bg.close()
         raise
     bg.close()
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def copy_text(value: Any) -> str:
+    """One value in PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, (Json, Jsonb)):  # what Django adapts a JSONField's value to
+        value = (value.dumps or json.dumps)(value.obj)
+    if isinstance(value, str):
+        return (
+            value.translate(_COPY_ESCAPES)
+            if "\\" in value or "\n" in value or "\t" in value or "\r" in value
+            else value
+        )
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def copy_lines(rows: Iterable[Sequence[Any]]) -> str:
+    """Rows of values as COPY text."""
+    return "".join("\t".join([copy_text(v) for v in row]) + "\n" for row in rows)
+
+
+# Held by a builder process for its life: the parent's database connections, inherited by the
+# fork. Never used, and never closed here (closing would end the parent's session: the socket
+# is shared); a builder that touched the database would open a connection of its own.
+_INHERITED: list[Any] = []
+
+
+def _detach_database() -> None:
+    for conn in connections.all(initialized_only=True):
+        _INHERITED.append(conn.connection)
+        conn.connection = None
+
+
+def builder_count() -> int:
+    """Processes to build rows in: one per core, where `fork` is available (it is what lets a
+    builder start with the parent's prepared state instead of re-importing and re-reading)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    return min(os.cpu_count() or 1, 4)
+
+
+class Builders:
+    """Builds batches in forked processes, in order, a bounded number ahead of their writing.
+
+    The generator's row building is pure Python on one core, while on PostgreSQL the server is
+    idle in the customers phase and on SQLite the same process also runs every INSERT. A
+    builder gets the parent's state by the fork (the prepared makers, templates, settings), so
+    it needs nothing but the batch's arguments, and returns what the parent writes as is.
+    Determinism does not depend on the number of builders: each batch draws from its own seed.
+    `processes` 0 builds in this process (tests; platforms without fork). Fork before any
+    thread starts (the background writer): a fork copies only the forking thread."""
+
+    def __init__(self, build: Callable[..., T], processes: int, ahead: int = 0) -> None:
+        self.build = build
+        self.pending: deque[Any] = deque()
+        self.ahead = ahead or processes + 1
+        self.pool = (
+            multiprocessing.get_context("fork").Pool(processes, initializer=_detach_database)
+            if processes > 0
+            else None
+        )
+
+    def map(self, batches: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
+        """`build(*args)` per batch, in order."""
+        if self.pool is None:
+            for args in batches:
+                yield self.build(*args)
+            return
+        source = iter(batches)
+        for args in source:
+            self.pending.append(self.pool.apply_async(self.build, args))
+            if len(self.pending) >= self.ahead:
+                yield self.pending.popleft().get()
+        while self.pending:
+            yield self.pending.popleft().get()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()  # every result was taken (or the load failed: drop the rest)
+            self.pool.join()
+
+
+@contextmanager
+def builders(build: Callable[..., T], processes: int) -> Iterator[Builders]:
+    pool = Builders(build, processes)
+    try:
+        yield pool
+    finally:
+        pool.close()

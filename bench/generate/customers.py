@@ -13,7 +13,7 @@ import random
 import string
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -227,42 +227,81 @@ def name_grams_by_batch(active: bool) -> Iterator[None]:
             cursor.execute("ALTER TABLE customers_customer ENABLE TRIGGER customers_name_grams")
 
 
+# What the builders (forked processes, `bulkload.Builders`) build from: set before the fork.
+_BUILDING: dict[str, Any] = {}
+
+
 def generate(
-    count: int, *, seed: int = SEED, log: bool = True, load_mode: bool = False
+    count: int,
+    *,
+    seed: int = SEED,
+    log: bool = True,
+    load_mode: bool = False,
+    processes: int | None = None,
 ) -> dict[str, int]:
     """Adds `count` customers (with their follow-ups, tags and documents) to the current
-    database. Deterministic for a given (count, seed) on an empty customer table.
-    `load_mode` (the command line's): the tables' secondary indexes are built after the load
-    and SQLite writes without journal (bench/generate/bulkload.py); call it outside any
+    database. Deterministic for a given (count, seed) on an empty customer table, whatever the
+    number of `processes` building the batches (default: one per core in load mode, else
+    none). `load_mode` (the command line's): the tables' secondary indexes are built after the
+    load and SQLite writes without journal (bench/generate/bulkload.py); call it outside any
     transaction."""
     officers = ensure_org()
     for name, color in BENCH_TAGS:
         Tag.objects.get_or_create(name=name, defaults={"color": color})
     tag_ids = list(Tag.objects.order_by("name").values_list("pk", flat=True))
     maker = Maker(seed, officers, tag_ids)
+    for code in DISTRICTS:  # cached before the fork: builders never touch the database
+        maker.region(code)
+    if processes is None:
+        processes = bulkload.builder_count() if load_mode else 0
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             # Random blind-index inserts: keep the index pages in memory (this connection).
             cursor.execute("PRAGMA cache_size = -524288")  # 512 MB
     started = time.perf_counter()
     totals = {"customers": 0, "tags": 0, "follow_ups": 0, "documents": 0}
+    grams_by_batch = load_mode and connection.vendor == "postgresql"
+    # PostgreSQL in load mode the builders return COPY text, which the background writer
+    # sends as is.
+    _BUILDING.update(maker=maker, seed=seed, text=grams_by_batch, now=datetime.now(UTC))
     with ExitStack() as stack:
+        stack.callback(_BUILDING.clear)
         if load_mode:
             stack.enter_context(bulkload.sqlite_unjournaled())
             stack.enter_context(bulkload.deferred_indexes(TABLES, log=log))
-        grams_by_batch = load_mode and connection.vendor == "postgresql"
+        # Forked before the writer's thread starts.
+        pool = stack.enter_context(bulkload.builders(_build, processes))
         stack.enter_context(name_grams_by_batch(grams_by_batch))
         # PostgreSQL in load mode: COPY on a second connection while the next batch is built
         # (drained before the indexes are rebuilt).
         write = stack.enter_context(bulkload.writer(load_mode))
         copy = write if isinstance(write, bulkload.BackgroundWriter) else None
         assert copy is not None or not grams_by_batch  # the writer takes the grams' INSERTs
-        for start in range(0, count, BATCH):
-            size = min(BATCH, count - start)
+        with transaction.atomic():
+            ids = bulk.reserve_ids(Customer, count)
+        batches = ((start, ids[start : start + BATCH]) for start in range(0, count, BATCH))
+        for batch_ids, tables in pool.map(batches):
             with transaction.atomic():
-                _batch(maker, start, size, totals, copy, grams_by_batch)
+                for table, columns, rows, n in tables:
+                    if isinstance(rows, str):
+                        write(table, columns, (), text=rows)
+                    else:
+                        write(table, columns, rows)
+                    totals[_TOTALS[table]] += n
+                    if grams_by_batch and table == Customer._meta.db_table:
+                        assert copy is not None
+                        copy.statement(
+                            CustomerNameGram._meta.db_table,
+                            _PG_GRAMS,
+                            [
+                                string.ascii_uppercase,
+                                string.ascii_lowercase,
+                                min(batch_ids) - 1,
+                                max(batch_ids),
+                            ],
+                        )
             if log:
-                done = start + size
+                done = totals["customers"]
                 rate = done / (time.perf_counter() - started)
                 print(
                     f"  customers {done:,}/{count:,} ({rate:,.0f}/s)", file=sys.stderr, flush=True
@@ -272,22 +311,43 @@ def generate(
     return totals
 
 
-def _batch(
-    maker: Maker,
-    start: int,
-    size: int,
-    totals: dict[str, int],
-    copy: Callable[..., int] | None = None,
-    grams: bool = False,
-) -> None:
+_TOTALS = {
+    Customer._meta.db_table: "customers",
+    Customer.tags.through._meta.db_table: "tags",
+    FollowUp._meta.db_table: "follow_ups",
+    Document._meta.db_table: "documents",
+}
+Built = tuple[list[int], list[tuple[str, list[str], str | list[list[Any]], int]]]
+
+
+def _build(start: int, ids: list[int]) -> Built:
+    """One batch's rows, per table: (table, columns, rows as COPY text or value lists, count).
+    Runs in a builder process (or in the generator with no builders)."""
+    maker: Maker = _BUILDING["maker"]
+    maker.rng = random.Random(f"{_BUILDING['seed']}:{start}")  # per batch: see `Builders`
+    customers, links, follow_ups, documents = _rows(maker, start, ids)
+    tables: list[tuple[str, list[str], str | list[list[Any]], int]] = []
+    for model, rows, with_pk in (
+        (Customer, customers, True),
+        (Customer.tags.through, links, False),
+        (FollowUp, follow_ups, False),
+        (Document, documents, False),
+    ):
+        columns, prepared = bulk.prepare(model, rows, with_pk=with_pk, now=_BUILDING["now"])
+        out = bulkload.copy_lines(prepared) if _BUILDING["text"] else list(prepared)
+        tables.append((model._meta.db_table, columns, out, len(rows)))
+    return ids, tables
+
+
+def _rows(
+    maker: Maker, start: int, ids: list[int]
+) -> tuple[list[dict[str, Any]], list[dict[str, int]], list[dict[str, Any]], list[dict[str, Any]]]:
     rng = maker.rng
-    ids = bulk.reserve_ids(Customer, size)
     customers: list[dict[str, Any]] = []
     links: list[dict[str, int]] = []
     follow_ups: list[dict[str, Any]] = []
     documents: list[dict[str, Any]] = []
-    now = datetime.now(UTC)
-    for customer_id, n in zip(ids, range(start, start + size), strict=True):
+    for customer_id, n in zip(ids, range(start, start + len(ids)), strict=True):
         row, tags = maker.customer(n)
         row["id"] = customer_id
         links.extend({"customer_id": customer_id, "tag_id": t} for t in tags)
@@ -331,14 +391,4 @@ def _batch(
                 }
             )
         customers.append(row)
-    totals["customers"] += bulk.insert(Customer, customers, with_pk=True, now=now, copy=copy)
-    if grams and copy is not None:
-        bounds = [min(ids) - 1, max(ids)]
-        copy.statement(
-            CustomerNameGram._meta.db_table,
-            _PG_GRAMS,
-            [string.ascii_uppercase, string.ascii_lowercase, *bounds],
-        )
-    totals["tags"] += bulk.insert(Customer.tags.through, links, copy=copy)
-    totals["follow_ups"] += bulk.insert(FollowUp, follow_ups, now=now, copy=copy)
-    totals["documents"] += bulk.insert(Document, documents, now=now, copy=copy)
+    return customers, links, follow_ups, documents

@@ -333,7 +333,7 @@ class Maker:
 
 def _copy_line(values: Sequence[Any]) -> str:
     """Columns after the first as the rest of a COPY text line: "\t…\t…\n"."""
-    return "".join("\t" + applications.copy_text(v) for v in values) + "\n"
+    return "".join("\t" + bulkload.copy_text(v) for v in values) + "\n"
 
 
 def _customers() -> list[tuple[int, int, int | None]]:

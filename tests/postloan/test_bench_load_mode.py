@@ -9,9 +9,10 @@ import pytest
 from bench.generate import bulkload
 from bench.generate import customers as people
 from bench.generate import loans as portfolio
-from django.db import connection
+from bench.generate.org import ensure_org
+from django.db import connection, transaction
 
-from loandesk.customers.models import Customer, CustomerNameGram
+from loandesk.customers.models import Customer, CustomerNameGram, Document, FollowUp
 from loandesk.lending.models import Loan
 
 TABLES = (*people.TABLES, *portfolio.TABLES)
@@ -132,7 +133,10 @@ def _expected_grams(name: str) -> set[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_customers_load_mode_writes_every_name_gram_and_the_trigger_comes_back() -> None:
+def test_the_customers_load_mode_writes_every_name_gram_and_the_trigger_comes_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(people, "BATCH", 25)  # three batches, built by forked builders
     before = set(Customer.objects.values_list("pk", flat=True))
     people.generate(60, log=False, load_mode=True)
     loaded = Customer.objects.exclude(pk__in=before)
@@ -152,3 +156,48 @@ def test_the_customers_load_mode_writes_every_name_gram_and_the_trigger_comes_ba
     Customer.objects.filter(pk=some.pk).update(name="Ab测试")
     grams = set(CustomerNameGram.objects.filter(customer=some).values_list("gram", flat=True))
     assert grams == {"a", "b", "测", "试", "ab", "b测", "测试"}
+
+
+def _people(before: set[int]) -> list[tuple[Any, ...]]:
+    """Every generated customer value but surrogate ids (customers as their rank by id)."""
+    rank: dict[int, int] = {}
+    out: list[tuple[Any, ...]] = []
+    for c in Customer.objects.exclude(pk__in=before).order_by("id").prefetch_related("tags"):
+        rank[c.pk] = len(rank)
+        out.append(
+            (c.name, c.kind, c.phone, c.id_number, c.uscc, c.name_pinyin, c.owner_id,
+             c.credit_level,
+             c.status, c.district_code, c.created_at, c.next_follow_up_at,
+             sorted(t.name for t in c.tags.all()))
+        )  # fmt: skip
+    follow_ups = sorted(
+        (rank[f.customer_id], f.kind, f.content, f.created_at, f.next_follow_up_at, f.closed_at)
+        for f in FollowUp.objects.filter(customer_id__in=rank)
+    )
+    documents = sorted(
+        (rank[d.customer_id], d.kind, str(d.file).rsplit("-")[-1], d.size, d.sha256)
+        for d in Document.objects.filter(customer_id__in=rank)
+    )
+    return [*out, *follow_ups, *documents]
+
+
+@pytest.mark.django_db
+def test_the_customers_are_the_same_whatever_the_number_of_builders(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each batch draws from its own seed, so building in forked processes (several batches
+    ahead of the writing, results taken in order) makes the rows building here makes."""
+    monkeypatch.setattr(people, "BATCH", 7)  # 5 batches, 3 of them in flight
+    made = []
+    ensure_org()  # the demo's own customers are seeded here, before either run
+    before = set(Customer.objects.values_list("pk", flat=True))
+    for processes in (0, 2):
+        with transaction.atomic():
+            totals = people.generate(33, log=False, processes=processes)
+            made.append((totals, _people(before)))
+            transaction.set_rollback(True)
+    (totals, here), (totals_forked, forked) = made
+    assert totals == totals_forked and totals["customers"] == 33
+    assert totals["follow_ups"] > 10 and totals["documents"] > 5 and totals["tags"] > 5
+    assert forked == here
+    assert len({row[2] for row in here[:33]}) == 33  # the phones stay unique across batches

@@ -11,7 +11,7 @@ RETURNING: on SQLite from MAX(id) inside the write transaction (which holds the 
 lock), on PostgreSQL from the table's identity sequence.
 """
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from django.db import connection, models
@@ -79,18 +79,16 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
     return list(range(start, start + count))
 
 
-def insert(
+def prepare(
     model: type[models.Model],
     rows: Iterable[Mapping[str, Any]],
     *,
     with_pk: bool = False,
     now: Any = None,
-    copy: Callable[[str, list[str], list[Sequence[Any]]], int] | None = None,
-) -> int:
-    """INSERT rows given as {attname: python value}; missing fields take their defaults
-    (auto_now / auto_now_add fields take `now`). PostgreSQL: `copy`, when given, writes the
-    prepared rows instead of a COPY on this connection (the bench generator's background
-    writer, bench/generate/bulkload.py)."""
+) -> tuple[list[str], Iterator[list[Any]]]:
+    """The table's columns and the rows' values converted for the driver (lazily): rows given
+    as {attname: python value}; missing fields take their defaults (auto_now / auto_now_add
+    fields take `now`)."""
     columns = _columns(model, with_pk)
     defaults: list[Callable[[], Any]] = []
     for field, _ in columns:
@@ -98,12 +96,6 @@ def insert(
             defaults.append(lambda: now)
         else:
             defaults.append(field.get_default)
-    quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608  (names from the model)
-        quote(model._meta.db_table),
-        ", ".join(quote(field.column) for field, _ in columns),
-        ", ".join(["%s"] * len(columns)),
-    )
     names = [field.attname for field, _ in columns]
     prepared = (
         [
@@ -112,11 +104,38 @@ def insert(
         ]
         for row in rows
     )
+    return [field.column for field, _ in columns], prepared
+
+
+def insert(
+    model: type[models.Model],
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    with_pk: bool = False,
+    now: Any = None,
+    copy: Callable[[str, list[str], list[Sequence[Any]]], int] | None = None,
+) -> int:
+    """INSERT rows given as {attname: python value} (see `prepare`). PostgreSQL: `copy`, when
+    given, writes the prepared rows instead of a COPY on this connection (the bench
+    generator's background writer, bench/generate/bulkload.py)."""
+    db_columns, prepared = prepare(model, rows, with_pk=with_pk, now=now)
     if connection.vendor == "postgresql":
-        db_columns = [field.column for field, _ in columns]
         if copy is not None:
             return copy(model._meta.db_table, db_columns, list(prepared))
         return _copy(model, db_columns, prepared)
+    return execute_many(model, db_columns, prepared)
+
+
+def execute_many(
+    model: type[models.Model], db_columns: Sequence[str], prepared: Iterable[Sequence[Any]]
+) -> int:
+    """SQLite: INSERTs of prepared rows, CHUNK rows per executemany."""
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608  (names from the model)
+        quote(model._meta.db_table),
+        ", ".join(quote(c) for c in db_columns),
+        ", ".join(["%s"] * len(db_columns)),
+    )
     batch: list[Sequence[Any]] = []
     total = 0
     with connection.cursor() as cursor:
