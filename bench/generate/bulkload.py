@@ -539,7 +539,8 @@ def copy_lines(rows: Iterable[Sequence[Any]]) -> str:
 _INHERITED: list[Any] = []
 
 
-def _detach_database() -> None:
+def detach_database() -> None:
+    """In a forked process: leave the parent's connections alone (see `_INHERITED`)."""
     for conn in connections.all(initialized_only=True):
         _INHERITED.append(conn.connection)
         conn.connection = None
@@ -569,7 +570,7 @@ class Builders:
         self.pending: deque[Any] = deque()
         self.ahead = ahead or processes + 1
         self.pool = (
-            multiprocessing.get_context("fork").Pool(processes, initializer=_detach_database)
+            multiprocessing.get_context("fork").Pool(processes, initializer=detach_database)
             if processes > 0
             else None
         )

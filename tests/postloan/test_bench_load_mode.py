@@ -13,6 +13,8 @@ from bench.generate.org import ensure_org
 from django.db import connection, transaction
 
 from loandesk.customers.models import Customer, CustomerNameGram, Document, FollowUp
+from loandesk.flows.models import FlowHistory
+from loandesk.forms.models import Record
 from loandesk.lending.models import Loan
 
 TABLES = (*people.TABLES, *portfolio.TABLES)
@@ -47,8 +49,12 @@ def test_the_command_lines_load_mode_makes_the_same_rows() -> None:
             return cursor.fetchone()[0]
 
     mode = journal()
-    portfolio.generate(plain.COUNT, log=False, load_mode=True)
+    # PostgreSQL: the applications are cloned and written by the cloning process.
+    totals = portfolio.generate(plain.COUNT, log=False, load_mode=True)
     assert plain._digest() == plain.DIGEST
+    assert plain.applications_digest() == plain.APPLICATIONS_DIGEST
+    assert Record.objects.count() == totals["record"] + totals["other_record"]
+    assert FlowHistory.objects.count() == totals["flowhistory"] + totals["other_flowhistory"]
     assert journal() == mode  # SQLite: the journal is back (WAL for a file, memory in tests)
 
 
@@ -201,3 +207,17 @@ def test_the_customers_are_the_same_whatever_the_number_of_builders(
     assert totals["follow_ups"] > 10 and totals["documents"] > 5 and totals["tags"] > 5
     assert forked == here
     assert len({row[2] for row in here[:33]}) == 33  # the phones stay unique across batches
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_in_the_cloning_process_reaches_the_generator() -> None:
+    def other(cloner: Any, write: Any) -> dict[str, int]:
+        raise ValueError("no template for this department")
+
+    cloning = portfolio.CloningProcess(cloner=None, other=other)  # type: ignore[arg-type]
+    try:
+        with pytest.raises(RuntimeError, match="no template for this department"):
+            cloning.finish()
+    finally:
+        cloning.stop()
+    assert not cloning.process.is_alive()
