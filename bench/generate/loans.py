@@ -446,7 +446,7 @@ def generate(
                 loans = _with_records(loans, record_ids)
                 if cloning is not None:
                     cloning.submit(lite, record_ids, instance_ids)
-                    t = clock("applications of loans: sent to the cloning process", t)
+                    t = clock("applications: to the cloning process", t)
                 else:
                     _clone_loans(cloner, lite, record_ids, instance_ids)
                     t = clock("applications of loans: build", t)
@@ -503,8 +503,8 @@ def generate(
         # Not part of the sum either: the cloning process ran beside the generator.
         for part, value in process_spent.items():
             of_which = part.startswith("  ")
-            spent[f"{part} (cloning)" if of_which else f"cloning process: {part}"] = value
-        spent["cloning process: its cpu seconds"] = cloning_cpu
+            spent[f"{part} (cloning)" if of_which else f"cloning: {part}"] = value
+        spent["cloning: its cpu seconds"] = cloning_cpu
     t = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
@@ -703,17 +703,17 @@ class CloningProcess:
                     t = time.perf_counter()
                     if kind == "loans":
                         _clone_loans(cloner, *args)
-                        t = clock("applications of loans: build", t)
+                        t = clock("build", t)
                         for name, n in applications.write(cloner, write).items():
                             totals[name] = totals.get(name, 0) + n
                         cloner.reset()
-                        clock("applications of loans: write", t)
+                        clock("write", t)
                     else:
                         totals.update(other(cloner, write))
                         t = clock("other applications", t)
-            clock("waiting for its background COPY", t)  # the writer drained on leaving
+            clock("waiting for its COPY", t)  # the writer drained on leaving
             if isinstance(write, bulkload.BackgroundWriter):
-                spent["its background COPY (overlapped)"] = write.busy
+                spent["its COPY (overlapped)"] = write.busy
                 for table, busy in sorted(write.busy_by_table.items(), key=lambda kv: -kv[1]):
                     spent[f"  of which {table}"] = busy
             spent["cpu"] = time.process_time()
