@@ -34,7 +34,7 @@ import queue
 import sys
 import threading
 import time
-from collections import deque
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date, datetime
@@ -547,11 +547,33 @@ def detach_database() -> None:
 
 
 def builder_count() -> int:
-    """Processes to build rows in: one per core, where `fork` is available (it is what lets a
-    builder start with the parent's prepared state instead of re-importing and re-reading)."""
+    """Processes to build rows in: one per usable core, where `fork` is available (it is what
+    lets a builder start with the parent's prepared state instead of re-importing and
+    re-reading)."""
     if "fork" not in multiprocessing.get_all_start_methods():
         return 0
-    return min(os.cpu_count() or 1, 4)
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return min(usable or 1, 4)
+
+
+def _serve(build: Callable[..., Any], jobs: Any, results: Any) -> None:
+    """A builder's loop: `build(*args)` per job until None (or until the parent is gone)."""
+    detach_database()
+    parent = multiprocessing.parent_process()
+    while True:
+        try:
+            args = jobs.get(timeout=5)
+        except queue.Empty:
+            if parent is not None and not parent.is_alive():
+                os._exit(1)  # the generator was killed: nothing will take the result
+            continue
+        if args is None:
+            return
+        try:
+            results.put(("ok", build(*args)))
+        except BaseException:
+            results.put(("error", traceback.format_exc()))
+            return
 
 
 class Builders:
@@ -559,44 +581,70 @@ class Builders:
 
     The generator's row building is pure Python on one core, while on PostgreSQL the server is
     idle in the customers phase and on SQLite the same process also runs every INSERT. A
-    builder gets the parent's state by the fork (the prepared makers, templates, settings), so
-    it needs nothing but the batch's arguments, and returns what the parent writes as is.
-    Determinism does not depend on the number of builders: each batch draws from its own seed.
-    `processes` 0 builds in this process (tests; platforms without fork). Fork before any
-    thread starts (the background writer): a fork copies only the forking thread."""
+    builder gets the parent's state by the fork (the prepared makers, settings), so it needs
+    nothing but the batch's arguments, and returns what the parent writes as is. Batch k goes
+    to builder k mod n, and results are taken in the same order, each from its builder's own
+    queue: a builder that died or failed is reported instead of waited for. Determinism does
+    not depend on the number of builders: each batch draws from its own seed. `processes` 0
+    builds in this process (tests; platforms without fork). Fork before any thread starts (the
+    background writer): a fork copies only the forking thread, and no process is forked later."""
 
-    def __init__(self, build: Callable[..., T], processes: int, ahead: int = 0) -> None:
+    def __init__(self, build: Callable[..., Any], processes: int) -> None:
         self.build = build
-        self.pending: deque[Any] = deque()
-        self.ahead = ahead or processes + 1
-        self.pool = (
-            multiprocessing.get_context("fork").Pool(processes, initializer=detach_database)
-            if processes > 0
-            else None
-        )
+        ctx = multiprocessing.get_context("fork")
+        self.workers: list[tuple[Any, Any, Any]] = []
+        for _ in range(processes):
+            jobs, results = ctx.Queue(), ctx.Queue()
+            process = ctx.Process(target=_serve, args=(build, jobs, results), daemon=True)
+            process.start()
+            self.workers.append((process, jobs, results))
 
     def map(self, batches: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
         """`build(*args)` per batch, in order."""
-        if self.pool is None:
+        if not self.workers:
             for args in batches:
                 yield self.build(*args)
             return
-        source = iter(batches)
-        for args in source:
-            self.pending.append(self.pool.apply_async(self.build, args))
-            if len(self.pending) >= self.ahead:
-                yield self.pending.popleft().get()
-        while self.pending:
-            yield self.pending.popleft().get()
+        n = len(self.workers)
+        sent = taken = 0
+        for args in batches:
+            self.workers[sent % n][1].put(args)
+            sent += 1
+            if sent - taken > n:  # one batch ahead per builder
+                yield self._take(taken)
+                taken += 1
+        while taken < sent:
+            yield self._take(taken)
+            taken += 1
+
+    def _take(self, k: int) -> Any:
+        process, _, results = self.workers[k % len(self.workers)]
+        while True:
+            try:
+                kind, value = results.get(timeout=1)
+                break
+            except queue.Empty:
+                if not process.is_alive():
+                    raise RuntimeError(
+                        f"a builder process ended (exit code {process.exitcode})"
+                    ) from None
+        if kind == "error":
+            raise RuntimeError(f"a builder process failed:\n{value}")
+        return value
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.terminate()  # every result was taken (or the load failed: drop the rest)
-            self.pool.join()
+        for process, jobs, _ in self.workers:
+            if process.is_alive():
+                jobs.put(None)
+        for process, _, _ in self.workers:
+            process.join(timeout=5)
+            if process.is_alive():  # a load that failed left it building: drop its batch
+                process.terminate()
+                process.join()
 
 
 @contextmanager
-def builders(build: Callable[..., T], processes: int) -> Iterator[Builders]:
+def builders(build: Callable[..., Any], processes: int) -> Iterator[Builders]:
     pool = Builders(build, processes)
     try:
         yield pool

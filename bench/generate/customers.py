@@ -278,6 +278,7 @@ def generate(
         copy = write if isinstance(write, bulkload.BackgroundWriter) else None
         assert copy is not None or not grams_by_batch  # the writer takes the grams' INSERTs
         with transaction.atomic():
+            # All at once, for the builders; nothing else inserts customers during the load.
             ids = bulk.reserve_ids(Customer, count)
         batches = ((start, ids[start : start + BATCH]) for start in range(0, count, BATCH))
         for batch_ids, tables in pool.map(batches):

@@ -22,6 +22,7 @@ sequences stay right for the application afterwards.
 
 import bisect
 import multiprocessing
+import os
 import queue
 import random
 import sys
@@ -636,7 +637,6 @@ class CloningProcess:
         ctx = multiprocessing.get_context("fork")
         self.jobs: Any = ctx.Queue(ahead)
         self.results: Any = ctx.Queue()
-        self.waited = 0.0
         self.process = ctx.Process(
             target=self._main, args=(cloner, other), name="bench-cloning", daemon=True
         )
@@ -650,10 +650,8 @@ class CloningProcess:
         written per table and the process's seconds per part."""
         self._put(("other", ()))
         self._put(None)
-        t = time.perf_counter()
         outcome = self._result()
         self.process.join()
-        self.waited += time.perf_counter() - t
         return outcome
 
     def stop(self) -> None:
@@ -662,16 +660,16 @@ class CloningProcess:
         self.process.join()
 
     def _put(self, job: Any) -> None:
-        t = time.perf_counter()
         while True:
             try:
                 self.jobs.put(job, timeout=1)
-                break
+                return
             except queue.Full:
-                if not self.process.is_alive():
+                # A failed process reports before it ends (and cannot end before its report
+                # is read, when the report is longer than the pipe holds).
+                if not self.results.empty() or not self.process.is_alive():
                     self._result()  # raises its error
                     raise RuntimeError("the cloning process ended early") from None
-        self.waited += time.perf_counter() - t
 
     def _result(self) -> tuple[dict[str, int], dict[str, float]]:
         while True:
@@ -684,6 +682,15 @@ class CloningProcess:
         if kind == "error":
             raise RuntimeError(f"the cloning process failed:\n{payload[0]}")
         return payload[0], payload[1]
+
+    def _next_job(self) -> Any:
+        parent = multiprocessing.parent_process()
+        while True:
+            try:
+                return self.jobs.get(timeout=5)
+            except queue.Empty:
+                if parent is not None and not parent.is_alive():
+                    os._exit(1)  # the generator was killed: nothing will read what this writes
 
     def _main(self, cloner: applications.Cloner, other: Callable[..., dict[str, int]]) -> None:
         bulkload.detach_database()  # this process opens connections of its own
@@ -698,7 +705,7 @@ class CloningProcess:
         t = time.perf_counter()
         try:
             with bulkload.writer(True) as write:
-                while (job := self.jobs.get()) is not None:
+                while (job := self._next_job()) is not None:
                     kind, args = job
                     t = time.perf_counter()
                     if kind == "loans":

@@ -1,6 +1,7 @@
 """The generator's load mode (bench/generate/bulkload.py): the tables lose their secondary
 indexes (PostgreSQL: and foreign keys) while loading and get exactly the same ones back."""
 
+import os
 import string
 from functools import partial
 from typing import Any
@@ -38,9 +39,10 @@ def test_load_mode_restores_exactly_the_migrations_indexes_and_keys() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_command_lines_load_mode_makes_the_same_rows() -> None:
+def test_the_command_lines_load_mode_makes_the_same_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     """Loading with deferred indexes (and on SQLite without journal) writes what the normal
     path writes: the portfolio digest of the same seed is the same."""
+    monkeypatch.setattr(bulkload, "builder_count", lambda: 2)  # as on any machine with 2 cores
     from tests.postloan import test_bench_generator as plain
 
     def journal() -> Any:
@@ -50,7 +52,9 @@ def test_the_command_lines_load_mode_makes_the_same_rows() -> None:
 
     mode = journal()
     # PostgreSQL: the applications are cloned and written by the cloning process.
-    totals = portfolio.generate(plain.COUNT, log=False, load_mode=True)
+    seconds: dict[str, float] = {}
+    totals = portfolio.generate(plain.COUNT, log=False, load_mode=True, seconds=seconds)
+    assert ("cloning: its cpu seconds" in seconds) == (connection.vendor == "postgresql")
     assert plain._digest() == plain.DIGEST
     assert plain.applications_digest() == plain.APPLICATIONS_DIGEST
     assert Record.objects.count() == totals["record"] + totals["other_record"]
@@ -221,3 +225,47 @@ def test_a_failure_in_the_cloning_process_reaches_the_generator() -> None:
     finally:
         cloning.stop()
     assert not cloning.process.is_alive()
+
+
+class _NoTemplates:
+    """A cloner whose templates are missing: cloning any batch raises."""
+
+    @property
+    def t(self) -> Any:
+        raise LookupError("no approved template for this department")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_that_fails_in_the_cloning_process_stops_the_generator() -> None:
+    """The generator is told while it still hands batches over (its queue of two fills once
+    the process is gone), not left waiting."""
+    cloning = portfolio.CloningProcess(cloner=_NoTemplates(), other=dict)  # type: ignore[arg-type]
+    try:
+        with pytest.raises(RuntimeError, match="no approved template for this department"):
+            for _ in range(10):
+                cloning.submit([], [], [])
+    finally:
+        cloning.stop()
+    assert not cloning.process.is_alive()
+
+
+def test_a_builder_that_fails_or_dies_is_reported_not_waited_for() -> None:
+    def build(n: int) -> int:
+        if n == 3:
+            raise ValueError("batch 3 is bad")
+        return n * 2
+
+    got = []
+    with bulkload.builders(build, 2) as pool, pytest.raises(RuntimeError, match="batch 3 is bad"):
+        for value in pool.map((n,) for n in range(6)):
+            got.append(value)
+    assert got == [0, 2, 4]  # in order, up to the failed batch
+
+    def die(n: int) -> int:
+        if n == 1:
+            os._exit(7)
+        return n
+
+    with bulkload.builders(die, 2) as pool, pytest.raises(RuntimeError, match="exit code 7"):
+        list(pool.map((n,) for n in range(4)))
+    assert all(not process.is_alive() for process, _, _ in pool.workers)

@@ -63,7 +63,9 @@ def _columns(
 
 
 def reserve_ids(model: type[models.Model], count: int) -> list[int]:
-    """`count` fresh primary keys (call inside the transaction that inserts them)."""
+    """`count` fresh primary keys. Call inside the transaction that inserts them: on SQLite
+    they follow MAX(id), which only that transaction's write lock keeps (a bulk load that
+    reserves ahead relies on nothing else inserting meanwhile)."""
     if count == 0:
         return []
     table = connection.ops.quote_name(model._meta.db_table)
