@@ -28,9 +28,9 @@ import random
 import sys
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from decimal import ROUND_HALF_UP, Decimal
@@ -408,10 +408,11 @@ def generate(
         if load_mode:
             stack.enter_context(bulkload.sqlite_unjournaled())
             stack.enter_context(bulkload.deferred_indexes(TABLES, log=log, seconds=spent))
-        if load_mode and connection.vendor == "postgresql" and bulkload.builder_count() > 1:
+        if load_mode and bulkload.builder_count() > 1:
             # Forked before the writer's thread starts; stopped (if still running) before the
-            # indexes are rebuilt.
-            cloning = CloningProcess(cloner, other)
+            # indexes are rebuilt. SQLite has one writer per file: the process sends the rows
+            # back.
+            cloning = CloningProcess(cloner, other, send_back=connection.vendor == "sqlite")
             stack.callback(cloning.stop)
         # PostgreSQL in load mode: COPY on a second connection while the next batch is built
         # (entered after the indexes: drained before they are rebuilt).
@@ -421,31 +422,94 @@ def generate(
             ("loans", "installments", "repayments", "allocations", "collection_cases",
              "collection_actions", "promises"), 0
         )  # fmt: skip
+        send_back = cloning is not None and cloning.send_back
+        next_ids: dict[type[Any], int] = {}
+
+        def reserve(model: type[Any], n: int) -> list[int]:
+            # Sending back, a batch's loans and applications are written after the next batch
+            # took its ids: SQLite's MAX(id) would repeat them, so count on from the first.
+            if not send_back or model not in next_ids:
+                found = bulk.reserve_ids(model, n)
+                next_ids[model] = found[-1] + 1 if found else 1
+                return found
+            first_id = next_ids[model]
+            next_ids[model] = first_id + n
+            return list(range(first_id, first_id + n))
+
+        def write_made(made: Made) -> float:
+            t = time.perf_counter()
+            if send_back:
+                assert cloning is not None
+                collected, counts = cloning.rows()
+                t = clock("applications: waiting for the cloning process", t)
+                for table, columns, rows, text in collected:
+                    write(table, columns, rows, text=text)
+                for name, n in counts.items():
+                    totals[name] = totals.get(name, 0) + n
+                t = clock("applications of loans: write", t)
+            totals["loans"] += write(Loan._meta.db_table, LOAN_COLUMNS, made.loans)
+            if maker.text:
+                write(
+                    Installment._meta.db_table,
+                    INSTALLMENT_COLUMNS,
+                    (),
+                    text="".join(made.installments),
+                )
+                totals["installments"] += len(made.installments)
+            else:
+                totals["installments"] += write(
+                    Installment._meta.db_table, INSTALLMENT_COLUMNS, made.installments
+                )
+            t = clock("loans: write", t)
+            _repayments(payer, made.paid, totals, write)
+            t = clock("repayments", t)
+            _cases(collector, made.overdue, totals, write)
+            t = clock("collections", t)
+            return t
+
+        def progress(done: int) -> None:
+            if log:
+                elapsed = time.perf_counter() - started
+                print(
+                    f"  loans {done:,}/{count:,} ({done / elapsed:,.0f} loans/s,"
+                    f" {totals['installments'] / elapsed:,.0f} installments/s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+        ahead: list[Made] = []  # sending back: made, handed over, written one batch later
         for first in range(0, count, BATCH):
             size = min(BATCH, count - first)
             with transaction.atomic():
-                ids = bulk.reserve_ids(Loan, size)
-                loans: list[tuple[Any, ...]] = []
-                installments: list[tuple[Any, ...]] = []
-                paid: list[tuple[int, list[tuple[int, date, str, int, int, int]]]] = []
-                terms: list[Template] = []
-                overdue: list[collections.Overdue] = []
                 t = time.perf_counter()
-                for loan_id, n in zip(ids, range(first, first + size), strict=True):
+                made = Made(first + size)
+                for loan_id, n in zip(reserve(Loan, size), range(first, first + size), strict=True):
                     loan, rows = maker.loan(n, loan_id, people[maker.rng.randrange(len(people))])
-                    loans.append(loan)
-                    installments.extend(rows)
+                    made.loans.append(loan)
+                    made.installments.extend(rows)
                     assert maker.tpl is not None
-                    terms.append(maker.tpl)
+                    made.terms.append(maker.tpl)
                     if maker.payments:
-                        paid.append((loan_id, maker.payments))
+                        made.paid.append((loan_id, maker.payments))
                     if maker.overdue is not None:
-                        overdue.append(maker.overdue)
+                        made.overdue.append(maker.overdue)
                 t = clock("loans: make", t)
-                record_ids, instance_ids = _application_ids(len(loans))
-                lite = _lite(loans, terms)
-                loans = _with_records(loans, record_ids)
-                if cloning is not None:
+                record_ids = reserve(applications.Record, size)
+                instance_ids = reserve(applications.FlowInstance, size)
+                lite = _lite(made.loans, made.terms)
+                made.loans = _with_records(made.loans, record_ids)
+                if send_back:
+                    assert cloning is not None
+                    names = applications.customer_names({row[2] for row in lite})
+                    forms = {}
+                    for row in lite:  # in the order the clones would compute them
+                        key = (row[5], row[6] // 100, row[7], row[8])
+                        if key not in templates.forms_cache:
+                            forms[key] = templates.form_data(key, templates.sample[row[4]])
+                    cloning.submit(lite, record_ids, instance_ids, names, forms)
+                    ahead.append(made)
+                    t = clock("applications: to the cloning process", t)
+                elif cloning is not None:
                     cloning.submit(lite, record_ids, instance_ids)
                     t = clock("applications: to the cloning process", t)
                 else:
@@ -455,39 +519,27 @@ def generate(
                         totals[name] = totals.get(name, 0) + n
                     cloner.reset()
                     t = clock("applications of loans: write", t)
-                totals["loans"] += write(Loan._meta.db_table, LOAN_COLUMNS, loans)
-                if maker.text:
-                    write(
-                        Installment._meta.db_table,
-                        INSTALLMENT_COLUMNS,
-                        (),
-                        text="".join(installments),
-                    )
-                    totals["installments"] += len(installments)
-                else:
-                    totals["installments"] += write(
-                        Installment._meta.db_table, INSTALLMENT_COLUMNS, installments
-                    )
-                del loans, installments
-                t = clock("loans: write", t)
-                _repayments(payer, paid, totals, write)
-                t = clock("repayments", t)
-                _cases(collector, overdue, totals, write)
-                t = clock("collections", t)
-            if log:
-                done = first + size
-                elapsed = time.perf_counter() - started
-                print(
-                    f"  loans {done:,}/{count:,} ({done / elapsed:,.0f} loans/s,"
-                    f" {totals['installments'] / elapsed:,.0f} installments/s)",
-                    file=sys.stderr,
-                    flush=True,
-                )
+                if not send_back:
+                    write_made(made)
+                    progress(made.done)
+            while len(ahead) > 1 or (ahead and first + size >= count):
+                with transaction.atomic():
+                    written = ahead.pop(0)
+                    write_made(written)
+                progress(written.done)
         collector.router.save()
         t = time.perf_counter()
-        if cloning is not None:
-            written, process_spent = cloning.finish()
-            for name, n in written.items():
+        if send_back:
+            assert cloning is not None
+            random_state, serial = cloning.state()
+            cloner.rng.setstate(random_state)
+            cloner.serial = serial
+            t = clock("waiting for the cloning process", t)
+            totals.update(other(cloner, write))
+            t = clock("other applications", t)
+        elif cloning is not None:
+            written_rows, process_spent = cloning.finish()
+            for name, n in written_rows.items():
                 totals[name] = totals.get(name, 0) + n
             t = clock("waiting for the cloning process", t)
             cloning_cpu = process_spent.pop("cpu")
@@ -500,7 +552,7 @@ def generate(
         for table, busy in sorted(write.busy_by_table.items(), key=lambda kv: -kv[1])[:8]:
             spent[f"  of which {table}"] = busy
         spent["waiting for the background COPY"] = write.waited
-    if cloning is not None:
+    if cloning is not None and not cloning.send_back:
         # Not part of the sum either: the cloning process ran beside the generator.
         for part, value in process_spent.items():
             of_which = part.startswith("  ")
@@ -512,6 +564,18 @@ def generate(
     clock("analyze", t)
     totals["templates"] = len(maker.templates)
     return totals
+
+
+@dataclass
+class Made:
+    """A batch of loans with what goes with them, made and not yet written."""
+
+    done: int  # loans made so far, this batch included
+    loans: list[tuple[Any, ...]] = field(default_factory=list)
+    installments: list[Any] = field(default_factory=list)
+    paid: list[tuple[int, list[tuple[int, date, str, int, int, int]]]] = field(default_factory=list)
+    terms: list[Template] = field(default_factory=list)
+    overdue: list[collections.Overdue] = field(default_factory=list)
 
 
 def _poster() -> int:
@@ -591,10 +655,15 @@ def _lite(loans: list[tuple[Any, ...]], terms: list[Template]) -> list[Lite]:
 
 
 def _clone_loans(
-    cloner: applications.Cloner, lite: list[Lite], record_ids: list[int], instance_ids: list[int]
+    cloner: applications.Cloner,
+    lite: list[Lite],
+    record_ids: list[int],
+    instance_ids: list[int],
+    names: dict[int, str] | None = None,
 ) -> None:
     """Each loan's approved application (record + flow instance), cloned into `cloner`."""
-    names = applications.customer_names({row[2] for row in lite})
+    if names is None:
+        names = applications.customer_names({row[2] for row in lite})
     sample = cloner.t.sample
     for row, record_id, instance_id in zip(lite, record_ids, instance_ids, strict=True):
         loan_id, contract_no, customer_id, owner_id, department_id = row[:5]
@@ -632,8 +701,14 @@ class CloningProcess:
     any transaction; at most `ahead` batches wait for it."""
 
     def __init__(
-        self, cloner: applications.Cloner, other: Callable[..., dict[str, int]], ahead: int = 2
+        self,
+        cloner: applications.Cloner,
+        other: Callable[..., dict[str, int]],
+        ahead: int = 2,
+        *,
+        send_back: bool = False,
     ) -> None:
+        self.send_back = send_back
         ctx = multiprocessing.get_context("fork")
         self.jobs: Any = ctx.Queue(ahead)
         self.results: Any = ctx.Queue()
@@ -642,17 +717,44 @@ class CloningProcess:
         )
         self.process.start()
 
-    def submit(self, lite: list[Lite], record_ids: list[int], instance_ids: list[int]) -> None:
-        self._put(("loans", (lite, record_ids, instance_ids)))
+    def submit(
+        self,
+        lite: list[Lite],
+        record_ids: list[int],
+        instance_ids: list[int],
+        names: dict[int, str] | None = None,
+        forms: dict[tuple[Any, ...], dict[str, Any]] | None = None,
+    ) -> None:
+        """One batch; `send_back` takes the customers' names and the form data of the keys
+        not sent before, so that the process never reads the database."""
+        self._put(("loans", (lite, record_ids, instance_ids, names, forms or {})))
+
+    def rows(self) -> tuple[list[tuple[str, list[str], list[Any], str]], dict[str, int]]:
+        """`send_back`: the next batch's rows to write, in order, and their count per table."""
+        kind, collected, counts = self._result()
+        assert kind == "rows", kind
+        return collected, counts
+
+    def state(self) -> tuple[Any, dict[date, int]]:
+        """`send_back`, after the last batch: the cloner's random state and application
+        numbers, for the generator's own cloner to go on from (the applications in other
+        states are cloned and written by the generator)."""
+        self._put(("state", ()))
+        self._put(None)
+        kind, random_state, serial = self._result()
+        assert kind == "state", kind
+        self.process.join()
+        return random_state, serial
 
     def finish(self) -> tuple[dict[str, int], dict[str, float]]:
         """Clones the applications in other states, waits for every write; returns the rows
         written per table and the process's seconds per part."""
         self._put(("other", ()))
         self._put(None)
-        outcome = self._result()
+        kind, written, spent = self._result()
+        assert kind == "ok", kind
         self.process.join()
-        return outcome
+        return written, spent
 
     def stop(self) -> None:
         if self.process.is_alive():
@@ -671,17 +773,17 @@ class CloningProcess:
                     self._result()  # raises its error
                     raise RuntimeError("the cloning process ended early") from None
 
-    def _result(self) -> tuple[dict[str, int], dict[str, float]]:
+    def _result(self) -> tuple[Any, ...]:
         while True:
             try:
-                kind, *payload = self.results.get(timeout=1)
+                found: tuple[Any, ...] = self.results.get(timeout=1)
                 break
             except queue.Empty:
                 if not self.process.is_alive() and self.results.empty():
                     raise RuntimeError("the cloning process ended without a result") from None
-        if kind == "error":
-            raise RuntimeError(f"the cloning process failed:\n{payload[0]}")
-        return payload[0], payload[1]
+        if found[0] == "error":
+            raise RuntimeError(f"the cloning process failed:\n{found[1]}")
+        return found
 
     def _next_job(self) -> Any:
         parent = multiprocessing.parent_process()
@@ -691,6 +793,36 @@ class CloningProcess:
             except queue.Empty:
                 if parent is not None and not parent.is_alive():
                     os._exit(1)  # the generator was killed: nothing will read what this writes
+
+    def _send_back(self, cloner: applications.Cloner) -> None:
+        """SQLite (one writer per file): clone each batch and return its rows to the
+        generator, which writes them in the batch's own transaction."""
+        while (job := self._next_job()) is not None:
+            kind, args = job
+            if kind == "state":
+                self.results.put(("state", cloner.rng.getstate(), cloner.serial))
+                continue
+            lite, record_ids, instance_ids, names, forms = args
+            if forms:
+                cloner.t.forms_cache.update(forms)
+            _clone_loans(cloner, lite, record_ids, instance_ids, names)
+            collected: list[tuple[str, list[str], list[Any], str]] = []
+
+            def collect(
+                table: str,
+                columns: Sequence[str],
+                rows: Iterable[Any],
+                *,
+                text: str = "",
+                into: list[tuple[str, list[str], list[Any], str]] = collected,
+            ) -> int:
+                batch = list(rows)
+                into.append((table, list(columns), batch, text))
+                return len(batch)
+
+            counts = applications.write(cloner, collect)
+            cloner.reset()
+            self.results.put(("rows", collected, counts))
 
     def _main(self, cloner: applications.Cloner, other: Callable[..., dict[str, int]]) -> None:
         bulkload.detach_database()  # this process opens connections of its own
@@ -704,12 +836,16 @@ class CloningProcess:
 
         t = time.perf_counter()
         try:
+            if self.send_back:
+                self._send_back(cloner)
+                return
             with bulkload.writer(True) as write:
                 while (job := self._next_job()) is not None:
                     kind, args = job
                     t = time.perf_counter()
                     if kind == "loans":
-                        _clone_loans(cloner, *args)
+                        lite, record_ids, instance_ids, names, _ = args
+                        _clone_loans(cloner, lite, record_ids, instance_ids, names)
                         t = clock("build", t)
                         for name, n in applications.write(cloner, write).items():
                             totals[name] = totals.get(name, 0) + n

@@ -54,7 +54,13 @@ def test_the_command_lines_load_mode_makes_the_same_rows(monkeypatch: pytest.Mon
     # PostgreSQL: the applications are cloned and written by the cloning process.
     seconds: dict[str, float] = {}
     totals = portfolio.generate(plain.COUNT, log=False, load_mode=True, seconds=seconds)
+    # The applications went through the cloning process: written there (PostgreSQL) or sent
+    # back and written here (SQLite).
+    assert "applications: to the cloning process" in seconds
     assert ("cloning: its cpu seconds" in seconds) == (connection.vendor == "postgresql")
+    assert ("applications: waiting for the cloning process" in seconds) == (
+        connection.vendor == "sqlite"
+    )
     assert plain._digest() == plain.DIGEST
     assert plain.applications_digest() == plain.APPLICATIONS_DIGEST
     assert Record.objects.count() == totals["record"] + totals["other_record"]
