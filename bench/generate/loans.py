@@ -436,7 +436,7 @@ def generate(
             next_ids[model] = first_id + n
             return list(range(first_id, first_id + n))
 
-        def write_made(made: Made) -> float:
+        def write_made(made: Made) -> None:
             t = time.perf_counter()
             if send_back:
                 assert cloning is not None
@@ -464,8 +464,7 @@ def generate(
             _repayments(payer, made.paid, totals, write)
             t = clock("repayments", t)
             _cases(collector, made.overdue, totals, write)
-            t = clock("collections", t)
-            return t
+            clock("collections", t)
 
         def progress(done: int) -> None:
             if log:
@@ -632,15 +631,6 @@ def _cases(
     totals["promises"] += write(PromiseToPay._meta.db_table, collections.PROMISE_COLUMNS, promises)
 
 
-def _application_ids(count: int) -> tuple[list[int], list[int]]:
-    """The record and flow-instance ids of a batch's applications, reserved by the generator
-    (also when another process clones them: the loan rows name their record)."""
-    return (
-        bulk.reserve_ids(applications.Record, count),
-        bulk.reserve_ids(applications.FlowInstance, count),
-    )
-
-
 # What cloning a loan's application needs of it: (loan id, contract no, customer, owner,
 # department, product code, principal fen, periods, rate, start date).
 Lite = tuple[int, str, int, int, int | None, str, int, int, str, date]
@@ -687,18 +677,23 @@ def _with_records(loans: list[tuple[Any, ...]], record_ids: list[int]) -> list[t
 
 
 class CloningProcess:
-    """PostgreSQL load mode: the loans' applications are cloned and written by a forked process
-    of their own, beside the generator's loans, repayments and collections.
+    """Load mode: the loans' applications are cloned by a forked process of their own, beside
+    the generator's loans, repayments and collections.
 
     The clone build was the generator's largest part (~170 of ~340 CPU-s in the loans phase at
     1m) and ran on the same core as everything else, while the server's COPY waited for it or it
     waited for the COPY. The process owns the `Cloner` (its random stream and the per-day
-    application numbers) for the whole run, takes the batches in order and, at the end, the
-    applications in other states, so the rows are those the in-process path writes. The
-    generator reserves the record and instance ids (the loan rows name their record) and sends
-    a few fields per loan; the process reads the customers' names, clones, and writes with its
-    own background writer on its own connections. Fork it before any thread starts and outside
-    any transaction; at most `ahead` batches wait for it."""
+    application numbers) for the whole run and takes the batches in order, so the rows are
+    those the in-process path writes. The generator reserves the record and instance ids (the
+    loan rows name their record) and sends a few fields per loan.
+
+    PostgreSQL: the process reads the customers' names, clones, writes with its own background
+    writer on its own connections, and at the end clones the applications in other states too
+    (`finish`). SQLite (`send_back`, one writer per file): the generator sends the names and
+    the form data too, so the process never reads the database; it returns each batch's rows
+    (`rows`) and at the end its random state (`state`), and the generator writes them and
+    clones the others itself. Fork it before any thread starts and outside any transaction; at
+    most `ahead` batches wait for it."""
 
     def __init__(
         self,
