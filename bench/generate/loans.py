@@ -25,7 +25,10 @@ import multiprocessing
 import os
 import queue
 import random
+import shutil
+import sqlite3
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
@@ -436,17 +439,19 @@ def generate(
             next_ids[model] = first_id + n
             return list(range(first_id, first_id + n))
 
+        def write_clones() -> None:
+            # Sending back; outside any transaction (it attaches the batch's staging file).
+            assert cloning is not None
+            t = time.perf_counter()
+            k, staged, counts = cloning.staged()
+            t = clock("applications: waiting for the cloning process", t)
+            cloning.copy_staged(k, staged)
+            for name, n in counts.items():
+                totals[name] = totals.get(name, 0) + n
+            clock("applications of loans: write", t)
+
         def write_made(made: Made) -> None:
             t = time.perf_counter()
-            if send_back:
-                assert cloning is not None
-                collected, counts = cloning.rows()
-                t = clock("applications: waiting for the cloning process", t)
-                for table, columns, rows, text in collected:
-                    write(table, columns, rows, text=text)
-                for name, n in counts.items():
-                    totals[name] = totals.get(name, 0) + n
-                t = clock("applications of loans: write", t)
             totals["loans"] += write(Loan._meta.db_table, LOAN_COLUMNS, made.loans)
             if maker.text:
                 write(
@@ -522,8 +527,9 @@ def generate(
                     write_made(made)
                     progress(made.done)
             while len(ahead) > 1 or (ahead and first + size >= count):
+                written = ahead.pop(0)
+                write_clones()
                 with transaction.atomic():
-                    written = ahead.pop(0)
                     write_made(written)
                 progress(written.done)
         collector.router.save()
@@ -690,10 +696,16 @@ class CloningProcess:
     PostgreSQL: the process reads the customers' names, clones, writes with its own background
     writer on its own connections, and at the end clones the applications in other states too
     (`finish`). SQLite (`send_back`, one writer per file): the generator sends the names and
-    the form data too, so the process never reads the database; it returns each batch's rows
-    (`rows`) and at the end its random state (`state`), and the generator writes them and
-    clones the others itself. Fork it before any thread starts and outside any transaction; at
-    most `ahead` batches wait for it."""
+    the form data too, so the process never reads the database; it writes each batch's rows
+    into a staging file of its own, which the generator copies into the database with one
+    `INSERT … SELECT` per table (`copy_staged`, in SQLite's C: binding every value from
+    Python was most of the generator's clone write, 148 s at 1m); at the end it returns
+    its random state (`state`) and the generator clones the others itself. Fork it before any
+    thread starts and outside any transaction; at most `ahead` batches wait for it."""
+
+    # The generator copies batch k - 1 while the process writes batch k; it submits k + 1 only
+    # after k - 1 is committed. So two files would do; a third is slack.
+    STAGING_FILES = 3
 
     def __init__(
         self,
@@ -704,6 +716,11 @@ class CloningProcess:
         send_back: bool = False,
     ) -> None:
         self.send_back = send_back
+        self.staging_dir = tempfile.mkdtemp(prefix="loandesk-clones-") if send_back else ""
+        self.staging = [
+            os.path.join(self.staging_dir, f"batch-{k}.sqlite3")
+            for k in range(self.STAGING_FILES if send_back else 0)
+        ]
         ctx = multiprocessing.get_context("fork")
         self.jobs: Any = ctx.Queue(ahead)
         self.results: Any = ctx.Queue()
@@ -724,11 +741,34 @@ class CloningProcess:
         not sent before, so that the process never reads the database."""
         self._put(("loans", (lite, record_ids, instance_ids, names, forms or {})))
 
-    def rows(self) -> tuple[list[tuple[str, list[str], list[Any], str]], dict[str, int]]:
-        """`send_back`: the next batch's rows to write, in order, and their count per table."""
-        kind, collected, counts = self._result()
-        assert kind == "rows", kind
-        return collected, counts
+    def staged(self) -> tuple[int, list[tuple[str, list[str], str]], dict[str, int]]:
+        """`send_back`: the next batch's staging file, its tables in the order to write them
+        (table, columns, staging table), and their count per table."""
+        kind, k, staged, counts = self._result()
+        assert kind == "staged", kind
+        return k, staged, counts
+
+    def copy_staged(self, k: int, staged: Sequence[tuple[str, Sequence[str], str]]) -> None:
+        """Writes a batch's rows from staging file `k` into their tables, in the order they
+        were staged (the tables whose ids come from the column default number them in that
+        order).
+
+        Call outside any transaction: the file is attached for the copy alone. Attached while
+        the generator's own transactions ran, it was read-locked by each of them (SQLite reads
+        every attached schema into a transaction), and the process could not write it."""
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(f"ATTACH DATABASE %s AS clones_{k}", [self.staging[k]])
+            try:
+                with transaction.atomic():
+                    for table, columns, name in staged:
+                        names = ", ".join(quote(c) for c in columns)
+                        cursor.execute(
+                            f"INSERT INTO {quote(table)} ({names})"
+                            f" SELECT * FROM clones_{k}.{name} ORDER BY rowid"
+                        )
+            finally:
+                cursor.execute(f"DETACH DATABASE clones_{k}")
 
     def state(self) -> tuple[Any, dict[date, int]]:
         """`send_back`, after the last batch: the cloner's random state and application
@@ -739,6 +779,7 @@ class CloningProcess:
         kind, random_state, serial = self._result()
         assert kind == "state", kind
         self.process.join()
+        self._remove_staging()
         return random_state, serial
 
     def finish(self) -> tuple[dict[str, int], dict[str, float]]:
@@ -755,6 +796,12 @@ class CloningProcess:
         if self.process.is_alive():
             self.process.terminate()
         self.process.join()
+        self._remove_staging()
+
+    def _remove_staging(self) -> None:
+        if self.staging_dir:
+            shutil.rmtree(self.staging_dir, ignore_errors=True)
+            self.staging_dir = ""
 
     def _put(self, job: Any) -> None:
         while True:
@@ -790,8 +837,17 @@ class CloningProcess:
                     os._exit(1)  # the generator was killed: nothing will read what this writes
 
     def _send_back(self, cloner: applications.Cloner) -> None:
-        """SQLite (one writer per file): clone each batch and return its rows to the
-        generator, which writes them in the batch's own transaction."""
+        """SQLite (one writer per file): clone each batch and write its rows into the next
+        staging file, for the generator to copy in the batch's own transaction. The staging
+        tables are untyped (the values keep the type they were bound with, and the copy gives
+        them the real columns' affinity, as binding them there did)."""
+        files = []
+        for path in self.staging:
+            db = sqlite3.connect(path, isolation_level=None, timeout=60)
+            db.execute("PRAGMA journal_mode = OFF")  # scratch: regenerated on any failure
+            db.execute("PRAGMA synchronous = OFF")
+            files.append(db)
+        batch = 0
         while (job := self._next_job()) is not None:
             kind, args = job
             if kind == "state":
@@ -801,23 +857,37 @@ class CloningProcess:
             if forms:
                 cloner.t.forms_cache.update(forms)
             _clone_loans(cloner, lite, record_ids, instance_ids, names)
-            collected: list[tuple[str, list[str], list[Any], str]] = []
+            k = batch % len(files)
+            batch += 1
+            db = files[k]
+            staged: list[tuple[str, list[str], str]] = []  # (table, columns, staging table)
 
-            def collect(
+            def stage(
                 table: str,
                 columns: Sequence[str],
                 rows: Iterable[Any],
                 *,
                 text: str = "",
-                into: list[tuple[str, list[str], list[Any], str]] = collected,
+                db: sqlite3.Connection = db,
+                staged: list[tuple[str, list[str], str]] = staged,
             ) -> int:
-                batch = list(rows)
-                into.append((table, list(columns), batch, text))
-                return len(batch)
+                name = f"t{len(staged)}"
+                db.execute(f"DROP TABLE IF EXISTS {name}")
+                db.execute(
+                    f"CREATE TABLE {name} ({', '.join(f'c{j}' for j in range(len(columns)))})"
+                )
+                marks = ", ".join(["?"] * len(columns))
+                cursor = db.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
+                staged.append((table, list(columns), name))
+                return cursor.rowcount
 
-            counts = applications.write(cloner, collect)
+            db.execute("BEGIN")
+            counts = applications.write(cloner, stage)
+            db.execute("COMMIT")
             cloner.reset()
-            self.results.put(("rows", collected, counts))
+            self.results.put(("staged", k, staged, counts))
+        for db in files:
+            db.close()
 
     def _main(self, cloner: applications.Cloner, other: Callable[..., dict[str, int]]) -> None:
         bulkload.detach_database()  # this process opens connections of its own

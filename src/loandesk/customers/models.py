@@ -251,7 +251,10 @@ class FollowUp(models.Model):
         WECHAT = "wechat", "微信"
         NOTE = "note", "备注"
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="follow_ups")
+    # No index of its own: fu_customer_created (customer, -created_at, -id) leads with it.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="follow_ups", db_index=False
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
     )

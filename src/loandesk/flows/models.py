@@ -67,12 +67,15 @@ class FlowInstance(models.Model):
         WITHDRAWN = "withdrawn", "已撤回"
         CANCELLED = "cancelled", "已取消"
 
-    version = models.ForeignKey(FlowVersion, on_delete=models.PROTECT, related_name="instances")
+    # No indexes of their own: flows_inst_version and flows_inst_mine lead with them.
+    version = models.ForeignKey(
+        FlowVersion, on_delete=models.PROTECT, related_name="instances", db_index=False
+    )
     record = models.ForeignKey(
         "forms.Record", on_delete=models.PROTECT, related_name="flow_instances"
     )
     initiator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     department = models.ForeignKey(
         "accounts.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -247,7 +250,10 @@ class FlowStepRun(models.Model):
         FAILED = "failed", "失败"
         CANCELLED = "cancelled", "已取消"
 
-    instance = models.ForeignKey(FlowInstance, on_delete=models.CASCADE, related_name="step_runs")
+    # No index of its own: the (instance, step_id) unique constraint leads with it.
+    instance = models.ForeignKey(
+        FlowInstance, on_delete=models.CASCADE, related_name="step_runs", db_index=False
+    )
     step_id = models.CharField(max_length=80)
     node_id = models.CharField(max_length=64)
     action = models.CharField(max_length=40)

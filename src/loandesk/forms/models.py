@@ -124,12 +124,14 @@ class Record(models.Model):
         Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     # The customer the record is about (the form's customer relation field), for the 360° view.
+    # No index of its own: forms_rec_customer (customer, -created_at) leads with it.
     customer = models.ForeignKey(
         "customers.Customer",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="form_records",
+        db_index=False,
     )
     serial_no = models.CharField(max_length=64, blank=True, default="")
     created_via = models.CharField(max_length=20, choices=CreatedVia.choices, default="app")

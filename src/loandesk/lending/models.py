@@ -480,7 +480,10 @@ class Repayment(models.Model):
         POSTED = "posted", "已入账"
         REVERSED = "reversed", "已红冲"
 
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="repayments")
+    # No index of its own: repayment_loan_chain (loan, value_date, id) leads with it.
+    loan = models.ForeignKey(
+        Loan, on_delete=models.PROTECT, related_name="repayments", db_index=False
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.REPAYMENT)
     # keep_term / keep_installment for a partial prepayment, else empty.
     prepayment_mode = models.CharField(max_length=20, blank=True, default="")
@@ -544,7 +547,10 @@ class Repayment(models.Model):
 class RepaymentAllocation(models.Model):
     """What one repayment paid on one installment (by seq: a prepayment rewrites rows)."""
 
-    repayment = models.ForeignKey(Repayment, on_delete=models.CASCADE, related_name="allocations")
+    # No index of its own: the (repayment, seq) unique constraint leads with it.
+    repayment = models.ForeignKey(
+        Repayment, on_delete=models.CASCADE, related_name="allocations", db_index=False
+    )
     seq = models.PositiveSmallIntegerField()
     due_date = models.DateField()
     principal_fen = models.BigIntegerField(default=0)
