@@ -31,8 +31,8 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -415,7 +415,8 @@ def generate(
             # Forked before the writer's thread starts; stopped (if still running) before the
             # indexes are rebuilt. SQLite has one writer per file: the process sends the rows
             # back.
-            cloning = CloningProcess(cloner, other, send_back=connection.vendor == "sqlite")
+            send_back = connection.vendor == "sqlite"
+            cloning = CloningProcess(cloner, other, send_back=send_back, payer=payer)
             stack.callback(cloning.stop)
         # PostgreSQL in load mode: COPY on a second connection while the next batch is built
         # (entered after the indexes: drained before they are rebuilt).
@@ -433,25 +434,22 @@ def generate(
             # took its ids: SQLite's MAX(id) would repeat them, so count on from the first.
             if not send_back or model not in next_ids:
                 found = bulk.reserve_ids(model, n)
-                next_ids[model] = found[-1] + 1 if found else 1
+                if found:  # none (n = 0): the next call asks the table again
+                    next_ids[model] = found[-1] + 1
                 return found
             first_id = next_ids[model]
             next_ids[model] = first_id + n
             return list(range(first_id, first_id + n))
 
-        def write_clones() -> None:
-            # Sending back; outside any transaction (it attaches the batch's staging file).
-            assert cloning is not None
+        def write_made(made: Made, staged: Staged | None = None) -> None:
+            """The batch's rows; sending back, `staged` holds its applications and repayments
+            (the staging file attached): the applications before the loans that name their
+            records, the repayments after the loans they name."""
             t = time.perf_counter()
-            k, staged, counts = cloning.staged()
-            t = clock("applications: waiting for the cloning process", t)
-            cloning.copy_staged(k, staged)
-            for name, n in counts.items():
-                totals[name] = totals.get(name, 0) + n
-            clock("applications of loans: write", t)
-
-        def write_made(made: Made) -> None:
-            t = time.perf_counter()
+            if staged is not None:
+                assert cloning is not None
+                cloning.copy_staged(staged.k, staged.clones)
+                t = clock("applications of loans: write", t)
             totals["loans"] += write(Loan._meta.db_table, LOAN_COLUMNS, made.loans)
             if maker.text:
                 write(
@@ -466,7 +464,13 @@ def generate(
                     Installment._meta.db_table, INSTALLMENT_COLUMNS, made.installments
                 )
             t = clock("loans: write", t)
-            _repayments(payer, made.paid, totals, write)
+            if staged is not None:
+                assert cloning is not None
+                cloning.copy_staged(staged.k, staged.repayments)
+                for name, n in staged.counts.items():
+                    totals[name] = totals.get(name, 0) + n
+            else:
+                _repayments(payer, made.paid, totals, write)
             t = clock("repayments", t)
             _cases(collector, made.overdue, totals, write)
             clock("collections", t)
@@ -510,7 +514,10 @@ def generate(
                         key = (row[5], row[6] // 100, row[7], row[8])
                         if key not in templates.forms_cache:
                             forms[key] = templates.form_data(key, templates.sample[row[4]])
-                    cloning.submit(lite, record_ids, instance_ids, names, forms)
+                    repayment_ids = reserve(Repayment, sum(len(p) for _, p in made.paid))
+                    cloning.submit(
+                        lite, record_ids, instance_ids, names, forms, made.paid, repayment_ids
+                    )
                     ahead.append(made)
                     t = clock("applications: to the cloning process", t)
                 elif cloning is not None:
@@ -528,9 +535,17 @@ def generate(
                     progress(made.done)
             while len(ahead) > 1 or (ahead and first + size >= count):
                 written = ahead.pop(0)
-                write_clones()
-                with transaction.atomic():
-                    write_made(written)
+                if send_back:
+                    assert cloning is not None
+                    t = time.perf_counter()
+                    staged = cloning.staged()
+                    clock("applications: waiting for the cloning process", t)
+                    # Attached outside the transaction: SQLite refuses to attach inside one.
+                    with cloning.attached(staged.k), transaction.atomic():
+                        write_made(written, staged)
+                else:
+                    with transaction.atomic():
+                        write_made(written)
                 progress(written.done)
         collector.router.save()
         t = time.perf_counter()
@@ -599,6 +614,19 @@ def _repayments(
     write: Callable[..., int],
 ) -> None:
     ids = bulk.reserve_ids(Repayment, sum(len(p) for _, p in paid))
+    reps, allocs = _repayment_rows(payer, paid, ids)
+    totals["repayments"] += write(Repayment._meta.db_table, repayments.REPAYMENT_COLUMNS, reps)
+    totals["allocations"] += write(
+        RepaymentAllocation._meta.db_table, repayments.ALLOCATION_COLUMNS, allocs
+    )
+
+
+def _repayment_rows(
+    payer: repayments.Payer,
+    paid: list[tuple[int, list[tuple[int, date, str, int, int, int]]]],
+    ids: list[int],
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The repayment and allocation rows of a batch's payments (`ids`: one per payment)."""
     reps: list[tuple[Any, ...]] = []
     allocs: list[tuple[Any, ...]] = []
     at = 0
@@ -607,10 +635,7 @@ def _repayments(
         at += len(payments)
         reps.extend(r)
         allocs.extend(a)
-    totals["repayments"] += write(Repayment._meta.db_table, repayments.REPAYMENT_COLUMNS, reps)
-    totals["allocations"] += write(
-        RepaymentAllocation._meta.db_table, repayments.ALLOCATION_COLUMNS, allocs
-    )
+    return reps, allocs
 
 
 def _cases(
@@ -682,6 +707,16 @@ def _with_records(loans: list[tuple[Any, ...]], record_ids: list[int]) -> list[t
     return [(*row[:-1], record_id) for row, record_id in zip(loans, record_ids, strict=True)]
 
 
+@dataclass
+class Staged:
+    """Sending back: a batch's rows in staging file `k`, as (table, columns, staging table)."""
+
+    k: int
+    clones: list[tuple[str, list[str], str]] = field(default_factory=list)  # its applications
+    repayments: list[tuple[str, list[str], str]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # rows per table (totals' names)
+
+
 class CloningProcess:
     """Load mode: the loans' applications are cloned by a forked process of their own, beside
     the generator's loans, repayments and collections.
@@ -714,8 +749,10 @@ class CloningProcess:
         ahead: int = 2,
         *,
         send_back: bool = False,
+        payer: repayments.Payer | None = None,
     ) -> None:
         self.send_back = send_back
+        self.payer = payer  # sending back: the process makes the repayments too
         self.staging_dir = tempfile.mkdtemp(prefix="loandesk-clones-") if send_back else ""
         self.staging = [
             os.path.join(self.staging_dir, f"batch-{k}.sqlite3")
@@ -736,39 +773,49 @@ class CloningProcess:
         instance_ids: list[int],
         names: dict[int, str] | None = None,
         forms: dict[tuple[Any, ...], dict[str, Any]] | None = None,
+        paid: list[tuple[int, list[tuple[int, date, str, int, int, int]]]] | None = None,
+        repayment_ids: list[int] | None = None,
     ) -> None:
         """One batch; `send_back` takes the customers' names and the form data of the keys
-        not sent before, so that the process never reads the database."""
-        self._put(("loans", (lite, record_ids, instance_ids, names, forms or {})))
+        not sent before, so that the process never reads the database, and the batch's
+        payments with the ids of their repayments."""
+        self._put(
+            ("loans", (lite, record_ids, instance_ids, names, forms or {}, paid, repayment_ids))
+        )
 
-    def staged(self) -> tuple[int, list[tuple[str, list[str], str]], dict[str, int]]:
-        """`send_back`: the next batch's staging file, its tables in the order to write them
-        (table, columns, staging table), and their count per table."""
-        kind, k, staged, counts = self._result()
+    def staged(self) -> "Staged":
+        """`send_back`: where the next batch's rows wait."""
+        kind, staged = self._result()
         assert kind == "staged", kind
-        return k, staged, counts
+        assert isinstance(staged, Staged)
+        return staged
 
-    def copy_staged(self, k: int, staged: Sequence[tuple[str, Sequence[str], str]]) -> None:
-        """Writes a batch's rows from staging file `k` into their tables, in the order they
-        were staged (the tables whose ids come from the column default number them in that
-        order).
-
-        Call outside any transaction: the file is attached for the copy alone. Attached while
-        the generator's own transactions ran, it was read-locked by each of them (SQLite reads
+    @contextmanager
+    def attached(self, k: int) -> Iterator[None]:
+        """Staging file `k` attached to the generator's connection. Enter outside any
+        transaction (SQLite refuses to attach inside one) and only to copy: attached while the
+        generator's own transactions ran, it was read-locked by each of them (SQLite reads
         every attached schema into a transaction), and the process could not write it."""
-        quote = connection.ops.quote_name
         with connection.cursor() as cursor:
             cursor.execute(f"ATTACH DATABASE %s AS clones_{k}", [self.staging[k]])
-            try:
-                with transaction.atomic():
-                    for table, columns, name in staged:
-                        names = ", ".join(quote(c) for c in columns)
-                        cursor.execute(
-                            f"INSERT INTO {quote(table)} ({names})"
-                            f" SELECT * FROM clones_{k}.{name} ORDER BY rowid"
-                        )
-            finally:
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
                 cursor.execute(f"DETACH DATABASE clones_{k}")
+
+    @staticmethod
+    def copy_staged(k: int, tables: Sequence[tuple[str, Sequence[str], str]]) -> None:
+        """Writes rows from attached staging file `k` into their tables, in the order they
+        were staged (the tables whose ids come from the column default number them so)."""
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            for table, columns, name in tables:
+                names = ", ".join(quote(c) for c in columns)
+                cursor.execute(
+                    f"INSERT INTO {quote(table)} ({names})"
+                    f" SELECT * FROM clones_{k}.{name} ORDER BY rowid"
+                )
 
     def state(self) -> tuple[Any, dict[date, int]]:
         """`send_back`, after the last batch: the cloner's random state and application
@@ -853,14 +900,14 @@ class CloningProcess:
             if kind == "state":
                 self.results.put(("state", cloner.rng.getstate(), cloner.serial))
                 continue
-            lite, record_ids, instance_ids, names, forms = args
+            lite, record_ids, instance_ids, names, forms, paid, repayment_ids = args
             if forms:
                 cloner.t.forms_cache.update(forms)
             _clone_loans(cloner, lite, record_ids, instance_ids, names)
             k = batch % len(files)
             batch += 1
             db = files[k]
-            staged: list[tuple[str, list[str], str]] = []  # (table, columns, staging table)
+            staged = Staged(k)
 
             def stage(
                 table: str,
@@ -869,23 +916,37 @@ class CloningProcess:
                 *,
                 text: str = "",
                 db: sqlite3.Connection = db,
-                staged: list[tuple[str, list[str], str]] = staged,
+                staged: Staged = staged,
+                into: list[tuple[str, list[str], str]] = staged.clones,
             ) -> int:
-                name = f"t{len(staged)}"
+                name = f"t{len(staged.clones) + len(staged.repayments)}"
                 db.execute(f"DROP TABLE IF EXISTS {name}")
-                db.execute(
-                    f"CREATE TABLE {name} ({', '.join(f'c{j}' for j in range(len(columns)))})"
-                )
+                untyped = ", ".join(f"c{j}" for j in range(len(columns)))
+                db.execute(f"CREATE TABLE {name} ({untyped})")
                 marks = ", ".join(["?"] * len(columns))
                 cursor = db.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
-                staged.append((table, list(columns), name))
+                into.append((table, list(columns), name))
                 return cursor.rowcount
 
             db.execute("BEGIN")
-            counts = applications.write(cloner, stage)
-            db.execute("COMMIT")
+            staged.counts.update(applications.write(cloner, stage))
             cloner.reset()
-            self.results.put(("staged", k, staged, counts))
+            if self.payer is not None and paid:
+                reps, allocs = _repayment_rows(self.payer, paid, repayment_ids or [])
+                staged.counts["repayments"] = stage(
+                    Repayment._meta.db_table,
+                    repayments.REPAYMENT_COLUMNS,
+                    reps,
+                    into=staged.repayments,
+                )
+                staged.counts["allocations"] = stage(
+                    RepaymentAllocation._meta.db_table,
+                    repayments.ALLOCATION_COLUMNS,
+                    allocs,
+                    into=staged.repayments,
+                )
+            db.execute("COMMIT")
+            self.results.put(("staged", staged))
         for db in files:
             db.close()
 
@@ -909,7 +970,7 @@ class CloningProcess:
                     kind, args = job
                     t = time.perf_counter()
                     if kind == "loans":
-                        lite, record_ids, instance_ids, names, _ = args
+                        lite, record_ids, instance_ids, names = args[:4]
                         _clone_loans(cloner, lite, record_ids, instance_ids, names)
                         t = clock("build", t)
                         for name, n in applications.write(cloner, write).items():

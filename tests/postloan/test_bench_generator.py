@@ -93,6 +93,31 @@ def applications_digest() -> str:
     return hashlib.sha256(repr(_applications()).encode()).hexdigest()
 
 
+# sha256 of `_repayments()` for COUNT loans with the default seed, on either engine, whatever
+# the batch size and whether they were made in the generator or in its cloning process.
+REPAYMENTS_DIGEST = "675258488a596319cf15aa5d5d0483f5031cd0519462821184d3c5084b60d15e"
+
+
+def _repayments() -> list[tuple[Any, ...]]:
+    """Every generated repayment with its allocations, without surrogate ids (loans as their
+    contract numbers), in the order of their ids."""
+    contract = dict(Loan.objects.values_list("id", "contract_no"))
+    allocations: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for a in RepaymentAllocation.objects.order_by("id"):
+        allocations[a.repayment_id].append(
+            (a.seq, a.due_date, a.principal_fen, a.interest_fen, a.fee_fen, a.penalty_fen)
+        )
+    return [
+        (contract[r.loan_id], r.value_date, r.amount_fen, r.principal_fen, r.interest_fen,
+         r.fee_fen, r.penalty_fen, r.channel, r.status, r.created_at, allocations[r.pk])
+        for r in Repayment.objects.filter(source="bench").order_by("id")
+    ]  # fmt: skip
+
+
+def repayments_digest() -> str:
+    return hashlib.sha256(repr(_repayments()).encode()).hexdigest()
+
+
 pytestmark = pytest.mark.django_db
 
 
@@ -307,6 +332,11 @@ def test_the_applications_are_the_same_for_the_same_seed(generated: dict[str, in
     applications = _applications()
     assert len(applications) == generated["record"] + generated["other_record"]
     assert applications_digest() == APPLICATIONS_DIGEST, connection.vendor
+
+
+def test_the_repayments_are_the_same_for_the_same_seed(generated: dict[str, int]) -> None:
+    assert len(_repayments()) == generated["repayments"]
+    assert repayments_digest() == REPAYMENTS_DIGEST, connection.vendor
 
 
 def test_refuses_a_second_portfolio(generated: dict[str, int]) -> None:

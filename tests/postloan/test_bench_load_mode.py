@@ -3,7 +3,9 @@ indexes (PostgreSQL: and foreign keys) while loading and get exactly the same on
 
 import os
 import string
+import tempfile
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,10 +41,15 @@ def test_load_mode_restores_exactly_the_migrations_indexes_and_keys() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_command_lines_load_mode_makes_the_same_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_command_lines_load_mode_makes_the_same_rows(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """Loading with deferred indexes (and on SQLite without journal) writes what the normal
-    path writes: the portfolio digest of the same seed is the same."""
+    path writes: the portfolio digest of the same seed is the same. In four batches, so that
+    SQLite's cloning process writes every one of its three staging files, one of them twice."""
     monkeypatch.setattr(bulkload, "builder_count", lambda: 2)  # as on any machine with 2 cores
+    monkeypatch.setattr(portfolio, "BATCH", 400)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the staging files go
     from tests.postloan import test_bench_generator as plain
 
     def journal() -> Any:
@@ -63,6 +70,8 @@ def test_the_command_lines_load_mode_makes_the_same_rows(monkeypatch: pytest.Mon
     )
     assert plain._digest() == plain.DIGEST
     assert plain.applications_digest() == plain.APPLICATIONS_DIGEST
+    assert plain.repayments_digest() == plain.REPAYMENTS_DIGEST
+    assert not list(tmp_path.iterdir())  # the staging files are gone
     assert Record.objects.count() == totals["record"] + totals["other_record"]
     assert FlowHistory.objects.count() == totals["flowhistory"] + totals["other_flowhistory"]
     assert journal() == mode  # SQLite: the journal is back (WAL for a file, memory in tests)
