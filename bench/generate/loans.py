@@ -15,7 +15,8 @@ COB run for `CLOSED` changes nothing and the next date is an ordinary day. Loans
 installment paid are closed.
 
 Rows are written as prepared tuples: COPY … FROM STDIN on PostgreSQL (psycopg 3), executemany
-in large transactions on SQLite. Loan ids are reserved from the table's sequence first
+in large transactions on SQLite (in load mode the applications and repayments through a staging
+file: `CloningProcess`). Loan ids are reserved from the table's sequence first
 (`customers.bulk.reserve_ids`), installment ids come from the column default, so both
 sequences stay right for the application afterwards.
 """
