@@ -414,8 +414,8 @@ def generate(
             stack.enter_context(bulkload.deferred_indexes(TABLES, log=log, seconds=spent))
         if load_mode and bulkload.builder_count() > 1:
             # Forked before the writer's thread starts; stopped (if still running) before the
-            # indexes are rebuilt. SQLite has one writer per file: the process sends the rows
-            # back.
+            # indexes are rebuilt. SQLite has one writer per file: the process stages the rows
+            # (the applications and the repayments) in files the generator copies from.
             send_back = connection.vendor == "sqlite"
             cloning = CloningProcess(cloner, other, send_back=send_back, payer=payer)
             stack.callback(cloning.stop)
@@ -431,8 +431,9 @@ def generate(
         next_ids: dict[type[Any], int] = {}
 
         def reserve(model: type[Any], n: int) -> list[int]:
-            # Sending back, a batch's loans and applications are written after the next batch
-            # took its ids: SQLite's MAX(id) would repeat them, so count on from the first.
+            # Sending back, a batch's loans, applications and repayments are written after the
+            # next batch took its ids: SQLite's MAX(id) would repeat them, so count on from the
+            # first.
             if not send_back or model not in next_ids:
                 found = bulk.reserve_ids(model, n)
                 if found:  # none (n = 0): the next call asks the table again
@@ -708,6 +709,14 @@ def _with_records(loans: list[tuple[Any, ...]], record_ids: list[int]) -> list[t
     return [(*row[:-1], record_id) for row, record_id in zip(loans, record_ids, strict=True)]
 
 
+def _database_dir() -> str | None:
+    """The directory of the SQLite database file (None for an in-memory database)."""
+    name = str(connection.settings_dict["NAME"])
+    if name.startswith("file:") or name == ":memory:" or not os.path.isabs(name):
+        return None
+    return os.path.dirname(name)
+
+
 @dataclass
 class Staged:
     """Sending back: a batch's rows in staging file `k`, as (table, columns, staging table)."""
@@ -720,7 +729,7 @@ class Staged:
 
 class CloningProcess:
     """Load mode: the loans' applications are cloned by a forked process of their own, beside
-    the generator's loans, repayments and collections.
+    the generator's loans, repayments and collections (on SQLite it makes the repayments too).
 
     The clone build was the generator's largest part (~170 of ~340 CPU-s in the loans phase at
     1m) and ran on the same core as everything else, while the server's COPY waited for it or it
@@ -732,10 +741,13 @@ class CloningProcess:
     PostgreSQL: the process reads the customers' names, clones, writes with its own background
     writer on its own connections, and at the end clones the applications in other states too
     (`finish`). SQLite (`send_back`, one writer per file): the generator sends the names and
-    the form data too, so the process never reads the database; it writes each batch's rows
+    the form data too, so the process never reads the database, and the batch's payments with
+    their repayment ids; it writes each batch's rows (applications, repayments, allocations)
     into a staging file of its own, which the generator copies into the database with one
     `INSERT … SELECT` per table (`copy_staged`, in SQLite's C: binding every value from
-    Python was most of the generator's clone write, 148 s at 1m); at the end it returns
+    Python was most of the generator's clone write, 148 s at 1m). The three files sit beside
+    the database file (each holds one batch's rows) and are removed at the end. At
+    the end the process returns
     its random state (`state`) and the generator clones the others itself. Fork it before any
     thread starts and outside any transaction; at most `ahead` batches wait for it."""
 
@@ -754,7 +766,9 @@ class CloningProcess:
     ) -> None:
         self.send_back = send_back
         self.payer = payer  # sending back: the process makes the repayments too
-        self.staging_dir = tempfile.mkdtemp(prefix="loandesk-clones-") if send_back else ""
+        self.staging_dir = (
+            tempfile.mkdtemp(prefix="loandesk-clones-", dir=_database_dir()) if send_back else ""
+        )
         self.staging = [
             os.path.join(self.staging_dir, f"batch-{k}.sqlite3")
             for k in range(self.STAGING_FILES if send_back else 0)
@@ -765,7 +779,11 @@ class CloningProcess:
         self.process = ctx.Process(
             target=self._main, args=(cloner, other), name="bench-cloning", daemon=True
         )
-        self.process.start()
+        try:
+            self.process.start()
+        except BaseException:
+            self._remove_staging()
+            raise
 
     def submit(
         self,

@@ -49,7 +49,15 @@ def test_the_command_lines_load_mode_makes_the_same_rows(
     SQLite's cloning process writes every one of its three staging files, one of them twice."""
     monkeypatch.setattr(bulkload, "builder_count", lambda: 2)  # as on any machine with 2 cores
     monkeypatch.setattr(portfolio, "BATCH", 400)
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the staging files go
+    monkeypatch.setattr(portfolio, "_database_dir", lambda: str(tmp_path))  # staging goes here
+    made: list[str] = []
+    mkdtemp = tempfile.mkdtemp
+
+    def spy(*args: Any, **kwargs: Any) -> str:
+        made.append(mkdtemp(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(tempfile, "mkdtemp", spy)
     from tests.postloan import test_bench_generator as plain
 
     def journal() -> Any:
@@ -71,7 +79,11 @@ def test_the_command_lines_load_mode_makes_the_same_rows(
     assert plain._digest() == plain.DIGEST
     assert plain.applications_digest() == plain.APPLICATIONS_DIGEST
     assert plain.repayments_digest() == plain.REPAYMENTS_DIGEST
-    assert not list(tmp_path.iterdir())  # the staging files are gone
+    # SQLite staged the rows beside the database, and the files are gone.
+    assert [os.path.dirname(d) for d in made] == (
+        [str(tmp_path)] if connection.vendor == "sqlite" else []
+    )
+    assert not list(tmp_path.iterdir())
     assert Record.objects.count() == totals["record"] + totals["other_record"]
     assert FlowHistory.objects.count() == totals["flowhistory"] + totals["other_flowhistory"]
     assert journal() == mode  # SQLite: the journal is back (WAL for a file, memory in tests)

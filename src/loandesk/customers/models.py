@@ -86,6 +86,7 @@ class Customer(models.Model):
 
     # individuals — PII encrypted, blind index for exact search / dedupe
     id_number = EncryptedTextField(blank=True, default="")
+    # Looked up whole only: PostgreSQL's LIKE twin of its index is dropped (customers 0007).
     id_number_bidx = models.CharField(max_length=40, null=True, blank=True, unique=True)
     phone = EncryptedTextField(blank=True, default="")
     # Unique per kind: an enterprise may give its legal representative's mobile number.
@@ -226,6 +227,7 @@ class Document(models.Model):
     original_name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=50)
     size = models.PositiveBigIntegerField()
+    # Looked up whole only: PostgreSQL's LIKE twin of its index is dropped (customers 0007).
     sha256 = models.CharField(max_length=64, db_index=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

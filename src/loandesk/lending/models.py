@@ -501,6 +501,7 @@ class Repayment(models.Model):
     penalty_fen = models.BigIntegerField(default=0)
     credit_fen = models.BigIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.POSTED)
+    # Looked up whole only: PostgreSQL's LIKE twin of its index is dropped (lending 0010).
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
     request_hash = models.CharField(max_length=64, blank=True, default="")
     created_by = models.ForeignKey(
