@@ -72,7 +72,7 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # The sequence's name once: inside the nextval() it was looked up in the catalog
-            # for every id (~2 % of the server's time in the bench generator's loans phase).
+            # for every id (~2 % of the machine's CPU in the bench generator's loans phase).
             cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [model._meta.db_table])
             sequence = cursor.fetchone()[0]
             cursor.execute(
