@@ -244,11 +244,16 @@ def rebuild_facts(workers: int = 2) -> dict[str, int]:
     but not written), which the analyses take when they need them, and fails the load. Nothing
     else writes meanwhile (the load's premise), so no take finds a month end's version moved.
     The rows are the same as `rebuild()`'s (tests/reports/test_month_end_take.py).
-    SQLite (one writer) rebuilds as the application does."""
+
+    SQLite on a file does the same: a take computes outside any transaction, so the two runs'
+    statements read at once (WAL readers do not block), and each month end's short write
+    waits for the other's on the busy timeout (at 100k the facts 16.5 → 13.1 s). An in-memory
+    database rebuilds as the application does."""
     from loandesk.core.services import get_business_date
     from loandesk.reports import facts, month_end, vintage
 
-    if connection.vendor != "postgresql":
+    pg = connection.vendor == "postgresql"
+    if not pg and not _sqlite_file():
         return facts.rebuild()
     if connection.in_atomic_block:
         raise RuntimeError("rebuild the facts outside any transaction")
@@ -259,11 +264,19 @@ def rebuild_facts(workers: int = 2) -> dict[str, int]:
     on_connections(
         [partial(month_end.take, run, buckets) for run in shares(ends, workers)],
         "taking the month ends",
-        setup="SET synchronous_commit TO off",  # as the generator's connection
+        setup="SET synchronous_commit TO off" if pg else "",  # as the generator's connection
         workers=workers,
     )
     written["reports_monthendfact"] = month_end.MonthEndFact.objects.count()
     return written
+
+
+def _sqlite_file() -> bool:
+    """SQLite on a file (each thread's connection opens the same database; an in-memory test
+    database is shared by threads only through SQLite's shared cache, whose table locks fail
+    at once instead of waiting)."""
+    name = str(connection.settings_dict["NAME"])
+    return connection.vendor == "sqlite" and not (name.startswith("file:") or name == ":memory:")
 
 
 def _sqlite_indexes(tables: Sequence[str]) -> list[tuple[str, str]]:

@@ -3,9 +3,13 @@ while the states are computed, and a month end that a back-dated write changed m
 computed again instead of written stale. The bench generator takes them that way on two
 connections at once after a bulk load, and writes what the application's rebuild writes."""
 
+import os
+import subprocess
+import sys
 import threading
 from collections import Counter
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -167,3 +171,67 @@ def test_a_month_end_written_in_many_statements_has_every_row_once(
     facts.rebuild()
     assert month_end_rows() == expected
     assert held(ends) == restated(ends)
+
+
+_SQLITE_FILE_TAKE = """
+import threading
+
+import django
+
+django.setup()
+from django.core.management import call_command
+
+call_command("migrate", verbosity=0, interactive=False)
+from bench.generate import bulkload
+from loandesk.demo.services import seed_demo
+from loandesk.reports import facts
+from loandesk.reports import month_end as me
+from tests.reports import conftest as book
+from tests.reports.test_month_end_take import month_end_rows
+
+seed_demo()
+book._make_book(book._demo_rows())
+assert len(me.all_closed_ends(book.TODAY)) >= 6
+serial = facts.rebuild()
+expected = month_end_rows()
+threads = set()
+real_take = me.take
+
+
+def take(run, buckets):
+    threads.add(threading.current_thread().name)
+    return real_take(run, buckets)
+
+
+me.take = take
+assert bulkload.rebuild_facts() == serial
+assert month_end_rows() == expected
+assert len(threads) == 2, threads
+print("same rows from two threads")
+"""
+
+
+def test_the_generators_parallel_take_on_a_sqlite_file_writes_what_the_serial_rebuild_writes(
+    tmp_path: Path,
+) -> None:
+    """On a SQLite file the generator takes the month ends on two threads' connections too
+    (the suite's own SQLite database is in memory, so this runs in a process of its own)."""
+    root = Path(__file__).resolve().parents[2]
+    inherited = os.environ.get("PYTHONPATH")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'book.sqlite3'}",
+        "LOANDESK_VAR_DIR": str(tmp_path / "var"),
+        "DJANGO_SETTINGS_MODULE": "loandesk.settings",
+        "PYTHONPATH": str(root) + (os.pathsep + inherited if inherited else ""),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _SQLITE_FILE_TAKE],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "same rows from two threads" in done.stdout
