@@ -253,7 +253,7 @@ def rebuild_facts(workers: int = 2) -> dict[str, int]:
     from loandesk.reports import facts, month_end, vintage
 
     pg = connection.vendor == "postgresql"
-    if not pg and not _sqlite_file():
+    if not pg and sqlite_file_dir() is None:
         return facts.rebuild()
     if connection.in_atomic_block:
         raise RuntimeError("rebuild the facts outside any transaction")
@@ -271,12 +271,14 @@ def rebuild_facts(workers: int = 2) -> dict[str, int]:
     return written
 
 
-def _sqlite_file() -> bool:
-    """SQLite on a file (each thread's connection opens the same database; an in-memory test
-    database is shared by threads only through SQLite's shared cache, whose table locks fail
-    at once instead of waiting)."""
+def sqlite_file_dir() -> str | None:
+    """The directory of the SQLite database file; None on PostgreSQL or for an in-memory
+    database (threads share that one only through SQLite's shared cache, whose table locks
+    fail at once instead of waiting)."""
     name = str(connection.settings_dict["NAME"])
-    return connection.vendor == "sqlite" and not (name.startswith("file:") or name == ":memory:")
+    if connection.vendor != "sqlite" or name.startswith("file:") or name == ":memory:":
+        return None
+    return os.path.dirname(os.path.abspath(name))
 
 
 def _sqlite_indexes(tables: Sequence[str]) -> list[tuple[str, str]]:

@@ -709,14 +709,6 @@ def _with_records(loans: list[tuple[Any, ...]], record_ids: list[int]) -> list[t
     return [(*row[:-1], record_id) for row, record_id in zip(loans, record_ids, strict=True)]
 
 
-def _database_dir() -> str | None:
-    """The directory of the SQLite database file (None for an in-memory database)."""
-    name = str(connection.settings_dict["NAME"])
-    if name.startswith("file:") or name == ":memory:" or not os.path.isabs(name):
-        return None
-    return os.path.dirname(name)
-
-
 @dataclass
 class Staged:
     """Sending back: a batch's rows in staging file `k`, as (table, columns, staging table)."""
@@ -766,9 +758,11 @@ class CloningProcess:
     ) -> None:
         self.send_back = send_back
         self.payer = payer  # sending back: the process makes the repayments too
-        self.staging_dir = (
-            tempfile.mkdtemp(prefix="loandesk-clones-", dir=_database_dir()) if send_back else ""
-        )
+        self.staging_dir = ""
+        if send_back:
+            self.staging_dir = tempfile.mkdtemp(
+                prefix="loandesk-clones-", dir=bulkload.sqlite_file_dir()
+            )
         self.staging = [
             os.path.join(self.staging_dir, f"batch-{k}.sqlite3")
             for k in range(self.STAGING_FILES if send_back else 0)
@@ -950,7 +944,9 @@ class CloningProcess:
             db.execute("BEGIN")
             staged.counts.update(applications.write(cloner, stage))
             cloner.reset()
-            if self.payer is not None and paid:
+            if paid:
+                if self.payer is None:
+                    raise RuntimeError("sending back with payments needs the payer")
                 reps, allocs = _repayment_rows(self.payer, paid, repayment_ids or [])
                 staged.counts["repayments"] = stage(
                     Repayment._meta.db_table,

@@ -49,7 +49,7 @@ def test_the_command_lines_load_mode_makes_the_same_rows(
     SQLite's cloning process writes every one of its three staging files, one of them twice."""
     monkeypatch.setattr(bulkload, "builder_count", lambda: 2)  # as on any machine with 2 cores
     monkeypatch.setattr(portfolio, "BATCH", 400)
-    monkeypatch.setattr(portfolio, "_database_dir", lambda: str(tmp_path))  # staging goes here
+    monkeypatch.setattr(bulkload, "sqlite_file_dir", lambda: str(tmp_path))  # staging goes here
     made: list[str] = []
     mkdtemp = tempfile.mkdtemp
 
