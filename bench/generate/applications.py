@@ -30,6 +30,7 @@ form's serial counter is not advanced; no outbox, audit or notification rows are
 
 import bisect
 import json
+import operator
 import random
 import re
 import sys
@@ -468,6 +469,9 @@ class Cloner:
         sealed = storage.seal(self.t.compiled, plain)
         user = str(owner_id)
         ascii_ = tpl.ascii
+        # The record's data and the state's form data are the same JSON object (on SQLite the
+        # same text Django writes; PostgreSQL parses either spelling into the same jsonb).
+        sealed_text = json.dumps(sealed, ensure_ascii=ascii_)
 
         # ISO text per (event rank, offset): the JSON tokens and the rows' slots share it.
         stamps: dict[tuple[int, timedelta], str] = {}
@@ -486,8 +490,7 @@ class Cloner:
                 elif kind == "user":
                     out.append(user_json)
                 elif kind == "form":
-                    text = json.dumps(sealed, ensure_ascii=ascii_)
-                    out.append(text[1:-1])
+                    out.append(sealed_text[1:-1])
                 elif kind == "result":
                     out.append(json.dumps(result.get(spec[1]), ensure_ascii=ascii_))
                 else:  # pragma: no cover
@@ -516,7 +519,7 @@ class Cloner:
         rec = dict(tpl.record)
         rec.update(
             id=record_id,
-            data=sealed,
+            data=_Json(sealed_text),
             owner_id=owner_id,
             department_id=department_id,
             customer_id=customer_id,
@@ -699,33 +702,43 @@ def write(cloner: "Cloner", writer: Callable[..., int]) -> dict[str, int]:
     """Writes the batch's clone rows: records and instances from their field values, the other
     tables' tuples as built (JSON as text)."""
     ops = connection.ops
+    # PostgreSQL's driver takes dates, datetimes and decimals as they are (Django's adapters
+    # return them unchanged there): only the JSON is converted, not every value of a row.
+    pg = connection.vendor == "postgresql"
     counts: dict[str, int] = {}
     for model, rows in cloner.out.items():
         fields = columns(model)
-        converters: list[Callable[[Any], Any]] = []
-        for f in fields:
+        converters: list[tuple[int, Callable[[Any], Any]]] = []
+        for k, f in enumerate(fields):
             if isinstance(f, models.JSONField):
-                converters.append(lambda v: str(v) if isinstance(v, _Json) else json.dumps(v))
+                converters.append((k, lambda v: str(v) if isinstance(v, _Json) else json.dumps(v)))
+            elif pg:
+                continue
             elif isinstance(f, models.DateTimeField):
                 converters.append(
-                    lambda v: ops.adapt_datetimefield_value(v) if v is not None else None
+                    (k, lambda v: ops.adapt_datetimefield_value(v) if v is not None else None)
                 )
             elif isinstance(f, models.DateField):
-                converters.append(ops.adapt_datefield_value)
+                converters.append((k, ops.adapt_datefield_value))
             elif isinstance(f, models.DecimalField):
                 converters.append(
-                    lambda v, f=f: (
-                        ops.adapt_decimalfield_value(v, f.max_digits, f.decimal_places)
-                        if v is not None
-                        else None
+                    (
+                        k,
+                        lambda v, f=f: (
+                            ops.adapt_decimalfield_value(v, f.max_digits, f.decimal_places)
+                            if v is not None
+                            else None
+                        ),
                     )
                 )
-            else:
-                converters.append(lambda v: v)
-        names = [f.attname for f in fields]
-        tuples = [
-            tuple(c(row.get(n)) for n, c in zip(names, converters, strict=True)) for row in rows
-        ]
+        # Every row holds every column (a template's row, updated per clone).
+        pick = operator.itemgetter(*(f.attname for f in fields))
+        tuples = []
+        for row in rows:
+            values = list(pick(row))
+            for k, convert in converters:
+                values[k] = convert(values[k])
+            tuples.append(values)
         counts[model._meta.model_name or ""] = writer(
             model._meta.db_table, [f.column for f in fields], tuples
         )

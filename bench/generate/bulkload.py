@@ -31,6 +31,7 @@ import json
 import multiprocessing
 import os
 import queue
+import sqlite3
 import sys
 import threading
 import time
@@ -236,19 +237,20 @@ def rebuild_facts(workers: int = 2) -> dict[str, int]:
     `rebuild_with`); returns the rows written per table, as it does.
 
     On PostgreSQL the month ends, most of the rebuild (at 100k: about 17 of 24 s), are not
-    taken in the rebuild's one transaction on one core: `rebuild(month_ends=False)` commits the
-    other facts, then every month end's facts and close rows are deleted and the closed month
-    ends are taken in `workers` runs of consecutive month ends (`shares`), each by
-    `month_end.take` on a connection of its own, at once. Each run commits its month ends
+    taken in the rebuild's one transaction on one core: every month end's facts and close rows
+    are deleted, then `workers` connections take, each the next when it is free, the other
+    facts (`rebuild(month_ends=False)`, one transaction) and `workers + 1` runs of consecutive
+    month ends (`shares`, each by `month_end.take`). Each run commits its month ends
     one by one; a run that fails leaves its month ends missing or stale (close rows claimed
     but not written), which the analyses take when they need them, and fails the load. Nothing
     else writes meanwhile (the load's premise), so no take finds a month end's version moved.
     The rows are the same as `rebuild()`'s (tests/reports/test_month_end_take.py).
 
-    SQLite on a file does the same: a take computes outside any transaction, so the two runs'
-    statements read at once (WAL readers do not block), and each month end's short write
-    waits for the other's on the busy timeout (at 100k the facts 16.5 → 13.1 s). An in-memory
-    database rebuilds as the application does."""
+    SQLite on a file rebuilds the other facts first, then takes `workers` runs of month ends
+    so: a take computes outside any transaction, so the runs' statements read at once (WAL
+    readers do not block), and each month end's short write waits for the other's on the
+    busy timeout (at 100k the facts 16.5 → 13.1 s). An in-memory database rebuilds as the
+    application does."""
     from loandesk.core.services import get_business_date
     from loandesk.reports import facts, month_end, vintage
 
@@ -257,18 +259,55 @@ def rebuild_facts(workers: int = 2) -> dict[str, int]:
         return facts.rebuild()
     if connection.in_atomic_block:
         raise RuntimeError("rebuild the facts outside any transaction")
-    written = facts.rebuild(month_ends=False)
     buckets = vintage.buckets()
     ends = month_end.all_closed_ends(get_business_date())
-    month_end.forget_all()
-    on_connections(
-        [partial(month_end.take, run, buckets) for run in shares(ends, workers)],
-        "taking the month ends",
+    jobs: list[Callable[[], Any]] = []
+    if pg:
+        # The other facts are one transaction on one core (at 1m about a third of the work):
+        # it is the first job, beside the first run of month ends, and the month ends are cut
+        # into one run more than there are connections, so that the connection that rebuilt
+        # the other facts takes the last run. It locks the source tables against writers only
+        # (SHARE); the takes only read them.
+        month_end.forget_all()
+        jobs.append(partial(facts.rebuild, month_ends=False))
+        runs = shares(ends, workers + 1)
+    else:
+        # SQLite: the rebuild holds the file's one write lock until it commits, and a take
+        # begins with a write (its claims), so they could not overlap: the rebuild goes first.
+        written = facts.rebuild(month_ends=False)
+        month_end.forget_all()
+        runs = shares(ends, workers)
+    jobs.extend(partial(month_end.take, run, buckets) for run in runs)
+    done: list[Any] = on_connections(
+        jobs,
+        "rebuilding the report facts",
         setup="SET synchronous_commit TO off" if pg else "",  # as the generator's connection
         workers=workers,
     )
+    if pg:
+        written = done[0]
     written["reports_monthendfact"] = month_end.MonthEndFact.objects.count()
     return written
+
+
+def analyze(workers: int = 2) -> None:
+    """Fresh planner statistics after a load. PostgreSQL, outside a transaction: table by
+    table, largest first, on `workers` connections (one `ANALYZE` samples one table at a time
+    on one core; 15 s at 1m). Otherwise one `ANALYZE`, on the caller's connection (inside a
+    transaction, it also sees the rows not committed yet)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm')"
+            " ORDER BY pg_relation_size(c.oid) DESC, c.relname"
+        )
+        tables = [row[0] for row in cursor.fetchall()]
+    quote = connection.ops.quote_name
+    _in_parallel([f"ANALYZE {quote(t)}" for t in tables], workers=workers)
 
 
 def sqlite_file_dir() -> str | None:
@@ -279,6 +318,60 @@ def sqlite_file_dir() -> str | None:
     if connection.vendor != "sqlite" or name.startswith("file:") or name == ":memory:":
         return None
     return os.path.dirname(os.path.abspath(name))
+
+
+# SQLite staging files: a forked process writes a batch's rows into a file of its own (one
+# untyped table per table, `stage`) and the generator copies them with one `INSERT … SELECT`
+# per table (`attached`, `copy_staged`), in SQLite's C: binding every value from Python on the
+# generator's connection, SQLite's one writer, was its largest cost.
+
+
+def stage(
+    db: sqlite3.Connection, name: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """Writes `rows` into a fresh untyped table `name` of staging file `db`; returns how many.
+    Untyped: the values keep the type they were bound with, and the copy gives them the real
+    columns' affinity, as binding them there would."""
+    db.execute(f"DROP TABLE IF EXISTS {name}")
+    db.execute(f"CREATE TABLE {name} ({', '.join(f'c{j}' for j in range(len(columns)))})")
+    marks = ", ".join(["?"] * len(columns))
+    return db.executemany(f"INSERT INTO {name} VALUES ({marks})", rows).rowcount
+
+
+def staging_file(path: str) -> sqlite3.Connection:
+    """A staging file, opened without journal or sync (scratch: regenerated on any failure)."""
+    db = sqlite3.connect(path, isolation_level=None, timeout=60)
+    db.execute("PRAGMA journal_mode = OFF")
+    db.execute("PRAGMA synchronous = OFF")
+    return db
+
+
+@contextmanager
+def attached(path: str, alias: str) -> Iterator[None]:
+    """Staging file `path` attached to the current connection as `alias`. Enter outside any
+    transaction (SQLite refuses to attach inside one) and only to copy: attached while other
+    transactions ran, it would be read-locked by each of them (SQLite reads every attached
+    schema into a transaction), and its writer could not write it."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"ATTACH DATABASE %s AS {alias}", [path])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DETACH DATABASE {alias}")
+
+
+def copy_staged(alias: str, tables: Sequence[tuple[str, Sequence[str], str]]) -> None:
+    """Writes the rows of attached staging file `alias` ((table, columns, staging table))
+    into their tables, in the order they were staged (the tables whose ids come from the
+    column default number them so)."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for table, columns, name in tables:
+            names = ", ".join(quote(c) for c in columns)
+            cursor.execute(
+                f"INSERT INTO {quote(table)} ({names}) SELECT * FROM {alias}.{name} ORDER BY rowid"
+            )
 
 
 def _sqlite_indexes(tables: Sequence[str]) -> list[tuple[str, str]]:

@@ -9,9 +9,12 @@ status (3% archived), follow-ups (0–3, with planned next follow-ups) and docum
 metadata only: the files do not exist) with realistic proportions.
 """
 
+import os
 import random
+import shutil
 import string
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -19,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Model
 
 from bench.generate import SEED, bulkload
 from bench.generate.org import ensure_org
@@ -263,9 +267,24 @@ def generate(
     grams_by_batch = load_mode and connection.vendor == "postgresql"
     # PostgreSQL in load mode the builders return COPY text, which the background writer
     # sends as is.
-    _BUILDING.update(maker=maker, seed=seed, text=grams_by_batch, now=datetime.now(UTC))
     with ExitStack() as stack:
         stack.callback(_BUILDING.clear)
+        # SQLite in load mode with builders: they stage each batch in a file of its own beside
+        # the database, which the generator copies in and removes (the clones' way, see
+        # `loans.CloningProcess`): binding every value of 1m customers, their follow-ups and
+        # documents on the generator's connection was most of the phase.
+        stage_dir = ""
+        beside = bulkload.sqlite_file_dir()
+        if load_mode and processes and connection.vendor == "sqlite" and beside is not None:
+            stage_dir = tempfile.mkdtemp(prefix="loandesk-customers-", dir=beside)
+            stack.callback(shutil.rmtree, stage_dir, True)
+        _BUILDING.update(
+            maker=maker,
+            seed=seed,
+            text=grams_by_batch,
+            now=datetime.now(UTC),
+            stage_dir=stage_dir,
+        )
         if load_mode:
             stack.enter_context(bulkload.sqlite_unjournaled())
             stack.enter_context(bulkload.deferred_indexes(TABLES, log=log))
@@ -281,34 +300,42 @@ def generate(
             # All at once, for the builders; nothing else inserts customers during the load.
             ids = bulk.reserve_ids(Customer, count)
         batches = ((start, ids[start : start + BATCH]) for start in range(0, count, BATCH))
-        for batch_ids, tables in pool.map(batches):
-            with transaction.atomic():
-                for table, columns, rows, n in tables:
-                    if isinstance(rows, str):
-                        write(table, columns, (), text=rows)
-                    else:
-                        write(table, columns, rows)
+        for batch_ids, tables, staging in pool.map(batches):
+            if staging:
+                with bulkload.attached(staging, "customers_batch"), transaction.atomic():
+                    bulkload.copy_staged(
+                        "customers_batch", [(t, c, str(name)) for t, c, name, _ in tables]
+                    )
+                os.remove(staging)
+                for table, _, _, n in tables:
                     totals[_TOTALS[table]] += n
-                    if grams_by_batch and table == Customer._meta.db_table:
-                        assert copy is not None
-                        copy.statement(
-                            CustomerNameGram._meta.db_table,
-                            _PG_GRAMS,
-                            [
-                                string.ascii_uppercase,
-                                string.ascii_lowercase,
-                                min(batch_ids) - 1,
-                                max(batch_ids),
-                            ],
-                        )
+            else:
+                with transaction.atomic():
+                    for table, columns, rows, n in tables:
+                        if isinstance(rows, str):
+                            write(table, columns, (), text=rows)
+                        else:
+                            write(table, columns, rows)
+                        totals[_TOTALS[table]] += n
+                        if grams_by_batch and table == Customer._meta.db_table:
+                            assert copy is not None
+                            copy.statement(
+                                CustomerNameGram._meta.db_table,
+                                _PG_GRAMS,
+                                [
+                                    string.ascii_uppercase,
+                                    string.ascii_lowercase,
+                                    min(batch_ids) - 1,
+                                    max(batch_ids),
+                                ],
+                            )
             if log:
                 done = totals["customers"]
                 rate = done / (time.perf_counter() - started)
                 print(
                     f"  customers {done:,}/{count:,} ({rate:,.0f}/s)", file=sys.stderr, flush=True
                 )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")  # fresh planner statistics on both engines
+    bulkload.analyze()  # fresh planner statistics on both engines
     return totals
 
 
@@ -318,26 +345,46 @@ _TOTALS = {
     FollowUp._meta.db_table: "follow_ups",
     Document._meta.db_table: "documents",
 }
-Built = tuple[list[int], list[tuple[str, list[str], str | list[list[Any]], int]]]
+Built = tuple[list[int], list[tuple[str, list[str], str | list[list[Any]], int]], str]
 
 
 def _build(start: int, ids: list[int]) -> Built:
-    """One batch's rows, per table: (table, columns, rows as COPY text or value lists, count).
-    Runs in a builder process (or in the generator with no builders)."""
+    """One batch's rows, per table: (table, columns, rows, count), and the staging file's path
+    ("" when not staged). The rows are COPY text (PostgreSQL in load mode), value lists, or,
+    staged (SQLite in load mode with builders), the name of their table in the batch's staging
+    file (`bulkload.stage`). Runs in a builder process (or in the generator with no
+    builders)."""
     maker: Maker = _BUILDING["maker"]
     maker.rng = random.Random(f"{_BUILDING['seed']}:{start}")  # per batch: see `Builders`
     customers, links, follow_ups, documents = _rows(maker, start, ids)
     tables: list[tuple[str, list[str], str | list[list[Any]], int]] = []
-    for model, rows, with_pk in (
+    staging = ""
+    db = None
+    if _BUILDING["stage_dir"]:
+        staging = os.path.join(_BUILDING["stage_dir"], f"batch-{start}.sqlite3")
+        db = bulkload.staging_file(staging)
+        db.execute("BEGIN")
+    parts: list[tuple[type[Model], list[Any], bool]] = [
         (Customer, customers, True),
         (Customer.tags.through, links, False),
         (FollowUp, follow_ups, False),
         (Document, documents, False),
-    ):
+    ]
+    for k, (model, rows, with_pk) in enumerate(parts):
         columns, prepared = bulk.prepare(model, rows, with_pk=with_pk, now=_BUILDING["now"])
-        out = bulkload.copy_lines(prepared) if _BUILDING["text"] else list(prepared)
+        out: str | list[list[Any]]
+        if db is not None:
+            out = f"t{k}"
+            bulkload.stage(db, out, columns, prepared)
+        elif _BUILDING["text"]:
+            out = bulkload.copy_lines(prepared)
+        else:
+            out = list(prepared)
         tables.append((model._meta.db_table, columns, out, len(rows)))
-    return ids, tables
+    if db is not None:
+        db.execute("COMMIT")
+        db.close()
+    return ids, tables, staging
 
 
 def _rows(

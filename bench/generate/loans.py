@@ -16,7 +16,8 @@ installment paid are closed.
 
 Rows are written as prepared tuples: COPY … FROM STDIN on PostgreSQL (psycopg 3), executemany
 in large transactions on SQLite (in load mode the applications and repayments through a staging
-file: `CloningProcess`). Loan ids are reserved from the table's sequence first
+file: `CloningProcess`; the installments are made by SQLite from the schedule templates:
+bench/generate/schedules.py). Loan ids are reserved from the table's sequence first
 (`customers.bulk.reserve_ids`), installment ids come from the column default, so both
 sequences stay right for the application afterwards.
 """
@@ -32,8 +33,8 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -42,7 +43,7 @@ from typing import Any
 
 from django.db import connection, connections, transaction
 
-from bench.generate import SEED, applications, bulkload, collections, repayments
+from bench.generate import SEED, applications, bulkload, collections, repayments, schedules
 from loandesk.accounts.models import User
 from loandesk.customers import bulk
 from loandesk.customers.models import Customer
@@ -113,9 +114,10 @@ class Template:
     dues: tuple[date, ...]
     # (seq, due, days, opening, principal, interest, fee) per installment
     rows: tuple[tuple[int, date, int, int, int, int, int], ...]
-    # Installment columns after loan_id (SQLite; empty on PostgreSQL), paid on time / not yet due
-    paid_rows: tuple[tuple[Any, ...], ...]
-    pending_rows: tuple[tuple[Any, ...], ...]
+    no: int  # its number, in the order made (SQLite: the key of its rows' table)
+    # SQLite (empty on PostgreSQL): the rows with the due date as stored, for the templates'
+    # table the installments are made from (bench/generate/schedules.py).
+    db_rows: tuple[tuple[Any, ...], ...]
     # PostgreSQL (empty on SQLite): the same rows in COPY text format, from the tab after
     # loan_id to the newline.
     paid_text: tuple[str, ...]
@@ -148,6 +150,11 @@ class Maker:
         self.payments: list[tuple[int, date, str, int, int, int]] = []
         self.overdue: collections.Overdue | None = None
         self.tpl: Template | None = None  # the last loan's schedule template
+        # SQLite: the templates whose rows are not in the templates' table yet, and the last
+        # loan's installments as (loan id, template number, paid in full) and its specials.
+        self.unwritten: list[tuple[int, tuple[tuple[Any, ...], ...]]] = []
+        self.schedule: tuple[int, int, int] = (0, 0, 0)
+        self.specials: list[schedules.Special] = []
 
     def template(self, code: str, amount: int, rate: str, periods: int, start: date) -> Template:
         key = (code, amount, rate, periods, start)
@@ -178,8 +185,7 @@ class Maker:
             for r in result.rows
         )
         text = self.date_text
-        paid_rows: tuple[tuple[Any, ...], ...] = ()
-        pending_rows: tuple[tuple[Any, ...], ...] = ()
+        db_rows: tuple[tuple[Any, ...], ...] = ()
         paid_text: tuple[str, ...] = ()
         pending_text: tuple[str, ...] = ()
         if self.text:
@@ -195,14 +201,7 @@ class Maker:
                 for s, d, days, o, p, i, f in rows
             )
         else:
-            paid_rows = tuple(
-                (s, text(d), days, o, p, i, f, 0, p, i, f, 0, "paid", text(d))
-                for s, d, days, o, p, i, f in rows
-            )
-            pending_rows = tuple(
-                (s, text(d), days, o, p, i, f, 0, 0, 0, 0, 0, "pending", None)
-                for s, d, days, o, p, i, f in rows
-            )
+            db_rows = tuple((s, text(d), days, o, p, i, f) for s, d, days, o, p, i, f in rows)
         dues = tuple(r[1] for r in rows)
         payments = tuple((s, d, text(d), p, i, f) for s, d, _, _, p, i, f in rows)
         multiplier = product.penalty_rate_multiplier
@@ -214,8 +213,8 @@ class Maker:
             start=start,
             dues=dues,
             rows=rows,
-            paid_rows=paid_rows,
-            pending_rows=pending_rows,
+            no=len(self.templates),
+            db_rows=db_rows,
             paid_text=paid_text,
             pending_text=pending_text,
             payments=payments,
@@ -224,12 +223,15 @@ class Maker:
             penalty_rate=str((Decimal(rate) * multiplier).quantize(Decimal("0.0001"))),
         )
         self.templates[key] = tpl
+        if not self.text:
+            self.unwritten.append((tpl.no, db_rows))
         return tpl
 
     def loan(
         self, n: int, loan_id: int, customer: tuple[int, int, int | None]
-    ) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
-        """Loan n's row and its installment rows (tuples; on PostgreSQL COPY text lines)."""
+    ) -> tuple[tuple[Any, ...], list[str]]:
+        """Loan n's row and, on PostgreSQL, its installments as COPY text lines (on SQLite
+        `schedule` and `specials` say what they are)."""
         rng = self.rng
         code = rng.choices(self.codes, weights=self.weights)[0]
         amounts, rates, terms = TERMS[code]
@@ -252,12 +254,13 @@ class Maker:
                 paid_until = tpl.due_by_closed  # too young to be that late: current
                 dpd_target = 0
         grace = tpl.product.grace_days
-        as_text = self.text  # PostgreSQL: COPY text lines instead of tuples
-        rows: list[Any] = (
-            [f"{loan_id}{t}" for t in tpl.paid_text[:paid_until]]
-            if as_text
-            else [(loan_id, *r) for r in tpl.paid_rows[:paid_until]]
-        )
+        # PostgreSQL: the installments as COPY text lines. SQLite: none here; SQLite makes
+        # them from the template (`self.schedule`), but for those due and not paid in full
+        # (`self.specials`).
+        as_text = self.text
+        rows: list[str] = [f"{loan_id}{t}" for t in tpl.paid_text[:paid_until]] if as_text else []
+        self.schedule = (loan_id, tpl.no, paid_until)
+        self.specials = []
         paid_principal = sum(r[4] for r in tpl.rows[:paid_until])
         payments = list(tpl.payments[:paid_until])
         unpaid_due = 0  # unpaid amount of the installments due by CLOSED
@@ -279,15 +282,16 @@ class Maker:
             unpaid_due += principal + interest + fee - pp - pi
             if pp or pi:
                 payments.append((seq, due, self.date_text(due), pp, pi, 0))
-            row = (
-                (loan_id, seq, self.date_text(due), days, opening, principal, interest, fee, 0,
-                 pp, pi, 0, 0, status, None)
-            )  # fmt: skip
-            rows.append(f"{loan_id}{_copy_line(row[1:])}" if as_text else row)
+            if as_text:
+                row = (
+                    (seq, self.date_text(due), days, opening, principal, interest, fee, 0, pp, pi,
+                     0, 0, status, None)
+                )  # fmt: skip
+                rows.append(f"{loan_id}{_copy_line(row)}")
+            else:
+                self.specials.append(schedules.Special(loan_id, seq, pp, pi, status))
         if as_text:
             rows.extend(f"{loan_id}{t}" for t in tpl.pending_text[tpl.due_by_closed :])
-        else:
-            rows.extend((loan_id, *r) for r in tpl.pending_rows[tpl.due_by_closed :])
         outstanding = tpl.principal_fen - paid_principal
         closed_at = None
         if outstanding == 0 and paid_until == len(tpl.rows):
@@ -409,6 +413,8 @@ def generate(
     process_spent: dict[str, float] = {}
     cloning_cpu = 0.0
     with ExitStack() as stack:
+        if not maker.text:
+            stack.enter_context(schedules.tables(payer))
         if load_mode:
             stack.enter_context(bulkload.sqlite_unjournaled())
             stack.enter_context(bulkload.deferred_indexes(TABLES, log=log, seconds=spent))
@@ -417,7 +423,7 @@ def generate(
             # indexes are rebuilt. SQLite has one writer per file: the process stages the rows
             # (the applications and the repayments) in files the generator copies from.
             send_back = connection.vendor == "sqlite"
-            cloning = CloningProcess(cloner, other, send_back=send_back, payer=payer)
+            cloning = CloningProcess(cloner, other, send_back=send_back)
             stack.callback(cloning.stop)
         # PostgreSQL in load mode: COPY on a second connection while the next batch is built
         # (entered after the indexes: drained before they are rebuilt).
@@ -444,13 +450,14 @@ def generate(
             return list(range(first_id, first_id + n))
 
         def write_made(made: Made, staged: Staged | None = None) -> None:
-            """The batch's rows; sending back, `staged` holds its applications and repayments
-            (the staging file attached): the applications before the loans that name their
-            records, the repayments after the loans they name."""
+            """The batch's rows; sending back, `staged` holds its applications (the staging
+            file attached), written before the loans that name their records."""
             t = time.perf_counter()
             if staged is not None:
                 assert cloning is not None
                 cloning.copy_staged(staged.k, staged.clones)
+                for name, n in staged.counts.items():
+                    totals[name] = totals.get(name, 0) + n
                 t = clock("applications of loans: write", t)
             totals["loans"] += write(Loan._meta.db_table, LOAN_COLUMNS, made.loans)
             if maker.text:
@@ -461,18 +468,18 @@ def generate(
                     text="".join(made.installments),
                 )
                 totals["installments"] += len(made.installments)
-            else:
-                totals["installments"] += write(
-                    Installment._meta.db_table, INSTALLMENT_COLUMNS, made.installments
-                )
-            t = clock("loans: write", t)
-            if staged is not None:
-                assert cloning is not None
-                cloning.copy_staged(staged.k, staged.repayments)
-                for name, n in staged.counts.items():
-                    totals[name] = totals.get(name, 0) + n
-            else:
+                t = clock("loans: write", t)
                 _repayments(payer, made.paid, totals, write)
+            else:
+                # SQLite makes the installments and the repayments from the templates.
+                unwritten, maker.unwritten = maker.unwritten, []
+                ids = reserve(Repayment, sum(len(p) for _, p in made.paid))
+                written, paid = schedules.write(unwritten, made.plans, made.specials, payer, ids)
+                assert written == made.installment_count, (written, made.installment_count)
+                totals["installments"] += written
+                totals["repayments"] += paid
+                totals["allocations"] += paid
+                t = clock("loans: write", t)
             t = clock("repayments", t)
             _cases(collector, made.overdue, totals, write)
             clock("collections", t)
@@ -496,8 +503,13 @@ def generate(
                 for loan_id, n in zip(reserve(Loan, size), range(first, first + size), strict=True):
                     loan, rows = maker.loan(n, loan_id, people[maker.rng.randrange(len(people))])
                     made.loans.append(loan)
-                    made.installments.extend(rows)
                     assert maker.tpl is not None
+                    made.installment_count += len(maker.tpl.rows)
+                    if maker.text:
+                        made.installments.extend(rows)
+                    else:
+                        made.plans.append(maker.schedule)
+                        made.specials.extend(maker.specials)
                     made.terms.append(maker.tpl)
                     if maker.payments:
                         made.paid.append((loan_id, maker.payments))
@@ -516,10 +528,7 @@ def generate(
                         key = (row[5], row[6] // 100, row[7], row[8])
                         if key not in templates.forms_cache:
                             forms[key] = templates.form_data(key, templates.sample[row[4]])
-                    repayment_ids = reserve(Repayment, sum(len(p) for _, p in made.paid))
-                    cloning.submit(
-                        lite, record_ids, instance_ids, names, forms, made.paid, repayment_ids
-                    )
+                    cloning.submit(lite, record_ids, instance_ids, names, forms)
                     ahead.append(made)
                     t = clock("applications: to the cloning process", t)
                 elif cloning is not None:
@@ -581,8 +590,7 @@ def generate(
             spent[f"{part} (cloning)" if of_which else f"cloning: {part}"] = value
         spent["cloning: its cpu seconds"] = cloning_cpu
     t = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    bulkload.analyze()
     clock("analyze", t)
     totals["templates"] = len(maker.templates)
     return totals
@@ -594,7 +602,11 @@ class Made:
 
     done: int  # loans made so far, this batch included
     loans: list[tuple[Any, ...]] = field(default_factory=list)
-    installments: list[Any] = field(default_factory=list)
+    installments: list[str] = field(default_factory=list)  # PostgreSQL: COPY text lines
+    # SQLite: what the installments are made from (bench/generate/schedules.py)
+    plans: list[tuple[int, int, int]] = field(default_factory=list)
+    specials: list[schedules.Special] = field(default_factory=list)
+    installment_count: int = 0
     paid: list[tuple[int, list[tuple[int, date, str, int, int, int]]]] = field(default_factory=list)
     terms: list[Template] = field(default_factory=list)
     overdue: list[collections.Overdue] = field(default_factory=list)
@@ -715,13 +727,12 @@ class Staged:
 
     k: int
     clones: list[tuple[str, list[str], str]] = field(default_factory=list)  # its applications
-    repayments: list[tuple[str, list[str], str]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)  # rows per table (totals' names)
 
 
 class CloningProcess:
     """Load mode: the loans' applications are cloned by a forked process of their own, beside
-    the generator's loans, repayments and collections (on SQLite it makes the repayments too).
+    the generator's loans, repayments and collections.
 
     The clone build was the generator's largest part (~170 of ~340 CPU-s in the loans phase at
     1m) and ran on the same core as everything else, while the server's COPY waited for it or it
@@ -733,9 +744,9 @@ class CloningProcess:
     PostgreSQL: the process reads the customers' names, clones, writes with its own background
     writer on its own connections, and at the end clones the applications in other states too
     (`finish`). SQLite (`send_back`, one writer per file): the generator sends the names and
-    the form data too, so the process never reads the database, and the batch's payments with
-    their repayment ids; it writes each batch's rows (applications, repayments, allocations)
-    into a staging file of its own, which the generator copies into the database with one
+    the form data too, so the process never reads the database; it writes each batch's
+    application rows into a staging file of its own, which the generator copies into the
+    database with one
     `INSERT … SELECT` per table (`copy_staged`, in SQLite's C: binding every value from
     Python was most of the generator's clone write, 148 s at 1m). The three files sit beside
     the database file (each holds one batch's rows) and are removed at the end. At the end
@@ -754,10 +765,8 @@ class CloningProcess:
         ahead: int = 2,
         *,
         send_back: bool = False,
-        payer: repayments.Payer | None = None,
     ) -> None:
         self.send_back = send_back
-        self.payer = payer  # sending back: the process makes the repayments too
         self.staging_dir = ""
         if send_back:
             self.staging_dir = tempfile.mkdtemp(
@@ -786,15 +795,10 @@ class CloningProcess:
         instance_ids: list[int],
         names: dict[int, str] | None = None,
         forms: dict[tuple[Any, ...], dict[str, Any]] | None = None,
-        paid: list[tuple[int, list[tuple[int, date, str, int, int, int]]]] | None = None,
-        repayment_ids: list[int] | None = None,
     ) -> None:
         """One batch; `send_back` takes the customers' names and the form data of the keys
-        not sent before, so that the process never reads the database, and the batch's
-        payments with the ids of their repayments."""
-        self._put(
-            ("loans", (lite, record_ids, instance_ids, names, forms or {}, paid, repayment_ids))
-        )
+        not sent before, so that the process never reads the database."""
+        self._put(("loans", (lite, record_ids, instance_ids, names, forms or {})))
 
     def staged(self) -> "Staged":
         """`send_back`: where the next batch's rows wait."""
@@ -803,32 +807,15 @@ class CloningProcess:
         assert isinstance(staged, Staged)
         return staged
 
-    @contextmanager
-    def attached(self, k: int) -> Iterator[None]:
-        """Staging file `k` attached to the generator's connection. Enter outside any
-        transaction (SQLite refuses to attach inside one) and only to copy: attached while the
-        generator's own transactions ran, it was read-locked by each of them (SQLite reads
-        every attached schema into a transaction), and the process could not write it."""
-        with connection.cursor() as cursor:
-            cursor.execute(f"ATTACH DATABASE %s AS clones_{k}", [self.staging[k]])
-        try:
-            yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute(f"DETACH DATABASE clones_{k}")
+    def attached(self, k: int) -> AbstractContextManager[None]:
+        """Staging file `k` attached to the generator's connection (`bulkload.attached`):
+        enter outside any transaction."""
+        return bulkload.attached(self.staging[k], f"clones_{k}")
 
     @staticmethod
     def copy_staged(k: int, tables: Sequence[tuple[str, Sequence[str], str]]) -> None:
-        """Writes rows from attached staging file `k` into their tables, in the order they
-        were staged (the tables whose ids come from the column default number them so)."""
-        quote = connection.ops.quote_name
-        with connection.cursor() as cursor:
-            for table, columns, name in tables:
-                names = ", ".join(quote(c) for c in columns)
-                cursor.execute(
-                    f"INSERT INTO {quote(table)} ({names})"
-                    f" SELECT * FROM clones_{k}.{name} ORDER BY rowid"
-                )
+        """Writes rows from attached staging file `k` into their tables."""
+        bulkload.copy_staged(f"clones_{k}", tables)
 
     def state(self) -> tuple[Any, dict[date, int]]:
         """`send_back`, after the last batch: the cloner's random state and application
@@ -898,22 +885,16 @@ class CloningProcess:
 
     def _send_back(self, cloner: applications.Cloner) -> None:
         """SQLite (one writer per file): clone each batch and write its rows into the next
-        staging file, for the generator to copy in the batch's own transaction. The staging
-        tables are untyped (the values keep the type they were bound with, and the copy gives
-        them the real columns' affinity, as binding them there did)."""
-        files = []
-        for path in self.staging:
-            db = sqlite3.connect(path, isolation_level=None, timeout=60)
-            db.execute("PRAGMA journal_mode = OFF")  # scratch: regenerated on any failure
-            db.execute("PRAGMA synchronous = OFF")
-            files.append(db)
+        staging file (`bulkload.stage`), for the generator to copy in the batch's own
+        transaction."""
+        files = [bulkload.staging_file(path) for path in self.staging]
         batch = 0
         while (job := self._next_job()) is not None:
             kind, args = job
             if kind == "state":
                 self.results.put(("state", cloner.rng.getstate(), cloner.serial))
                 continue
-            lite, record_ids, instance_ids, names, forms, paid, repayment_ids = args
+            lite, record_ids, instance_ids, names, forms = args
             if forms:
                 cloner.t.forms_cache.update(forms)
             _clone_loans(cloner, lite, record_ids, instance_ids, names)
@@ -930,36 +911,14 @@ class CloningProcess:
                 text: str = "",
                 db: sqlite3.Connection = db,
                 staged: Staged = staged,
-                into: list[tuple[str, list[str], str]] = staged.clones,
             ) -> int:
-                name = f"t{len(staged.clones) + len(staged.repayments)}"
-                db.execute(f"DROP TABLE IF EXISTS {name}")
-                untyped = ", ".join(f"c{j}" for j in range(len(columns)))
-                db.execute(f"CREATE TABLE {name} ({untyped})")
-                marks = ", ".join(["?"] * len(columns))
-                cursor = db.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
-                into.append((table, list(columns), name))
-                return cursor.rowcount
+                name = f"t{len(staged.clones)}"
+                staged.clones.append((table, list(columns), name))
+                return bulkload.stage(db, name, columns, rows)
 
             db.execute("BEGIN")
             staged.counts.update(applications.write(cloner, stage))
             cloner.reset()
-            if paid:
-                if self.payer is None:
-                    raise RuntimeError("sending back with payments needs the payer")
-                reps, allocs = _repayment_rows(self.payer, paid, repayment_ids or [])
-                staged.counts["repayments"] = stage(
-                    Repayment._meta.db_table,
-                    repayments.REPAYMENT_COLUMNS,
-                    reps,
-                    into=staged.repayments,
-                )
-                staged.counts["allocations"] = stage(
-                    RepaymentAllocation._meta.db_table,
-                    repayments.ALLOCATION_COLUMNS,
-                    allocs,
-                    into=staged.repayments,
-                )
             db.execute("COMMIT")
             self.results.put(("staged", staged))
         for db in files:

@@ -31,6 +31,7 @@ ALLOCATION_COLUMNS = (
 )  # fmt: skip
 CHANNELS = ("deduction", "bank_transfer", "wechat", "alipay", "cash")
 CHANNEL_WEIGHTS = (55, 20, 10, 10, 5)
+CHANNEL_CYCLE = 4096  # channels drawn once, then taken every 7th around the cycle
 SOURCE = "bench"
 
 
@@ -40,7 +41,7 @@ class Payer:
     def __init__(self, seed: int, posted_by: int) -> None:
         self.rng = random.Random(seed + 11)
         self.posted_by = posted_by
-        self.channels = self.rng.choices(CHANNELS, weights=CHANNEL_WEIGHTS, k=4096)
+        self.channels = self.rng.choices(CHANNELS, weights=CHANNEL_WEIGHTS, k=CHANNEL_CYCLE)
         self.k = 0
         self.at_cache: dict[date, Any] = {}
 
@@ -60,7 +61,7 @@ class Payer:
         reps: list[tuple[Any, ...]] = []
         allocs: list[tuple[Any, ...]] = []
         for rid, (seq, due, due_text, p, i, f) in zip(ids, payments, strict=True):
-            self.k = (self.k + 7) % 4096
+            self.k = (self.k + 7) % CHANNEL_CYCLE
             reps.append(
                 (rid, loan_id, "repayment", "", 0, p + i + f, due_text, self.channels[self.k],
                  "", SOURCE, p, i, f, 0, 0, "posted", None, "", self.posted_by, self._at(due),

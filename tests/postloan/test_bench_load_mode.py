@@ -87,6 +87,10 @@ def test_the_command_lines_load_mode_makes_the_same_rows(
     assert Record.objects.count() == totals["record"] + totals["other_record"]
     assert FlowHistory.objects.count() == totals["flowhistory"] + totals["other_flowhistory"]
     assert journal() == mode  # SQLite: the journal is back (WAL for a file, memory in tests)
+    if connection.vendor == "sqlite":  # the installments' templates were temporary tables
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM sqlite_temp_master WHERE type = 'table'")
+            assert cursor.fetchall() == []
 
 
 @pytest.mark.django_db(transaction=True)
@@ -238,6 +242,36 @@ def test_the_customers_are_the_same_whatever_the_number_of_builders(
     assert totals["follow_ups"] > 10 and totals["documents"] > 5 and totals["tags"] > 5
     assert forked == here
     assert len({row[2] for row in here[:33]}) == 33  # the phones stay unique across batches
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_customers_load_mode_makes_the_rows_the_plain_path_makes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """In load mode with builders, SQLite's builders stage each batch in a file of its own
+    beside the database, which the generator copies in and removes; PostgreSQL's return COPY
+    text. Either way the rows are those the plain path writes."""
+    monkeypatch.setattr(people, "BATCH", 7)  # 5 batches, each its own staging file on SQLite
+    monkeypatch.setattr(bulkload, "sqlite_file_dir", lambda: str(tmp_path))  # staging goes here
+    ensure_org()
+    before = set(Customer.objects.values_list("pk", flat=True))
+    with transaction.atomic():
+        plain_totals = people.generate(33, log=False, processes=0)
+        plain = _people(before)
+        transaction.set_rollback(True)
+    staged: list[str] = []
+    real_copy = bulkload.copy_staged
+
+    def copy_staged(alias: str, tables: Any) -> None:
+        staged.append(alias)
+        real_copy(alias, tables)
+
+    monkeypatch.setattr(bulkload, "copy_staged", copy_staged)
+    totals = people.generate(33, log=False, load_mode=True, processes=2)
+    assert totals == plain_totals and totals["customers"] == 33
+    assert _people(before) == plain
+    assert len(staged) == (5 if connection.vendor == "sqlite" else 0)
+    assert not list(tmp_path.iterdir())  # the staging files and their directory are gone
 
 
 @pytest.mark.django_db(transaction=True)

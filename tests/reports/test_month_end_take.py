@@ -112,18 +112,30 @@ def test_the_generators_parallel_take_writes_what_the_serial_rebuild_writes(
         taken.append((list(run), pid, threading.current_thread().name))
         return loans
 
+    rebuilt: list[tuple[int, str]] = []
+    real_rebuild = facts.rebuild
+
+    def rebuild(**kwargs: Any) -> dict[str, int]:
+        rebuilt.append((connection.connection.info.backend_pid, threading.current_thread().name))
+        return real_rebuild(**kwargs)
+
     monkeypatch.setattr(me, "take", take)
+    monkeypatch.setattr(facts, "rebuild", rebuild)
     # As the generator ends a load.
     with facts.triggers_suspended(bulkload.rebuild_facts):
         pass
-    # Two runs of consecutive month ends, each month end in exactly one, on two connections
-    # (neither the test's) in two threads.
-    assert len(taken) == 2
+    # Three runs of consecutive month ends, each month end in exactly one, and the other facts
+    # (without the month ends), taken in turn by two connections (neither the test's) in two
+    # threads.
+    assert len(taken) == 3
     runs = sorted(run for run, _, _ in taken)
     assert [e for run in runs for e in run] == ends
+    assert len(rebuilt) == 1
+    jobs = [(pid, name) for _, pid, name in taken] + rebuilt
     main_pid = connection.connection.info.backend_pid
-    assert len({pid for _, pid, _ in taken} | {main_pid}) == 3
-    assert len({name for _, _, name in taken}) == 2
+    assert len({pid for pid, _ in jobs}) == 2 and main_pid not in {pid for pid, _ in jobs}
+    assert len({name for _, name in jobs}) == 2
+    assert threading.current_thread().name not in {name for _, name in jobs}
     # The same rows as the application's one-transaction rebuild, and the same counts.
     assert month_end_rows() == (expected_facts, expected_closes)
     assert MonthEndClose.objects.filter(stale=False).count() == len(ends)
