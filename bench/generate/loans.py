@@ -15,11 +15,11 @@ COB run for `CLOSED` changes nothing and the next date is an ordinary day. Loans
 installment paid are closed.
 
 Rows are written as prepared tuples: COPY … FROM STDIN on PostgreSQL (psycopg 3), executemany
-in large transactions on SQLite (in load mode the applications and repayments through a staging
-file: `CloningProcess`; the installments are made by SQLite from the schedule templates:
-bench/generate/schedules.py). Loan ids are reserved from the table's sequence first
-(`customers.bulk.reserve_ids`), installment ids come from the column default, so both
-sequences stay right for the application afterwards.
+in large transactions on SQLite (in load mode the applications through a staging file:
+`CloningProcess`); on SQLite the installments, repayments and allocations are made by SQLite
+from the schedule templates (bench/generate/schedules.py). Loan ids are reserved from the
+table's sequence first (`customers.bulk.reserve_ids`), installment ids come from the column
+default, so both sequences stay right for the application afterwards.
 """
 
 import bisect
@@ -420,8 +420,8 @@ def generate(
             stack.enter_context(bulkload.deferred_indexes(TABLES, log=log, seconds=spent))
         if load_mode and bulkload.builder_count() > 1:
             # Forked before the writer's thread starts; stopped (if still running) before the
-            # indexes are rebuilt. SQLite has one writer per file: the process stages the rows
-            # (the applications and the repayments) in files the generator copies from.
+            # indexes are rebuilt. SQLite has one writer per file: the process stages the
+            # applications' rows in files the generator copies from.
             send_back = connection.vendor == "sqlite"
             cloning = CloningProcess(cloner, other, send_back=send_back)
             stack.callback(cloning.stop)
@@ -473,13 +473,14 @@ def generate(
             else:
                 # SQLite makes the installments and the repayments from the templates.
                 unwritten, maker.unwritten = maker.unwritten, []
-                ids = reserve(Repayment, sum(len(p) for _, p in made.paid))
-                written, paid = schedules.write(unwritten, made.plans, made.specials, payer, ids)
+                written = schedules.write(unwritten, made.plans, made.specials)
                 assert written == made.installment_count, (written, made.installment_count)
                 totals["installments"] += written
+                t = clock("loans: write", t)
+                ids = reserve(Repayment, sum(len(p) for _, p in made.paid))
+                paid = schedules.pay(payer, ids)
                 totals["repayments"] += paid
                 totals["allocations"] += paid
-                t = clock("loans: write", t)
             t = clock("repayments", t)
             _cases(collector, made.overdue, totals, write)
             clock("collections", t)

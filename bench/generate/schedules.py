@@ -153,21 +153,13 @@ def write(
     templates: Sequence[tuple[int, Sequence[tuple[Any, ...]]]],
     loans: Sequence[tuple[int, int, int]],
     specials: Sequence[Special],
-    payer: repayments.Payer,
-    repayment_ids: Sequence[int],
-) -> tuple[int, int]:
+) -> int:
     """Adds the `templates` not written yet ((number, rows)), then makes the installments of
-    `loans` ((loan id, template number, installments paid in full)) with their `specials`,
-    and their repayments with one allocation each, as `payer` would, with `repayment_ids`
-    (consecutive, one per payment) and moving its channel position on as it would; returns
-    the installments and the repayments written."""
-    first = repayment_ids[0] if repayment_ids else 0
-    if list(repayment_ids) != list(range(first, first + len(repayment_ids))):
-        raise ValueError("the repayment ids must be consecutive")
+    `loans` ((loan id, template number, installments paid in full)) with their `specials`;
+    returns the installments written. The batch stays in the temporary tables for `pay`."""
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM temp.{LOANS}")
         cursor.execute(f"DELETE FROM temp.{SPECIALS}")
-        cursor.execute(f"DELETE FROM temp.{PAID}")
         if templates:
             marks = ", ".join(["%s"] * (2 + len(_TEMPLATE_COLUMNS)))
             cursor.executemany(
@@ -177,7 +169,18 @@ def write(
         cursor.executemany(f"INSERT INTO temp.{LOANS} VALUES (%s, %s, %s)", loans)
         cursor.executemany(f"INSERT INTO temp.{SPECIALS} VALUES (%s, %s, %s, %s, %s)", specials)
         cursor.execute(_INSERT)
-        installments = int(cursor.rowcount)
+        return int(cursor.rowcount)
+
+
+def pay(payer: repayments.Payer, repayment_ids: Sequence[int]) -> int:
+    """The repayments of the batch `write` made, with one allocation each, as `payer` would:
+    with `repayment_ids` (consecutive, one per payment), moving its channel position on as it
+    would; returns the repayments written."""
+    first = repayment_ids[0] if repayment_ids else 0
+    if list(repayment_ids) != list(range(first, first + len(repayment_ids))):
+        raise ValueError("the repayment ids must be consecutive")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM temp.{PAID}")
         cursor.execute(_PAID)
         paid = int(cursor.rowcount)
         if paid != len(repayment_ids):
@@ -186,4 +189,4 @@ def write(
             cursor.execute(_REPAYMENTS, [first, repayments.SOURCE, payer.posted_by, payer.k])
             cursor.execute(_ALLOCATIONS, [first])
     payer.k = (payer.k + 7 * paid) % repayments.CHANNEL_CYCLE
-    return installments, paid
+    return paid
