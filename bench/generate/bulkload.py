@@ -111,7 +111,12 @@ def _largest_first(statements: list[str], table_of: Callable[[str], str]) -> lis
     return sorted(statements, key=lambda s: -size[table_of(s)])
 
 
-def _in_parallel(statements: Sequence[str], setup: str = "", workers: int = 2) -> None:
+def _in_parallel(
+    statements: Sequence[str],
+    setup: str = "",
+    workers: int = 2,
+    task: str = "rebuilding the indexes or foreign keys",
+) -> None:
     """Runs `statements` (each its own transaction) on `workers` connections of their own,
     each taking the next one when it is free; raises the first failure after all stopped.
 
@@ -122,7 +127,7 @@ def _in_parallel(statements: Sequence[str], setup: str = "", workers: int = 2) -
     references), so two statements can wait for each other but never deadlock."""
     on_connections(
         [partial(_execute, statement) for statement in statements],
-        "rebuilding the indexes or foreign keys",
+        task,
         setup=setup,
         workers=workers,
     )
@@ -266,8 +271,8 @@ def rebuild_facts(workers: int = 2) -> dict[str, int]:
         # The other facts are one transaction on one core (at 1m about a third of the work):
         # it is the first job, beside the first run of month ends, and the month ends are cut
         # into one run more than there are connections, so that the connection that rebuilt
-        # the other facts takes the last run. It locks the source tables against writers only
-        # (SHARE); the takes only read them.
+        # the other facts usually takes the last run. It locks the source tables against
+        # writers only (SHARE); the takes only read them.
         month_end.forget_all()
         jobs.append(partial(facts.rebuild, month_ends=False))
         runs = shares(ends, workers + 1)
@@ -307,7 +312,7 @@ def analyze(workers: int = 2) -> None:
         )
         tables = [row[0] for row in cursor.fetchall()]
     quote = connection.ops.quote_name
-    _in_parallel([f"ANALYZE {quote(t)}" for t in tables], workers=workers)
+    _in_parallel([f"ANALYZE {quote(t)}" for t in tables], workers=workers, task="analyzing")
 
 
 def sqlite_file_dir() -> str | None:

@@ -370,20 +370,23 @@ def _build(start: int, ids: list[int]) -> Built:
         (FollowUp, follow_ups, False),
         (Document, documents, False),
     ]
-    for k, (model, rows, with_pk) in enumerate(parts):
-        columns, prepared = bulk.prepare(model, rows, with_pk=with_pk, now=_BUILDING["now"])
-        out: str | list[list[Any]]
+    try:
+        for k, (model, rows, with_pk) in enumerate(parts):
+            columns, prepared = bulk.prepare(model, rows, with_pk=with_pk, now=_BUILDING["now"])
+            out: str | list[list[Any]]
+            if db is not None:
+                out = f"t{k}"
+                bulkload.stage(db, out, columns, prepared)
+            elif _BUILDING["text"]:
+                out = bulkload.copy_lines(prepared)
+            else:
+                out = list(prepared)
+            tables.append((model._meta.db_table, columns, out, len(rows)))
         if db is not None:
-            out = f"t{k}"
-            bulkload.stage(db, out, columns, prepared)
-        elif _BUILDING["text"]:
-            out = bulkload.copy_lines(prepared)
-        else:
-            out = list(prepared)
-        tables.append((model._meta.db_table, columns, out, len(rows)))
-    if db is not None:
-        db.execute("COMMIT")
-        db.close()
+            db.execute("COMMIT")
+    finally:
+        if db is not None:
+            db.close()
     return ids, tables, staging
 
 

@@ -437,9 +437,8 @@ def generate(
         next_ids: dict[type[Any], int] = {}
 
         def reserve(model: type[Any], n: int) -> list[int]:
-            # Sending back, a batch's loans, applications and repayments are written after the
-            # next batch took its ids: SQLite's MAX(id) would repeat them, so count on from the
-            # first.
+            # Sending back, a batch's loans and applications are written after the next batch
+            # took its ids: SQLite's MAX(id) would repeat them, so count on from the first.
             if not send_back or model not in next_ids:
                 found = bulk.reserve_ids(model, n)
                 if found:  # none (n = 0): the next call asks the table again

@@ -45,7 +45,7 @@ class Payer:
         self.k = 0
         self.at_cache: dict[date, Any] = {}
 
-    def _at(self, d: date) -> Any:
+    def at(self, d: date) -> Any:
         """Posted at 17:00 China time on the value date."""
         if d not in self.at_cache:
             moment = datetime.combine(d, dtime(9, 0), tzinfo=UTC)
@@ -64,7 +64,7 @@ class Payer:
             self.k = (self.k + 7) % CHANNEL_CYCLE
             reps.append(
                 (rid, loan_id, "repayment", "", 0, p + i + f, due_text, self.channels[self.k],
-                 "", SOURCE, p, i, f, 0, 0, "posted", None, "", self.posted_by, self._at(due),
+                 "", SOURCE, p, i, f, 0, 0, "posted", None, "", self.posted_by, self.at(due),
                  None, None, None, "")
             )  # fmt: skip
             allocs.append((rid, seq, due_text, p, i, f, 0))

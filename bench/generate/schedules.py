@@ -23,6 +23,7 @@ string join per loan there, and the server parses them on another core.
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date
 from typing import Any, NamedTuple
 
 from django.db import connection
@@ -89,7 +90,8 @@ WHERE t.k < l.paid_until OR s.paid_principal_fen + s.paid_interest_fen > 0
 
 # `repayments.Payer.rows`, set-based: repayment n of the batch has id `first + n - 1` and the
 # channel `channels[(k + 7 n) mod 4096]` (k: the payer's position before the batch); it is
-# posted at 09:00 UTC on its value date (the naive UTC text Django writes on SQLite).
+# posted at the payer's time of day on its value date (`_posted_at`). `%%` is `%` (the
+# statement has parameters).
 _REPAYMENTS = f"""
 INSERT INTO lending_repayment (
     id, loan_id, kind, prepayment_mode, prepay_principal_fen, amount_fen, value_date, channel,
@@ -99,9 +101,9 @@ INSERT INTO lending_repayment (
 )
 SELECT %s + p.n - 1, p.loan_id, 'repayment', '', 0, p.principal + p.interest + p.fee,
        p.due_date, c.channel, '', %s, p.principal, p.interest, p.fee, 0, 0, 'posted', NULL, '',
-       %s, p.due_date || ' 09:00:00', NULL, NULL, NULL, ''
+       %s, p.due_date || %s, NULL, NULL, NULL, ''
 FROM temp.{PAID} p
-JOIN temp.{CHANNELS} c ON c.k = (%s + 7 * p.n) % {repayments.CHANNEL_CYCLE}
+JOIN temp.{CHANNELS} c ON c.k = (%s + 7 * p.n) %% {repayments.CHANNEL_CYCLE}
 ORDER BY p.n
 """
 
@@ -117,6 +119,16 @@ SELECT %s + n - 1, seq, due_date, principal, interest, fee, 0 FROM temp.{PAID} O
 def tables(payer: repayments.Payer) -> Iterator[None]:
     """The temporary tables, for one generation on the current connection (SQLite), paying
     with `payer`'s channels."""
+    try:
+        _create(payer)
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            for name in (TEMPLATES, LOANS, SPECIALS, PAID, CHANNELS):
+                cursor.execute(f"DROP TABLE IF EXISTS temp.{name}")
+
+
+def _create(payer: repayments.Payer) -> None:
     with connection.cursor() as cursor:
         # The templates' rows are ~150 MB at 1m: a temporary table's own cache is 2 MB.
         cursor.execute("PRAGMA temp.cache_size = -262144")
@@ -141,12 +153,16 @@ def tables(payer: repayments.Payer) -> Iterator[None]:
         cursor.executemany(
             f"INSERT INTO temp.{CHANNELS} VALUES (%s, %s)", list(enumerate(payer.channels))
         )
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            for name in (TEMPLATES, LOANS, SPECIALS, PAID, CHANNELS):
-                cursor.execute(f"DROP TABLE IF EXISTS temp.{name}")
+
+
+def _posted_at(payer: repayments.Payer) -> str:
+    """What follows the value date in a repayment's `created_at` as the payer writes it (the
+    time of day, in the connection's time zone)."""
+    day = date(2000, 1, 3)
+    posted = str(payer.at(day))
+    if not posted.startswith(day.isoformat()):  # a time zone that moves it to another day
+        raise ValueError(f"the repayments would be posted on another day: {posted}")
+    return posted[len(day.isoformat()) :]
 
 
 def write(
@@ -186,7 +202,10 @@ def pay(payer: repayments.Payer, repayment_ids: Sequence[int]) -> int:
         if paid != len(repayment_ids):
             raise ValueError(f"{paid} payments for {len(repayment_ids)} repayment ids")
         if paid:
-            cursor.execute(_REPAYMENTS, [first, repayments.SOURCE, payer.posted_by, payer.k])
+            cursor.execute(
+                _REPAYMENTS,
+                [first, repayments.SOURCE, payer.posted_by, _posted_at(payer), payer.k],
+            )
             cursor.execute(_ALLOCATIONS, [first])
     payer.k = (payer.k + 7 * paid) % repayments.CHANNEL_CYCLE
     return paid

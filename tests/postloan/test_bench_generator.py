@@ -94,7 +94,8 @@ def applications_digest() -> str:
 
 
 # sha256 of `_repayments()` for COUNT loans with the default seed, on either engine, whatever
-# the batch size and whether they were made in the generator or in its cloning process.
+# the batch size: made by `repayments.Payer` (PostgreSQL) or by SQLite from the schedule
+# templates (bench/generate/schedules.py).
 REPAYMENTS_DIGEST = "f502b3334a37a244d54a59f6794c2943729ddd9e76df543eb3630124382fa25f"
 
 
