@@ -746,13 +746,12 @@ class CloningProcess:
     (`finish`). SQLite (`send_back`, one writer per file): the generator sends the names and
     the form data too, so the process never reads the database; it writes each batch's
     application rows into a staging file of its own, which the generator copies into the
-    database with one
-    `INSERT … SELECT` per table (`copy_staged`, in SQLite's C: binding every value from
-    Python was most of the generator's clone write, 148 s at 1m). The three files sit beside
-    the database file (each holds one batch's rows) and are removed at the end. At the end
-    the process returns its random state (`state`) and the generator clones the others
-    itself. Fork it before any thread starts and outside any transaction; at most `ahead`
-    batches wait for it."""
+    database with one `INSERT … SELECT` per table (`copy_staged`, in SQLite's C: binding every
+    value from Python was most of the generator's clone write, 148 s at 1m). The three files
+    sit beside the database file (each holds one batch's rows) and are removed at the end. At
+    the end the process returns its random state (`state`) and the generator clones the
+    others itself. Fork it before any thread starts and outside any transaction; at most
+    `ahead` batches wait for it."""
 
     # The generator copies batch k - 1 while the process writes batch k; it submits k + 1 only
     # after k - 1 is committed. So two files would do; a third is slack.
