@@ -40,6 +40,12 @@ def test_officer_logs_in_switches_language_and_logs_out(page: Page) -> None:
         expect(tabbar.get_by_text(label)).to_be_visible()
     page.get_by_test_id("tab-home").click()
     expect(page.get_by_test_id("home-greeting")).to_contain_text("王小明")
+    # The shortcuts are one white card across the content width, even when the officer has
+    # fewer shortcuts than the grid has columns.
+    grid = page.get_by_test_id("home-grid")
+    expect(grid).to_have_css("background-color", "rgb(255, 255, 255)")
+    box = grid.bounding_box()
+    assert box is not None and box["width"] == page.viewport_size["width"] - 32  # type: ignore[index]
     shot(page, "workbench")
 
     page.get_by_test_id("tab-me").click()
