@@ -176,6 +176,8 @@ describe('other families', () => {
       ['贷款申请', 10],
       ['放款笔数', 4],
     ])
+    // Readable on any stage colour and past a narrow stage's edge: dark text, white halo.
+    expect(o.series[0].label).toMatchObject({ color: '#323233', textBorderColor: '#fff', textBorderWidth: 2 })
   })
 
   it('sankey: stages with what goes on and what drops out; or rows to series', () => {

@@ -259,7 +259,17 @@ function pieLike(type: ChartType, result: ChartResult, ctx: BuildContext): Optio
           width: '84%',
           sort: noDim ? 'none' : 'descending',
           minSize: '8%',
-          label: { show: true, position: 'inside', formatter: (p: { name: string; value: number }) => `${p.name} ${fmt(p.value)}`, fontSize: 11 },
+          // Dark text with a white halo: readable on every stage's colour, and where a narrow
+          // stage's label runs past its edge onto the card.
+          label: {
+            show: true,
+            position: 'inside',
+            formatter: (p: { name: string; value: number }) => `${p.name} ${fmt(p.value)}`,
+            fontSize: 11,
+            color: '#323233',
+            textBorderColor: '#fff',
+            textBorderWidth: 2,
+          },
           data,
         },
       ],
